@@ -1,0 +1,215 @@
+"""The one rule book: who may see what, for the whole project.
+
+Forum, chat, CMS and search ask this module; none of them decides access on its own. Everything
+here derives from a person's roles (RoleAssignment) and association, so a role change takes
+effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from directory.roles import (
+    ROLE_GROUP_NAMES,
+    REGION_SCOPED,
+    Role,
+    region_group_name,
+    working_group_group_name,
+)
+
+if TYPE_CHECKING:
+    from directory.models import User
+
+# Cached per user instance (per request); services call `forget(user)` after changing roles.
+_PROFILE_ATTR = "_passerelles_access_profile"
+
+
+@dataclass(frozen=True)
+class AccessProfile:
+    """What the access rules need to know about a person, loaded with a fixed number of queries."""
+
+    is_authenticated: bool
+    is_active: bool = False
+    is_superuser: bool = False
+    association_id: int | None = None
+    association_status: str | None = None
+    association_region_id: int | None = None
+    association_region_name: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scoped_region_ids: frozenset[int] = field(default_factory=frozenset)
+    scoped_region_names: frozenset[str] = field(default_factory=frozenset)
+    working_group_slugs: frozenset[str] = field(default_factory=frozenset)
+    working_group_names: frozenset[str] = field(default_factory=frozenset)
+    theme_slugs: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff_role(self) -> bool:
+        return Role.FEDERAL_STAFF in self.roles
+
+    @property
+    def is_member(self) -> bool:
+        """A member of the network: an active person of a member association, or of the federation."""
+        if not (self.is_authenticated and self.is_active):
+            return False
+        if self.is_superuser or self.is_staff_role or Role.BOARD_ADMIN in self.roles:
+            return True
+        from directory.models import Association
+
+        return self.association_status == Association.Status.MEMBER
+
+    @property
+    def region_ids(self) -> frozenset[int]:
+        """Regions whose regional life the person takes part in: their association's and their scope."""
+        ids = set(self.scoped_region_ids)
+        if self.association_region_id and self.is_member:
+            ids.add(self.association_region_id)
+        return frozenset(ids)
+
+
+ANONYMOUS = AccessProfile(is_authenticated=False)
+
+
+def profile(user) -> AccessProfile:
+    """Load (once per user object) what access decisions need about `user`."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cached = getattr(user, _PROFILE_ATTR, None)
+    if cached is not None:
+        return cached
+    from directory.models import RoleAssignment
+
+    association = user.association if user.association_id else None
+    if association is not None and association.region_id:
+        region = association.region
+        region_id, region_name = region.pk, region.name
+    else:
+        region_id, region_name = None, None
+    assignments = list(
+        RoleAssignment.objects.filter(user_id=user.pk).select_related("region", "theme", "working_group")
+    )
+    result = AccessProfile(
+        is_authenticated=True,
+        is_active=user.is_active,
+        is_superuser=user.is_superuser,
+        association_id=user.association_id,
+        association_status=association.status if association else None,
+        association_region_id=region_id,
+        association_region_name=region_name,
+        roles=frozenset(a.role for a in assignments),
+        scoped_region_ids=frozenset(a.region_id for a in assignments if a.role in REGION_SCOPED and a.region_id),
+        scoped_region_names=frozenset(
+            a.region.name for a in assignments if a.role in REGION_SCOPED and a.region_id
+        ),
+        working_group_slugs=frozenset(
+            a.working_group.slug for a in assignments if a.working_group_id
+        ),
+        working_group_names=frozenset(
+            a.working_group.name for a in assignments if a.working_group_id
+        ),
+        theme_slugs=frozenset(a.theme.slug for a in assignments if a.theme_id),
+    )
+    setattr(user, _PROFILE_ATTR, result)
+    return result
+
+
+def forget(user) -> None:
+    """Drop the cached profile after the person's roles or association changed."""
+    if user is not None and hasattr(user, _PROFILE_ATTR):
+        delattr(user, _PROFILE_ATTR)
+
+
+# --- Questions the rest of the project asks -------------------------------------------------------
+
+
+def is_member(user) -> bool:
+    return profile(user).is_member
+
+
+def has_role(user, role: str) -> bool:
+    p = profile(user)
+    return p.is_member and role in p.roles
+
+
+def is_federal_staff(user) -> bool:
+    p = profile(user)
+    return p.is_member and (p.is_staff_role or p.is_superuser)
+
+
+def can_view_directory(user) -> bool:
+    return is_member(user)
+
+
+def can_view_association(user, association) -> bool:
+    """Members see member and former associations; candidates only show to staff and the commission."""
+    if not is_member(user):
+        return False
+    from directory.models import Association
+
+    if association.status == Association.Status.CANDIDATE:
+        return is_federal_staff(user) or has_role(user, Role.MEMBERSHIP_COMMISSION)
+    return True
+
+
+def can_view_person(user, person) -> bool:
+    if not is_member(user):
+        return False
+    if not person.is_active:
+        return is_federal_staff(user)
+    return True
+
+
+def can_view_contact(user, person) -> bool:
+    """Phone and e-mail of a person: to members if the person allows it; always to staff and to oneself."""
+    if not can_view_person(user, person):
+        return False
+    if user.pk == person.pk or is_federal_staff(user):
+        return True
+    return person.contact_visible_to_members
+
+
+def can_edit_person(user, person) -> bool:
+    return is_member(user) and (user.pk == person.pk or is_federal_staff(user))
+
+
+def visible_association_statuses(user) -> list[str]:
+    from directory.models import Association
+
+    if is_federal_staff(user) or has_role(user, Role.MEMBERSHIP_COMMISSION):
+        return [Association.Status.MEMBER, Association.Status.FORMER, Association.Status.CANDIDATE]
+    if is_member(user):
+        return [Association.Status.MEMBER, Association.Status.FORMER]
+    return []
+
+
+def group_names(user) -> set[str]:
+    """The Django groups a person belongs to, derived from roles and association.
+
+    This is what `directory.services.sync_groups` writes; machina forum permissions and Wagtail
+    page privacy are granted to these groups, so they follow roles automatically.
+    """
+    p = profile(user)
+    if not p.is_member:
+        return set()
+    names = {ROLE_GROUP_NAMES[Role.MEMBER]}
+    names.update(ROLE_GROUP_NAMES[role] for role in p.roles if role in ROLE_GROUP_NAMES)
+    region_names = set(p.scoped_region_names)
+    if p.association_region_name:
+        region_names.add(p.association_region_name)
+    names.update(region_group_name(name) for name in region_names)
+    names.update(working_group_group_name(name) for name in p.working_group_names)
+    return names
+
+
+def audience_keys(user) -> set[str]:
+    """Search and notification audiences the person belongs to (see ARCHITECTURE.md, Search)."""
+    p = profile(user)
+    if not p.is_member:
+        return {"public"}
+    keys = {"public", "members"}
+    keys.update(f"role:{role}" for role in p.roles)
+    keys.update(f"region:{region_id}" for region_id in p.region_ids)
+    keys.update(f"wg:{slug}" for slug in p.working_group_slugs)
+    if p.is_staff_role or p.is_superuser:
+        keys.add("staff")
+    return keys
