@@ -79,7 +79,15 @@ def profile(user) -> AccessProfile:
         return cached
     from directory.models import RoleAssignment
 
-    association = user.association if user.association_id else None
+    association = None
+    if user.association_id:
+        # One query for the association and its region, unless the caller already loaded them.
+        if "association" in getattr(user, "_state").fields_cache:
+            association = user.association
+        else:
+            from directory.models import Association
+
+            association = Association.objects.select_related("region").filter(pk=user.association_id).first()
     if association is not None and association.region_id:
         region = association.region
         region_id, region_name = region.pk, region.name
@@ -213,3 +221,63 @@ def audience_keys(user) -> set[str]:
     if p.is_staff_role or p.is_superuser:
         keys.add("staff")
     return keys
+
+
+# --- Forum spaces -------------------------------------------------------------------------------
+
+
+class ForumKind:
+    """Kinds of forum spaces (forum/models.py ForumSpace.kind uses these values)."""
+
+    THEME = "theme"
+    DIRECTION = "direction"
+    PRESIDENCY = "presidency"
+    BOARD = "board"
+    REGION = "region"
+    WORKING_GROUP = "working_group"
+    WELCOME = "welcome"
+
+
+@dataclass(frozen=True)
+class ForumAudience:
+    """Which groups read and post in a forum space, and which moderate it."""
+
+    participants: frozenset[str]
+    moderators: frozenset[str]
+
+    @property
+    def readers(self) -> frozenset[str]:
+        return self.participants | self.moderators
+
+
+def forum_audience(kind: str, *, region_name: str | None = None, working_group_name: str | None = None
+                   ) -> ForumAudience:
+    """The rule for each kind of forum space (issue 3): participants post, moderators also moderate.
+
+    Federal staff moderate every space except the directors' one, which stays among directors
+    (fiche II.8: a place where directors speak freely to peers).
+    """
+    members = ROLE_GROUP_NAMES[Role.MEMBER]
+    staff = frozenset({ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]})
+    if kind in (ForumKind.THEME, ForumKind.WELCOME):
+        return ForumAudience(frozenset({members}), staff)
+    if kind == ForumKind.DIRECTION:
+        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.DIRECTOR]}), frozenset())
+    if kind == ForumKind.PRESIDENCY:
+        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.PRESIDENT]}), staff)
+    if kind == ForumKind.BOARD:
+        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.BOARD_ADMIN]}), staff)
+    if kind == ForumKind.REGION:
+        if not region_name:
+            raise ValueError("A regional forum needs its region.")
+        return ForumAudience(frozenset({region_group_name(region_name)}), staff)
+    if kind == ForumKind.WORKING_GROUP:
+        if not working_group_name:
+            raise ValueError("A working-group forum needs its working group.")
+        return ForumAudience(frozenset({working_group_group_name(working_group_name)}), staff)
+    raise ValueError(f"Unknown forum kind: {kind}")
+
+
+def audience_role_group(role: str) -> str:
+    """The group holding everyone with `role` (national meetings address a role's audience)."""
+    return ROLE_GROUP_NAMES[role]

@@ -1,0 +1,105 @@
+"""Forum services: the tree and its permissions, derived from the directory's access rules."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from machina.apps.forum.models import Forum
+from machina.apps.forum_permission.models import ForumPermission, GroupForumPermission
+
+from directory import access
+from forum.models import ForumSpace
+from forum.structure import CategorySpec, ForumSpec, forum_tree
+
+READ = ("can_see_forum", "can_read_forum")
+PARTICIPATE = READ + (
+    "can_start_new_topics", "can_reply_to_topics", "can_edit_own_posts", "can_delete_own_posts",
+    "can_post_without_approval", "can_create_polls", "can_vote_in_polls", "can_attach_file", "can_download_file",
+)
+MODERATE = PARTICIPATE + (
+    "can_post_announcements", "can_post_stickies", "can_lock_topics", "can_move_topics", "can_edit_posts",
+    "can_delete_posts", "can_approve_posts", "can_reply_to_locked_topics",
+)
+
+
+def audience_for_space(space: ForumSpace | ForumSpec) -> access.ForumAudience:
+    return access.forum_audience(
+        space.kind,
+        region_name=space.region.name if space.region else None,
+        working_group_name=space.working_group.name if space.working_group else None,
+    )
+
+
+def _desired_permissions(audiences: list[access.ForumAudience], *, category: bool) -> set[tuple[str, str]]:
+    """(group name, codename) pairs for a forum; a category only needs to be seen and read."""
+    wanted: set[tuple[str, str]] = set()
+    for audience in audiences:
+        participant_codes = READ if category else PARTICIPATE
+        moderator_codes = READ if category else MODERATE
+        wanted.update((g, c) for g in audience.participants for c in participant_codes)
+        wanted.update((g, c) for g in audience.moderators for c in moderator_codes)
+    return wanted
+
+
+def _apply_permissions(forum: Forum, wanted: set[tuple[str, str]]) -> None:
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in {g for g, _ in wanted}}
+    permissions = {p.codename: p for p in ForumPermission.objects.all()}
+    existing = {
+        (gp.group.name, gp.permission.codename): gp
+        for gp in GroupForumPermission.objects.filter(forum=forum).select_related("group", "permission")
+    }
+    stale = [gp.pk for key, gp in existing.items() if key not in wanted or not gp.has_perm]
+    if stale:
+        GroupForumPermission.objects.filter(pk__in=stale).delete()
+    GroupForumPermission.objects.bulk_create([
+        GroupForumPermission(forum=forum, group=groups[g], permission=permissions[c], has_perm=True)
+        for g, c in sorted(wanted)
+        if (g, c) not in existing or not existing[(g, c)].has_perm
+    ])
+
+
+def _ensure_forum(spec: ForumSpec | CategorySpec, *, parent: Forum | None, kind: str,
+                  extra: dict | None = None) -> Forum:
+    space = ForumSpace.objects.select_related("forum").filter(key=spec.key).first()
+    forum_type = Forum.FORUM_CAT if parent is None else Forum.FORUM_POST
+    if space is None:
+        forum = Forum.objects.create(name=spec.name[:100], description=spec.description, parent=parent,
+                                     type=forum_type)
+        space = ForumSpace.objects.create(key=spec.key, forum=forum, kind=kind, **(extra or {}))
+    else:
+        forum = space.forum
+        changed = forum.name != spec.name[:100] or forum.parent_id != (parent.pk if parent else None)
+        if changed:
+            forum.name = spec.name[:100]
+            forum.parent = parent
+            forum.save()
+    return forum
+
+
+@transaction.atomic
+def ensure_forum_tree() -> dict[str, int]:
+    """Create missing categories and forums, then set every forum's group permissions.
+
+    Idempotent: forums are found again by their space key; names follow the directory. Nothing is
+    granted per user: permissions go to the groups the access module derives from roles.
+    """
+    created = 0
+    for category_spec in forum_tree():
+        before = ForumSpace.objects.count()
+        category = _ensure_forum(category_spec, parent=None, kind=ForumSpace.Kind.CATEGORY)
+        audiences = []
+        for forum_spec in category_spec.forums:
+            forum = _ensure_forum(forum_spec, parent=category, kind=forum_spec.kind, extra={
+                "theme": forum_spec.theme, "region": forum_spec.region,
+                "working_group": forum_spec.working_group, "is_meetings_forum": forum_spec.is_meetings_forum,
+            })
+            audience = audience_for_space(forum_spec)
+            audiences.append(audience)
+            _apply_permissions(forum, _desired_permissions([audience], category=False))
+        _apply_permissions(category, _desired_permissions(audiences, category=True))
+        created += ForumSpace.objects.count() - before
+    return {"created": created, "total": ForumSpace.objects.count()}
+
+
+def meetings_forum() -> Forum:
+    return ForumSpace.objects.select_related("forum").get(is_meetings_forum=True).forum
