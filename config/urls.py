@@ -52,6 +52,7 @@ urlpatterns = [
     path("", cms_views.home, name="home"),
     path("compte/", include(account_patterns)),
     path("annuaire/", include("directory.urls")),
+    path("forum/", include("forum.urls")),
     path("forum/", include("machina.urls")),
     path("discussions/", include("chat.urls")),
     path("ressources/", cms_views.resources, name="resources"),
@@ -70,3 +71,9 @@ if settings.DEBUG:
 
 # Wagtail serves the CMS page tree last, so that every explicit route above wins.
 urlpatterns.append(path("pages/", include(wagtail_urls)))
+
+if settings.DEBUG:
+    # daphne (make run) does not serve static files itself: in DEBUG, Django's staticfiles finders do.
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

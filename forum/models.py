@@ -67,3 +67,61 @@ class ModerationLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} — {self.subject}"
+
+
+class NationalMeeting(models.Model):
+    """A national meeting (réunion nationale des Président·es by default) and its forum thread."""
+
+    class Audience(models.TextChoices):
+        PRESIDENTS = "president", _("Président·es")
+        DIRECTORS = "director", _("Directeurs et directrices")
+        BOARD = "board_admin", _("Conseil d'administration")
+
+    title = models.CharField(_("titre"), max_length=200)
+    starts_at = models.DateTimeField(_("début"), db_index=True)
+    ends_at = models.DateTimeField(_("fin"))
+    place = models.CharField(_("lieu"), max_length=250, blank=True)
+    video_link = models.URLField(_("lien de visioconférence"), blank=True)
+    agenda = models.TextField(_("ordre du jour"), blank=True)
+    agenda_document = models.FileField(_("ordre du jour (document)"), upload_to="reunions/", blank=True)
+    audience = models.CharField(_("public"), max_length=20, choices=Audience.choices, default=Audience.PRESIDENTS)
+    topic = models.OneToOneField("forum_conversation.Topic", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="meeting", verbose_name=_("fil de discussion"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+", verbose_name=_("créée par"))
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    sequence = models.PositiveIntegerField(default=0, help_text="ICS SEQUENCE, incremented on each change.")
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("réunion nationale")
+        verbose_name_plural = _("réunions nationales")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="meeting_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeetingResponse(models.Model):
+    """A person's answer to a meeting invitation (RSVP)."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Je viens")
+        NO = "no", _("Je ne viens pas")
+        MAYBE = "maybe", _("Peut-être")
+
+    meeting = models.ForeignKey(NationalMeeting, on_delete=models.CASCADE, related_name="responses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_responses")
+    answer = models.CharField(_("réponse"), max_length=5, choices=Answer.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("réponse à une réunion")
+        verbose_name_plural = _("réponses aux réunions")
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_response_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_answer_display()}"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from machina.apps.forum.models import Forum
+from machina.apps.forum_conversation.models import Post, Topic
+from machina.apps.forum_permission.handler import PermissionHandler
 from machina.apps.forum_permission.models import ForumPermission, GroupForumPermission
 
 from directory import access
-from forum.models import ForumSpace
+from forum.models import ForumSpace, MeetingResponse, NationalMeeting
 from forum.structure import CategorySpec, ForumSpec, forum_tree
 
 READ = ("can_see_forum", "can_read_forum")
@@ -103,3 +110,112 @@ def ensure_forum_tree() -> dict[str, int]:
 
 def meetings_forum() -> Forum:
     return ForumSpace.objects.select_related("forum").get(is_meetings_forum=True).forum
+
+
+# --- National meetings ----------------------------------------------------------------------------
+
+
+class ForumError(ValueError):
+    """A forum action the rules refuse; the message is French and shown to the person."""
+
+
+class ForumPermissionError(ForumError):
+    pass
+
+
+# Where each audience's meeting thread lives: a forum that audience reads.
+MEETING_FORUM_KEYS = {
+    NationalMeeting.Audience.PRESIDENTS: "presidency:meetings",
+    NationalMeeting.Audience.DIRECTORS: "direction",
+    NationalMeeting.Audience.BOARD: "board",
+}
+
+
+@dataclass(frozen=True)
+class MeetingData:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    video_link: str = ""
+    agenda: str = ""
+    agenda_document: UploadedFile | None = None
+    audience: str = NationalMeeting.Audience.PRESIDENTS
+
+
+def meeting_audience_users(audience: str):
+    """Active members holding the audience role (through the group the access module derives)."""
+    User = get_user_model()
+    return User.objects.filter(is_active=True, groups__name=access.audience_role_group(audience)).distinct()
+
+
+def check_create_meeting(actor, data: MeetingData) -> None:
+    if not access.is_federal_staff(actor):
+        raise ForumPermissionError("Seule l'équipe fédérale peut créer une réunion nationale.")
+    if not data.title.strip():
+        raise ForumError("Le titre est obligatoire.")
+    if data.ends_at <= data.starts_at:
+        raise ForumError("La fin de la réunion doit être postérieure à son début.")
+    if not data.place.strip() and not data.video_link.strip():
+        raise ForumError("Indiquez un lieu ou un lien de visioconférence.")
+    if data.audience not in MEETING_FORUM_KEYS:
+        raise ForumError("Public inconnu pour une réunion nationale.")
+
+
+def _meeting_post_content(data: MeetingData) -> str:
+    lines = [f"**{data.title}**", ""]
+    if data.place:
+        lines.append(f"Lieu : {data.place}")
+    if data.video_link:
+        lines.append(f"Visioconférence : {data.video_link}")
+    if data.agenda:
+        lines += ["", "**Ordre du jour**", "", data.agenda]
+    lines += ["", "Merci d'indiquer votre présence avec les boutons de la fiche de la réunion."]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def create_meeting(actor, data: MeetingData) -> NationalMeeting:
+    """Create a meeting, open its thread in the audience's forum, subscribe the audience, invite them.
+
+    Preconditions: `actor` is federal staff; dates and place are valid (check_create_meeting).
+    Effects: the meeting, its topic and first post; every audience member subscribed to the topic;
+    invitation e-mails sent by a task after commit.
+    """
+    check_create_meeting(actor, data)
+    forum = ForumSpace.objects.select_related("forum").get(key=MEETING_FORUM_KEYS[data.audience]).forum
+    topic = Topic.objects.create(forum=forum, subject=data.title[:255], poster=actor, type=Topic.TOPIC_STICKY,
+                                 status=Topic.TOPIC_UNLOCKED, approved=True)
+    Post.objects.create(topic=topic, poster=actor, subject=data.title[:255], content=_meeting_post_content(data),
+                        approved=True)
+    meeting = NationalMeeting.objects.create(
+        title=data.title, starts_at=data.starts_at, ends_at=data.ends_at, place=data.place,
+        video_link=data.video_link, agenda=data.agenda, audience=data.audience, topic=topic, created_by=actor,
+    )
+    if data.agenda_document is not None:
+        meeting.agenda_document.save(data.agenda_document.name, data.agenda_document, save=True)
+    topic.subscribers.add(*meeting_audience_users(data.audience))
+    from forum import tasks
+
+    transaction.on_commit(lambda: tasks.send_meeting_invitations.enqueue(meeting.pk))
+    return meeting
+
+
+def can_view_meeting(user, meeting: NationalMeeting, handler=None) -> bool:
+    """A meeting is visible to whoever may read its thread."""
+    if meeting.topic_id is None:
+        return access.is_federal_staff(user)
+    handler = handler or PermissionHandler()
+    return handler.can_read_forum(meeting.topic.forum, user)
+
+
+@transaction.atomic
+def respond_to_meeting(user, meeting: NationalMeeting, answer: str) -> MeetingResponse:
+    if answer not in MeetingResponse.Answer.values:
+        raise ForumError("Réponse inconnue.")
+    if not can_view_meeting(user, meeting):
+        raise ForumPermissionError("Vous n'êtes pas invité·e à cette réunion.")
+    response, _created = MeetingResponse.objects.update_or_create(
+        meeting=meeting, user=user, defaults={"answer": answer}
+    )
+    return response

@@ -1,0 +1,68 @@
+"""Reads of the forum domain, with permissions applied through machina's handler."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from machina.apps.forum_conversation.models import Topic
+from machina.apps.forum_permission.handler import PermissionHandler
+
+from forum.ics import CalendarEvent, to_ics
+from forum.models import MeetingResponse, NationalMeeting
+
+
+def topic_url(topic: Topic) -> str:
+    return reverse("forum_conversation:topic", kwargs={
+        "forum_slug": topic.forum.slug, "forum_pk": topic.forum_id, "slug": topic.slug, "pk": topic.pk})
+
+
+def meetings_for(user, *, upcoming: bool | None = None, handler: PermissionHandler | None = None):
+    """Meetings whose thread the person may read, soonest first for upcoming, latest first for past."""
+    from machina.apps.forum.models import Forum
+
+    handler = handler or PermissionHandler()
+    readable = handler.get_readable_forums(Forum.objects.all(), user)
+    qs = NationalMeeting.objects.select_related("topic__forum").filter(topic__forum__in=readable)
+    now = timezone.now()
+    if upcoming is True:
+        return qs.filter(ends_at__gte=now).order_by("starts_at")
+    if upcoming is False:
+        return qs.filter(ends_at__lt=now).order_by("-starts_at")
+    return qs
+
+
+def meeting_summary(meeting: NationalMeeting, user) -> dict:
+    """Counts per answer, attendees (those who come) and the person's own answer: three queries."""
+    responses = list(meeting.responses.select_related("user__association").order_by("user__last_name"))
+    counts = dict.fromkeys(MeetingResponse.Answer.values, 0)
+    mine = None
+    for response in responses:
+        counts[response.answer] += 1
+        if response.user_id == user.pk:
+            mine = response.answer
+    return {
+        "meeting": meeting,
+        "counts": [(value, label, counts[value]) for value, label in MeetingResponse.Answer.choices],
+        "attendees": [r.user for r in responses if r.answer == MeetingResponse.Answer.YES],
+        "maybe": [r.user for r in responses if r.answer == MeetingResponse.Answer.MAYBE],
+        "my_answer": mine,
+        "is_past": meeting.ends_at < timezone.now(),
+    }
+
+
+def meeting_ics(meeting: NationalMeeting, *, base_url: str = "") -> str:
+    location = meeting.place or meeting.video_link
+    description = meeting.agenda
+    if meeting.video_link:
+        description = f"{description}\n\nVisioconférence : {meeting.video_link}".strip()
+    return to_ics(CalendarEvent(
+        uid=f"reunion-{meeting.pk}@passerelles",
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        description=description,
+        location=location,
+        url=base_url + topic_url(meeting.topic) if meeting.topic_id and base_url else "",
+        sequence=meeting.sequence,
+        stamp=meeting.created_at,
+    ))

@@ -1,0 +1,35 @@
+"""Background work of the forum: e-mails (run by django-tasks after commit)."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+
+@task()
+def send_meeting_invitations(meeting_id: int) -> int:
+    """E-mail the invitation (with its .ics) to every audience member who has an address."""
+    from forum import selectors, services
+    from forum.models import NationalMeeting
+
+    meeting = NationalMeeting.objects.select_related("topic__forum").filter(pk=meeting_id).first()
+    if meeting is None:
+        return 0
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    thread_url = base + selectors.topic_url(meeting.topic) if meeting.topic else base
+    ics = selectors.meeting_ics(meeting, base_url=base)
+    messages = []
+    for person in services.meeting_audience_users(meeting.audience).exclude(email=""):
+        context = {"meeting": meeting, "person": person, "thread_url": thread_url,
+                   "ics_url": base + reverse("exchange:meeting-ics", kwargs={"pk": meeting.pk})}
+        message = EmailMultiAlternatives(
+            subject=f"Invitation : {meeting.title}",
+            body=render_to_string("forum/email/meeting_invitation.txt", context),
+            to=[person.email],
+        )
+        message.attach("reunion.ics", ics, "text/calendar")
+        messages.append(message)
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)
