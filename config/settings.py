@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
-
 import machina
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PASSERELLES_VAR_DIR", BASE_DIR / "var"))
@@ -83,7 +82,7 @@ INSTALLED_APPS = [
     "machina",
     "machina.apps.forum",
     "machina.apps.forum_conversation",
-    "machina.apps.forum_conversation.forum_attachments",
+    "forum.overrides.forum_conversation.forum_attachments",
     "machina.apps.forum_conversation.forum_polls",
     "machina.apps.forum_feeds",
     "machina.apps.forum_moderation",
@@ -117,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "machina.apps.forum_permission.middleware.ForumPermissionMiddleware",
+    "forum.middleware.ForumVisibilityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -155,6 +155,13 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Test database in a file rather than SQLite's in-memory default, so that the daphne server started
+    # by the browser tests (tests/browser) opens the very database the tests write to. One file per
+    # process: several test runs may share this working tree.
+    (VAR_DIR / "test").mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test" / f"passerelles-{os.getpid()}.sqlite3")}
 
 # machina's migrations use AutoField: keep the global default as machina expects; our own apps set
 # default_auto_field = BigAutoField in their AppConfig.
@@ -255,6 +262,18 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 MACHINA_FORUM_NAME = "Forum Passerelles"
 MACHINA_BASE_TEMPLATE_NAME = "base.html"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS: list[str] = []
+MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
+MACHINA_MARKUP_WIDGET = "django.forms.Textarea"
+MACHINA_POST_CONTENT_MAX_LENGTH = 20_000
+MACHINA_TOPIC_POSTS_NUMBER_PER_PAGE = 20
+MACHINA_FORUM_TOPICS_NUMBER_PER_PAGE = 25
+# Attachments are private: stored under private/ (never served as plain media), downloaded only
+# through machina's permission-checked view.
+MACHINA_ATTACHMENT_FILE_UPLOAD_TO = "private/forum/pieces-jointes"
+MACHINA_ATTACHMENT_MAX_FILES_PER_POST = 5
+FORUM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# Our override of machina's forum_attachments app keeps machina's models and migrations.
+MIGRATION_MODULES = {"forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations"}
 
 # --- Passerelles ----------------------------------------------------------------------------------
 DIRECTORY_PAGE_SIZE = 20

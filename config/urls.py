@@ -65,9 +65,12 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
+    # Only public media (Wagtail images) is served as plain files; private uploads (forum
+    # attachments, meeting agendas, documents) go through their permission-checked views.
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    for public_folder in ("images/", "original_images/"):
+        urlpatterns += static(settings.MEDIA_URL + public_folder, document_root=settings.MEDIA_ROOT / public_folder)
 
 # Wagtail serves the CMS page tree last, so that every explicit route above wins.
 urlpatterns.append(path("pages/", include(wagtail_urls)))

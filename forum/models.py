@@ -83,7 +83,7 @@ class NationalMeeting(models.Model):
     place = models.CharField(_("lieu"), max_length=250, blank=True)
     video_link = models.URLField(_("lien de visioconférence"), blank=True)
     agenda = models.TextField(_("ordre du jour"), blank=True)
-    agenda_document = models.FileField(_("ordre du jour (document)"), upload_to="reunions/", blank=True)
+    agenda_document = models.FileField(_("ordre du jour (document)"), upload_to="private/reunions/", blank=True)
     audience = models.CharField(_("public"), max_length=20, choices=Audience.choices, default=Audience.PRESIDENTS)
     topic = models.OneToOneField("forum_conversation.Topic", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="meeting", verbose_name=_("fil de discussion"))
