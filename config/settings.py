@@ -81,11 +81,11 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "machina",
     "machina.apps.forum",
-    "machina.apps.forum_conversation",
+    "forum.overrides.forum_conversation",
     "forum.overrides.forum_conversation.forum_attachments",
     "machina.apps.forum_conversation.forum_polls",
     "machina.apps.forum_feeds",
-    "machina.apps.forum_moderation",
+    "forum.overrides.forum_moderation",
     "machina.apps.forum_search",
     "machina.apps.forum_tracking",
     "machina.apps.forum_member",
@@ -272,8 +272,11 @@ MACHINA_FORUM_TOPICS_NUMBER_PER_PAGE = 25
 MACHINA_ATTACHMENT_FILE_UPLOAD_TO = "private/forum/pieces-jointes"
 MACHINA_ATTACHMENT_MAX_FILES_PER_POST = 5
 FORUM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-# Our override of machina's forum_attachments app keeps machina's models and migrations.
-MIGRATION_MODULES = {"forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations"}
+# Our overrides of machina's apps (forum/overrides/, machina's recipe) keep machina's models and migrations.
+MIGRATION_MODULES = {
+    "forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations",
+    "forum_conversation": "machina.apps.forum_conversation.migrations",
+}
 
 # --- Passerelles ----------------------------------------------------------------------------------
 DIRECTORY_PAGE_SIZE = 20

@@ -204,6 +204,12 @@ class Parrainage(models.Model):
         return f"{self.parrain} → {self.filleul}"
 
 
+class NotificationFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", _("Immédiatement")
+    DAILY = "daily", _("Un résumé quotidien")
+    NEVER = "never", _("Jamais (seulement sur le site)")
+
+
 class User(AbstractUser):
     """A person of the network. Roles live in RoleAssignment; groups are derived from them."""
 
@@ -217,10 +223,17 @@ class User(AbstractUser):
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     contact_visible_to_members = models.BooleanField(
         _("coordonnées visibles des membres"), default=True,
-        help_text=_("Si cette case est décochée, seuls l'équipe fédérale et vous-même voyez votre téléphone et votre courriel."),
+        help_text=_(
+            "Si cette case est décochée, seuls l'équipe fédérale et vous-même voyez votre téléphone et votre "
+            "courriel."
+        ),
     )
     expertise = models.ManyToManyField(
         Theme, blank=True, related_name="experts", verbose_name=_("thématiques d'expertise")
+    )
+    notification_frequency = models.CharField(
+        _("notifications par courriel"), max_length=10, choices=NotificationFrequency.choices,
+        default=NotificationFrequency.IMMEDIATE,
     )
 
     class Meta:

@@ -125,3 +125,82 @@ class MeetingResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_answer_display()}"
+
+
+class ForumSubscription(models.Model):
+    """A person follows a whole forum: they hear of every new topic and reply in it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_subscriptions")
+    forum = models.ForeignKey("forum.Forum", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("abonnement à un forum")
+        verbose_name_plural = _("abonnements aux forums")
+        constraints = [models.UniqueConstraint(fields=["user", "forum"], name="one_subscription_per_forum")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.forum}"
+
+
+class Notification(models.Model):
+    """An in-site notification; e-mailed at once, in the daily digest or never, per the person's choice."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Nouvelle réponse")
+        NEW_TOPIC = "new_topic", _("Nouveau sujet")
+        MENTION = "mention", _("Mention")
+        MEETING = "meeting", _("Réunion nationale")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("nature"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    topic = models.ForeignKey("forum_conversation.Topic", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey("forum_conversation.Post", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("envoyée par courriel le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "post"], name="one_notification_per_post",
+                                    condition=models.Q(post__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class PostReport(models.Model):
+    """A member reports a post to the moderators, with a reason."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("À traiter")
+        CLOSED = "closed", _("Traité")
+
+    post = models.ForeignKey("forum_conversation.Post", on_delete=models.SET_NULL, null=True, related_name="+")
+    forum = models.ForeignKey("forum.Forum", on_delete=models.SET_NULL, null=True, related_name="+")
+    post_excerpt = models.TextField(_("extrait du message"), blank=True)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 related_name="post_reports")
+    reason = models.TextField(_("motif du signalement"), max_length=2000)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(_("signalé le"), auto_now_add=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    handled_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+    resolution = models.TextField(_("suite donnée"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signalement")
+        verbose_name_plural = _("signalements")
+
+    def __str__(self) -> str:
+        return f"Signalement {self.pk}"

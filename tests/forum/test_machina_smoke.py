@@ -16,7 +16,8 @@ from directory.roles import ROLE_GROUP_NAMES, Role
 
 pytestmark = pytest.mark.django_db
 
-MEMBER_PERMISSIONS = ["can_see_forum", "can_read_forum", "can_start_new_topics", "can_reply_to_topics"]
+MEMBER_PERMISSIONS = ["can_see_forum", "can_read_forum", "can_start_new_topics", "can_reply_to_topics",
+                      "can_post_without_approval"]
 MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS + ["can_lock_topics"]
 
 
@@ -32,6 +33,8 @@ def grant(group_name: str, forum: Forum, codenames: list[str]) -> None:
 def forum(director, staff):
     category = Forum.objects.create(name="Espaces thématiques", type=Forum.FORUM_CAT)
     forum = Forum.objects.create(name="Contrôle judiciaire socio-éducatif", parent=category, type=Forum.FORUM_POST)
+    grant(ROLE_GROUP_NAMES[Role.MEMBER], category, ["can_see_forum", "can_read_forum"])
+    grant(ROLE_GROUP_NAMES[Role.FEDERAL_STAFF], category, ["can_see_forum", "can_read_forum"])
     grant(ROLE_GROUP_NAMES[Role.MEMBER], forum, MEMBER_PERMISSIONS)
     grant(ROLE_GROUP_NAMES[Role.FEDERAL_STAFF], forum, MODERATOR_PERMISSIONS)
     return forum
