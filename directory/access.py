@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from directory.roles import (
-    ROLE_GROUP_NAMES,
     REGION_SCOPED,
+    ROLE_GROUP_NAMES,
     Role,
     region_group_name,
     working_group_group_name,
 )
 
 if TYPE_CHECKING:
-    from directory.models import User
+    pass
 
 # Cached per user instance (per request); services call `forget(user)` after changing roles.
 _PROFILE_ATTR = "_passerelles_access_profile"
@@ -82,7 +82,7 @@ def profile(user) -> AccessProfile:
     association = None
     if user.association_id:
         # One query for the association and its region, unless the caller already loaded them.
-        if "association" in getattr(user, "_state").fields_cache:
+        if "association" in user._state.fields_cache:
             association = user.association
         else:
             from directory.models import Association

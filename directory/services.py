@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
 
 from directory import access
 from directory.models import (
@@ -51,11 +50,7 @@ class RoleSpec:
 
 
 def _is_managed_group(name: str) -> bool:
-    return (
-        name in ROLE_GROUP_NAMES.values()
-        or name.startswith(REGION_GROUP_PREFIX)
-        or name.startswith(WORKING_GROUP_GROUP_PREFIX)
-    )
+    return name in ROLE_GROUP_NAMES.values() or name.startswith((REGION_GROUP_PREFIX, WORKING_GROUP_GROUP_PREFIX))
 
 
 def check_role_spec(spec: RoleSpec) -> None:
@@ -220,11 +215,3 @@ def start_parrainage(parrain: Association, filleul: Association, started_on=None
         defaults={"status": Parrainage.Status.ACTIVE, "started_on": started_on},
     )
     return parrainage
-
-
-def people_with_role(role: str, *, region: Region | None = None) -> "Q":
-    """A filter for people holding `role` (optionally in `region`), to use on User querysets."""
-    condition = Q(role_assignments__role=role)
-    if region is not None:
-        condition &= Q(role_assignments__region=region)
-    return condition

@@ -53,7 +53,7 @@ def test_director_groups_are_members_role_and_region(director):
 
 def test_dica_belongs_to_the_region_they_cover(dica):
     assert region_group_name("Nord-Est") in group_set(dica)
-    assert "region:%d" % region("nord-est").pk in access.audience_keys(dica)
+    assert f"region:{region('nord-est').pk}" in access.audience_keys(dica)
 
 
 def test_working_group_member_gets_the_group_of_their_working_group(member, working_group):

@@ -1,0 +1,217 @@
+"""seed_demo: a believable network, the demo accounts, determinism and idempotency.
+
+The network is seeded once for the module (twice, to compare) and removed afterwards; tests read it
+inside their own rolled-back transaction.
+"""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+
+from directory import access, demo, services
+from directory.models import Association, CourDAppel, Parrainage, Region, RoleAssignment, User, WorkingGroup
+from directory.reference import REGIONS
+from directory.roles import Role
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SEEDED_MODELS = [Parrainage, RoleAssignment, User, Association, WorkingGroup, Group]
+
+
+def _state() -> dict:
+    """Everything the seed writes, without database ids, to compare two runs."""
+    return {
+        "associations": sorted(
+            Association.objects.values_list(
+                "slug", "name", "city", "postal_code", "departement", "region__slug", "staff_count", "size_band",
+                "status", "admitted_on", "public_email", "public_phone", "description", "willing_to_sponsor",
+            )
+        ),
+        "coverage": sorted(Association.objects.values_list("slug", "juridictions__slug", "cours__slug")),
+        "themes": sorted(Association.objects.values_list("slug", "themes__slug")),
+        "people": sorted(
+            User.objects.values_list(
+                "username", "association__slug", "first_name", "last_name", "email", "job_title", "bio", "phone",
+                "contact_visible_to_members", "is_staff", "is_superuser",
+            )
+        ),
+        "expertise": sorted(User.objects.values_list("username", "expertise__slug")),
+        "roles": sorted(
+            RoleAssignment.objects.values_list(
+                "user__username", "role", "region__slug", "theme__slug", "working_group__slug"
+            ),
+            key=str,
+        ),
+        "groups": sorted(User.objects.values_list("username", "groups__name"), key=str),
+        "working_groups": sorted(WorkingGroup.objects.values_list("slug", "name", "theme__slug")),
+        "parrainages": sorted(
+            Parrainage.objects.values_list("parrain__slug", "filleul__slug", "status", "started_on")
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        existing = {model: set(model.objects.values_list("pk", flat=True)) for model in SEEDED_MODELS}
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        first = _state()
+        demo.seed()
+        yield {"output": out.getvalue(), "first": first, "second": _state()}
+        for model in SEEDED_MODELS:
+            model.objects.exclude(pk__in=existing[model]).delete()
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seeding_twice_writes_the_same_rows(seeded):
+    assert seeded["first"] == seeded["second"]
+
+
+def test_the_network_spans_the_country(seeded):
+    assert Association.objects.count() >= 40
+    assert CourDAppel.objects.filter(associations__isnull=False).distinct().count() >= 12
+    assert set(Region.objects.filter(associations__isnull=False).values_list("name", flat=True)) == set(REGIONS)
+    assert {a.status for a in Association.objects.all()} == set(Association.Status.values)
+    assert set(Association.objects.values_list("size_band", flat=True)) == {"small", "medium", "large", "xlarge"}
+
+
+def test_associations_are_consistent_with_their_cour_d_appel(seeded):
+    for association in Association.objects.prefetch_related("cours", "juridictions", "themes"):
+        cours = list(association.cours.all())
+        assert cours, association.slug
+        assert {c.region_id for c in cours} == {association.region_id}
+        assert {j.cour_id for j in association.juridictions.all()} == {c.pk for c in cours}
+        if association.departement not in {"2A", "2B"}:  # Corsica's postal codes start with 20
+            assert association.postal_code.startswith(association.departement)
+        kinds = {t.kind for t in association.themes.all()}
+        assert kinds == {"theme", "measure"}, association.slug
+        assert association.public_email.endswith(".exemple.fr")
+
+
+def test_people_cover_every_role(seeded):
+    assert User.objects.count() >= 150
+    assert set(RoleAssignment.objects.values_list("role", flat=True)) == set(Role.values)
+    assert User.objects.filter(contact_visible_to_members=False).exists()
+    dica_regions = set(RoleAssignment.objects.filter(role=Role.DICA).values_list("region__name", flat=True))
+    assert dica_regions == set(REGIONS)
+
+
+def test_working_groups_have_members(seeded):
+    names = set(WorkingGroup.objects.values_list("name", flat=True))
+    assert {"Éthique", "Justice des enfants", "Violences conjugales", "Financement"} <= names
+    for group in WorkingGroup.objects.all():
+        assert RoleAssignment.objects.filter(role=Role.WORKING_GROUP_MEMBER, working_group=group).count() >= 5
+
+
+EXPECTED_DEMO_ROLES = {
+    "directrice": Role.DIRECTOR,
+    "president": Role.PRESIDENT,
+    "parrain": Role.DIRECTOR,
+    "nouvel.adherent": Role.DIRECTOR,
+    "dica": Role.DICA,
+    "correspondant": Role.CORRESPONDENT,
+    "intervenant": Role.MEMBER,
+    "equipe": Role.FEDERAL_STAFF,
+}
+
+
+def test_every_demo_account_is_listed():
+    assert {username for username, _label in demo.demo_accounts()} == set(EXPECTED_DEMO_ROLES)
+
+
+@pytest.mark.parametrize(("username", "role"), sorted(EXPECTED_DEMO_ROLES.items()))
+def test_demo_account_logs_in_with_the_demo_password_and_holds_its_role(seeded, username, role):
+    assert Client().login(username=username, password=demo.DEMO_PASSWORD)
+    assert access.has_role(User.objects.get(username=username), role)
+
+
+def test_the_federal_staff_account_is_a_superuser(seeded):
+    equipe = User.objects.get(username="equipe")
+    assert equipe.is_staff and equipe.is_superuser
+    assert access.is_federal_staff(equipe)
+
+
+def test_generated_people_cannot_log_in(seeded):
+    demo_usernames = set(EXPECTED_DEMO_ROLES)
+    generated = User.objects.exclude(username__in=demo_usernames)
+    assert not any(person.has_usable_password() for person in generated)
+
+
+def test_the_new_member_has_an_active_parrain(seeded):
+    newcomer = User.objects.get(username="nouvel.adherent").association
+    assert newcomer.status == Association.Status.MEMBER
+    assert newcomer.admitted_on >= demo.REFERENCE_DATE - timedelta(days=365)
+    parrainage = Parrainage.objects.get(filleul=newcomer, status=Parrainage.Status.ACTIVE)
+    assert parrainage.parrain == User.objects.get(username="parrain").association
+
+
+def test_groups_are_what_the_access_module_derives(seeded):
+    people = list(User.objects.order_by("username"))[::9] + list(
+        User.objects.filter(username__in=EXPECTED_DEMO_ROLES)
+    )
+    for person in people:
+        assert set(person.groups.values_list("name", flat=True)) == access.group_names(person), person.username
+
+
+def test_the_command_prints_a_french_summary_with_the_logins(seeded):
+    output = seeded["output"]
+    assert "Associations :" in output and "Personnes :" in output
+    assert f"mot de passe : {demo.DEMO_PASSWORD}" in output
+    for username in EXPECTED_DEMO_ROLES:
+        assert f"  {username} " in output
+
+
+def test_seeding_again_restores_what_was_changed(seeded):
+    directrice = User.objects.get(username="directrice")
+    directrice.set_password("autre-chose")
+    directrice.save()
+    services.move_person(directrice, Association.objects.get(slug="acjs-33"))
+    services.set_roles(directrice, [services.RoleSpec(Role.MEMBER)])
+    association = Association.objects.get(slug="semel")
+    association.staff_count = 500
+    association.save()
+
+    demo.seed_directory()
+
+    assert _state() == seeded["second"]
+    assert User.objects.get(username="directrice").check_password(demo.DEMO_PASSWORD)
+
+
+def test_a_larger_scale_adds_generated_associations_and_people(seeded):
+    associations, people = Association.objects.count(), User.objects.count()
+    demo.seed(scale=2)
+    assert Association.objects.count() > associations
+    assert User.objects.count() > people
+    after = _state()
+    demo.seed_directory(scale=2)
+    assert _state() == after
+    generated = list(User.objects.filter(association__slug__in=[a.slug for a in demo.build_directory_plan(2)
+                                                                 .extra_associations]).order_by("username"))
+    assert generated
+    for person in generated[::7]:
+        assert set(person.groups.values_list("name", flat=True)) == access.group_names(person), person.username
+        assert not person.has_usable_password()
+
+
+def test_the_plan_is_deterministic_and_smaller_scales_are_prefixes():
+    one, three = demo.build_directory_plan(1), demo.build_directory_plan(3)
+    assert demo.build_directory_plan(3) == three
+    assert three.people == one.people and three.associations == one.associations
+    assert three.extra_people[: len(demo.build_directory_plan(2).extra_people)] == (
+        demo.build_directory_plan(2).extra_people
+    )
+    assert len({p.username for p in three.people + three.extra_people}) == len(three.people + three.extra_people)
+    assert len({a.slug for a in three.associations + three.extra_associations}) == len(
+        three.associations + three.extra_associations
+    )
+
+
+def test_a_scale_below_one_is_refused():
+    with pytest.raises(CommandError, match="supérieur ou égal à 1"):
+        call_command("seed_demo", "--scale", "0")
