@@ -16,7 +16,9 @@ NAVIGATION = [
 def navigation(request):
     """The main navigation, with the current section marked (aria-current)."""
     path = request.path_info
-    current = "home"
+    # The current section is the one whose URL prefixes the path; "Accueil" only for "/" itself,
+    # so pages outside the navigation (parrainage, compte…) mark nothing.
+    current = "home" if path == "/" else None
     for key, _label, url in NAVIGATION[1:]:
         if path.startswith(url):
             current = key
