@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "forum.overrides.forum_moderation",
     "machina.apps.forum_search",
     "machina.apps.forum_tracking",
-    "machina.apps.forum_member",
+    "forum.overrides.forum_member",
     "machina.apps.forum_permission",
     "forum.apps.ExchangeConfig",
     # Real time and background work
@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "machina.core.context_processors.metadata",
                 "directory.context_processors.navigation",
+                "forum.context_processors.notifications",
             ],
         },
     },
@@ -276,6 +277,7 @@ FORUM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 MIGRATION_MODULES = {
     "forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations",
     "forum_conversation": "machina.apps.forum_conversation.migrations",
+    "forum_member": "machina.apps.forum_member.migrations",
 }
 
 # --- Passerelles ----------------------------------------------------------------------------------
