@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -87,7 +88,7 @@ INSTALLED_APPS = [
     "machina.apps.forum_feeds",
     "forum.overrides.forum_moderation",
     "machina.apps.forum_search",
-    "machina.apps.forum_tracking",
+    "forum.overrides.forum_tracking",
     "forum.overrides.forum_member",
     "machina.apps.forum_permission",
     "forum.apps.ExchangeConfig",
@@ -256,6 +257,12 @@ WAGTAIL_SITE_NAME = "Passerelles"
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Documents carry a kind and themes (cms.PasserellesDocument); they are always downloaded as
+# attachments, never shown inline under the site's origin.
+WAGTAILDOCS_DOCUMENT_MODEL = "cms.PasserellesDocument"
+WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
+# Restricted pages send anonymous visitors to our own login page.
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 WAGTAIL_I18N_ENABLED = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
@@ -265,7 +272,8 @@ MACHINA_BASE_TEMPLATE_NAME = "base.html"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS: list[str] = []
 MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
 MACHINA_MARKUP_WIDGET = "django.forms.Textarea"
-MACHINA_POST_CONTENT_MAX_LENGTH = 20_000
+# No MACHINA_POST_CONTENT_MAX_LENGTH: it changes a validator on machina's Post model, hence a
+# migration inside machina's package. Our renderer caps the rendered source instead (forum.markup).
 MACHINA_TOPIC_POSTS_NUMBER_PER_PAGE = 20
 MACHINA_FORUM_TOPICS_NUMBER_PER_PAGE = 25
 # Attachments are private: stored under private/ (never served as plain media), downloaded only
@@ -278,6 +286,7 @@ MIGRATION_MODULES = {
     "forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations",
     "forum_conversation": "machina.apps.forum_conversation.migrations",
     "forum_member": "machina.apps.forum_member.migrations",
+    "forum_tracking": "machina.apps.forum_tracking.migrations",
 }
 
 # --- Passerelles ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('exchange', '0001_initial'),
-        ('forum_conversation', '0014_meetings'),
+        ('forum_conversation', '0013_auto_20201220_1745'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
