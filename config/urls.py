@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views as cms_views
 from directory import views_account
@@ -49,18 +48,16 @@ account_patterns = [
 ]
 
 urlpatterns = [
-    path("", cms_views.home, name="home"),
     path("compte/", include(account_patterns)),
     path("annuaire/", include("directory.urls")),
     path("forum/", include("forum.urls")),
     path("forum/", include("machina.urls")),
     path("discussions/", include("chat.urls")),
-    path("ressources/", cms_views.resources, name="resources"),
     path("recherche/", include("search.urls")),
     path("adhesion/", cms_views.membership_application, name="membership-application"),
     path("parrainage/", include("directory.urls_parrainage")),
     path("cms-admin/", include(wagtailadmin_urls)),
-    path("documents/", include(wagtaildocs_urls)),
+    path("documents/", include("cms.urls_documents")),
     path("admin/", admin.site.urls),
 ]
 
@@ -72,11 +69,12 @@ if settings.DEBUG:
     for public_folder in ("images/", "original_images/"):
         urlpatterns += static(settings.MEDIA_URL + public_folder, document_root=settings.MEDIA_ROOT / public_folder)
 
-# Wagtail serves the CMS page tree last, so that every explicit route above wins.
-urlpatterns.append(path("pages/", include(wagtail_urls)))
-
 if settings.DEBUG:
     # daphne (make run) does not serve static files itself: in DEBUG, Django's staticfiles finders do.
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+# Wagtail serves the CMS page tree at the site root (`/` home, `/ressources/`…), last, so that every
+# explicit route above wins.
+urlpatterns.append(path("", include(wagtail_urls)))

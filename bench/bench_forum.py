@@ -1,0 +1,502 @@
+"""Forum at `seed_demo --scale 20`: our forum and stock django-machina, side by side, in one run.
+
+What is measured, as `directrice` with Django's test client (server time, p50/p95, SQL queries):
+the forum index, the busiest forum she may read (page 1), the longest topic (page 1 and last page),
+posting a reply (many replies, through machina's reply view) and "mark all read". Each row is
+measured twice: with the site as configured (our overrides of machina, forum/overrides/) and with
+stock machina, whose own view classes are mounted by the bench-only URLconf bench/stock_urls.py while
+`stock_machina()` gives machina's modules back their own helper classes. Templates, middleware and
+data are the same; the ratio ours/stock is in the JSON and in the comparison table.
+
+Database: by default a dedicated SQLite file, var/bench/forum.sqlite3, seeded once and reused while
+its marker says the same scale and the same seed code (like bench_directory). With DATABASE_URL set,
+that database is used instead, for example PostgreSQL:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/passerelles_bench make bench BENCH_ARGS=forum
+
+Its name must contain "bench": it is created when missing, and dropped and seeded again when the seed
+code changed. On top of the demo data the bench adds one long topic (LONG_TOPIC_POSTS posts, the
+demo's topics have 15 posts at most, so one page) in the busiest forum: it is the topic measured and
+the one replied to; the replies of a previous run are removed at the start of each run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.framework import ROOT, Report, measure, register, timings_summary
+
+SCALE = 20
+MIN_TOPICS = 10_000
+MIN_POSTS = 100_000
+LONG_TOPIC_POSTS = 1_000
+LONG_TOPIC_SUBJECT = "Comptes rendus des réunions régionales : le fil de suivi"
+DEMO_USERNAME = "directrice"
+DEMO_PASSWORD = "demo-passerelles"
+WARMUP = 20
+TARGET_P95_MS = 100.0
+# ours/stock p95 above 1 + this is "slower than stock"; below, the difference is timing noise.
+NOISE_TOLERANCE = 0.05
+BENCH_DIR = ROOT / "var" / "bench"
+DATABASE = BENCH_DIR / "forum.sqlite3"
+SEED_SOURCES = [
+    ROOT / "directory" / "demo.py",
+    ROOT / "directory" / "reference.py",
+    ROOT / "directory" / "management" / "commands" / "seed_demo.py",
+    ROOT / "forum" / "demo.py",
+    ROOT / "forum" / "structure.py",
+]
+REPLY_FORMSET = {"attachment-TOTAL_FORMS": "0", "attachment-INITIAL_FORMS": "0",
+                 "attachment-MIN_NUM_FORMS": "0", "attachment-MAX_NUM_FORMS": "5"}
+
+
+def environment() -> dict[str, str]:
+    env = {
+        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
+        # Production-like request handling: no DEBUG (cached templates, no query log).
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-not-a-secret",
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        # Thousands of generated people: a slow password hash would only measure PBKDF2.
+        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
+    }
+    if not os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = f"sqlite:///{DATABASE}"
+    return env
+
+
+# --- database -------------------------------------------------------------------------------------
+
+
+def _seed_fingerprint() -> dict:
+    digest = hashlib.sha256()
+    for path in SEED_SOURCES:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return {"scale": SCALE, "seed_sources_sha256": digest.hexdigest()}
+
+
+def _marker_path() -> Path:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return BENCH_DIR / "forum.seeded.json"
+    settings = connection.settings_dict
+    key = f"{connection.vendor}-{settings.get('HOST') or 'local'}-{settings.get('PORT') or ''}-{settings['NAME']}"
+    return BENCH_DIR / f"forum.seeded.{hashlib.sha1(key.encode()).hexdigest()[:12]}.json"
+
+
+def _reset_server_database(create_only: bool) -> None:
+    """Create (and, unless create_only, first drop) the configured server database; bench names only."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if "bench" not in name:
+        raise RuntimeError(f"Base « {name} » : le banc forum n'écrit que dans une base dont le nom contient « bench ».")
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        quoted = connection.ops.quote_name(name)
+        if exists and not create_only:
+            cursor.execute(f"DROP DATABASE {quoted}")
+            exists = False
+        if not exists:
+            cursor.execute(f"CREATE DATABASE {quoted}")
+
+
+def _seeded_enough() -> bool:
+    from machina.apps.forum_conversation.models import Post, Topic
+
+    return Topic.objects.count() >= MIN_TOPICS and Post.objects.count() >= MIN_POSTS
+
+
+def prepare_database() -> bool:
+    """Migrate, and seed unless the marker shows this very seed already ran here. True when reused."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from forum import notifications
+
+    fingerprint = _seed_fingerprint()
+    marker = _marker_path()
+    same_seed = marker.exists() and json.loads(marker.read_text()) == fingerprint
+    if connection.vendor == "sqlite":
+        if not (same_seed and DATABASE.exists()):
+            connection.close()
+            for path in (DATABASE, marker, Path(f"{DATABASE}-wal"), Path(f"{DATABASE}-shm"),
+                         Path(f"{DATABASE}-journal")):
+                path.unlink(missing_ok=True)
+            same_seed = False
+    elif connection.vendor == "postgresql":
+        _reset_server_database(create_only=same_seed)
+    else:
+        raise RuntimeError(f"Base non prise en charge par le banc forum : {connection.vendor}")
+    print("Migrations…", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    reused = same_seed and _seeded_enough()
+    if not reused:
+        print(f"seed_demo --scale {SCALE} (quelques minutes la première fois)…", flush=True)
+        with notifications.muted():
+            call_command("seed_demo", scale=SCALE)
+        if not _seeded_enough():
+            raise RuntimeError(f"seed_demo --scale {SCALE} a produit moins de {MIN_TOPICS} sujets "
+                               f"ou de {MIN_POSTS} messages.")
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(fingerprint) + "\n")
+    else:
+        print(f"Base de mesure réutilisée ({_describe_database()}, échelle {SCALE}).", flush=True)
+    return reused
+
+
+def _describe_database() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return str(Path(connection.settings_dict["NAME"]).relative_to(ROOT))
+    settings = connection.settings_dict
+    return f"{connection.vendor} {settings.get('HOST') or 'local'}:{settings.get('PORT') or ''}/{settings['NAME']}"
+
+
+def busiest_forum(user):
+    """The forum with the most topics among those the person may read and reply in."""
+    from machina.apps.forum.models import Forum
+    from machina.apps.forum_permission.handler import PermissionHandler
+
+    handler = PermissionHandler()
+    readable = handler.get_readable_forums(Forum.objects.filter(type=Forum.FORUM_POST), user)
+    for forum in readable.order_by("-direct_topics_count", "pk"):
+        if handler.can_add_topic(forum, user):
+            return forum
+    raise RuntimeError(f"{user} ne peut écrire dans aucun forum.")
+
+
+def ensure_long_topic(forum, user):
+    """The bench's long topic in `forum`, with exactly LONG_TOPIC_POSTS posts (previous replies removed).
+
+    Created once, in bulk; each run then deletes what earlier runs replied to it, so every run
+    measures the same topic.
+    """
+    from django.db import transaction
+    from machina.apps.forum_conversation.models import Post, Topic
+
+    from forum import notifications
+
+    with transaction.atomic(), notifications.muted():
+        topic = Topic.objects.filter(forum=forum, subject=LONG_TOPIC_SUBJECT).order_by("pk").first()
+        if topic is None:
+            print(f"Création du long fil de mesure ({LONG_TOPIC_POSTS} messages)…", flush=True)
+            topic = Topic.objects.create(forum=forum, subject=LONG_TOPIC_SUBJECT, poster=user,
+                                         type=Topic.TOPIC_POST, status=Topic.TOPIC_UNLOCKED, approved=True)
+            posters = list(Post.objects.filter(topic__forum=forum).exclude(poster=None)
+                           .values_list("poster_id", flat=True).distinct().order_by("poster_id")[:25]) or [user.pk]
+            Post.objects.bulk_create([
+                Post(topic=topic, poster_id=user.pk if i == 0 else posters[i % len(posters)],
+                     subject=LONG_TOPIC_SUBJECT if i == 0 else f"Re: {LONG_TOPIC_SUBJECT}",
+                     content=_long_topic_body(i), approved=True)
+                for i in range(LONG_TOPIC_POSTS)
+            ], batch_size=500)
+        kept = list(topic.posts.order_by("created", "pk").values_list("pk", flat=True)[:LONG_TOPIC_POSTS])
+        extra = topic.posts.exclude(pk__in=kept)
+        if extra.exists():
+            extra.delete()
+        topic.refresh_from_db()
+        topic.update_trackers()  # counts, first and last post; then the forum's
+        for ancestor in topic.forum.get_ancestors():
+            ancestor.update_trackers()
+    return Topic.objects.select_related("forum").get(pk=topic.pk)
+
+
+def _long_topic_body(i: int) -> str:
+    if i == 0:
+        return ("Bonjour à toutes et tous,\n\nJe propose de regrouper ici les comptes rendus des réunions "
+                "régionales, pour que chacun retrouve décisions et documents au même endroit.")
+    return (f"Compte rendu n° {i} : points abordés, **décisions** et prochaines étapes. "
+            "Merci aux associations présentes ; les documents sont disponibles sur demande.")
+
+
+def reset_reading_state(user) -> None:
+    """Forget what the person read, so that every run starts from the same unread state."""
+    from machina.apps.forum_tracking.models import ForumReadTrack, TopicReadTrack
+
+    ForumReadTrack.objects.filter(user=user).delete()
+    TopicReadTrack.objects.filter(user=user).delete()
+
+
+# --- stock machina --------------------------------------------------------------------------------
+
+
+def _override_apps() -> dict[str, str]:
+    """Our override apps (dotted path) → the machina app each one replaces, longest path first."""
+    from django.apps import apps
+
+    pairs = {}
+    for config in apps.get_app_configs():
+        if config.name.startswith("forum.overrides."):
+            base = next(k for k in type(config).__mro__[1:] if str(getattr(k, "name", "")).startswith("machina.apps."))
+            pairs[config.name] = base.name
+    return dict(sorted(pairs.items(), key=lambda item: -len(item[0])))
+
+
+def _machina_twin_module(module_name: str, pairs: dict[str, str]):
+    for ours, theirs in pairs.items():
+        if module_name == ours or module_name.startswith(ours + "."):
+            try:
+                return importlib.import_module(theirs + module_name[len(ours):])
+            except ImportError:
+                return None
+    return None
+
+
+@contextlib.contextmanager
+def stock_machina():
+    """Inside this block machina runs without any of our overrides, as shipped.
+
+    machina resolves its helper classes through `get_class`, most of them once, when its modules are
+    imported: machina's views, template tags and receivers then hold our classes (the tracking
+    handler, the attachment formset…). This block swaps, in every loaded machina module, each object
+    that comes from one of our override modules for machina's object of the same name, swaps
+    instances of our classes for instances of machina's, and makes `get_class` itself resolve to
+    machina's apps; everything is put back on exit.
+    """
+    from machina.core import loading
+
+    pairs = _override_apps()
+    replacements: dict[int, object] = {}
+    for name, module in list(sys.modules.items()):
+        twin = _machina_twin_module(name, pairs) if module is not None else None
+        if twin is None:
+            continue
+        for attribute, value in list(vars(module).items()):
+            if attribute.startswith("__"):
+                continue
+            theirs = getattr(twin, attribute, None)
+            if theirs is not None and theirs is not value:
+                replacements[id(value)] = theirs
+
+    swapped: list[tuple[object, str, object]] = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("machina."):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if id(value) in replacements:
+                replacement = replacements[id(value)]
+            elif id(type(value)) in replacements and isinstance(replacements[id(type(value))], type):
+                replacement = replacements[id(type(value))]()  # e.g. machina's module-level track_handler
+            else:
+                continue
+            swapped.append((module, attribute, value))
+            setattr(module, attribute, replacement)
+
+    original_path = loading._get_app_module_path
+
+    def machina_app_path(module_label):
+        path = original_path(module_label)
+        return pairs.get(path, path)
+
+    loading._get_app_module_path = machina_app_path
+    try:
+        yield len(swapped)
+    finally:
+        loading._get_app_module_path = original_path
+        for module, attribute, value in reversed(swapped):
+            setattr(module, attribute, value)
+
+
+@contextlib.contextmanager
+def variant(name: str):
+    """"ours": the site as configured; "stock": machina's own views and classes (see stock_machina)."""
+    from django.test import override_settings
+
+    if name == "ours":
+        yield
+        return
+    with override_settings(ROOT_URLCONF="bench.stock_urls"), stock_machina():
+        yield
+
+
+# --- measures -------------------------------------------------------------------------------------
+
+
+def _check(response, expected: int, what: str):
+    if response.status_code != expected:
+        raise RuntimeError(f"{what} a répondu {response.status_code} (attendu {expected})")
+    return response
+
+
+def _count_queries(action) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            action()
+        counts.append(len(captured.captured_queries))
+    return max(counts)
+
+
+def _measure_with_setup(action, setup, *, n: int, warmup: int) -> list[float]:
+    """Like framework.measure, with an untimed `setup` before each call."""
+    for _ in range(warmup):
+        setup()
+        action()
+    durations = []
+    for _ in range(n):
+        setup()
+        start = time.perf_counter()
+        action()
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+def _row(page: str, which: str, url: str, durations: list[float], queries: int) -> dict:
+    label = "nous" if which == "ours" else "machina d'origine"
+    return {"name": f"{page} ({label})", "page": page, "variant": which, "url": url,
+            **timings_summary(durations), "queries": queries}
+
+
+def _compare(rows: list[dict]) -> list[dict]:
+    """Per page: ours/stock ratios and whether the targets hold."""
+    by_page: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by_page.setdefault(row["page"], {})[row["variant"]] = row
+    summary = []
+    for page, pair in by_page.items():
+        ours, stock = pair["ours"], pair["stock"]
+        ratio_p50 = round(ours["p50_ms"] / stock["p50_ms"], 3)
+        ratio_p95 = round(ours["p95_ms"] / stock["p95_ms"], 3)
+        entry = {"page": page, "ours_p95_ms": ours["p95_ms"], "stock_p95_ms": stock["p95_ms"],
+                 "ratio_p50": ratio_p50, "ratio_p95": ratio_p95,
+                 "ours_queries": ours["queries"], "stock_queries": stock["queries"],
+                 "p95_under_target": ours["p95_ms"] < TARGET_P95_MS,
+                 "not_slower_than_stock": ratio_p95 <= 1 + NOISE_TOLERANCE}
+        ours.update(ratio_p50_vs_stock=ratio_p50, ratio_p95_vs_stock=ratio_p95,
+                    p95_under_target=entry["p95_under_target"], not_slower_than_stock=entry["not_slower_than_stock"])
+        summary.append(entry)
+    return summary
+
+
+def _format_comparison(summary: list[dict]) -> str:
+    header = ["page", "p95 nous", "p95 machina", "nous/machina p50", "nous/machina p95", "requêtes nous/machina",
+              f"p95 < {TARGET_P95_MS:g} ms", "pas plus lent"]
+    body = [[s["page"], f"{s['ours_p95_ms']:.1f}", f"{s['stock_p95_ms']:.1f}", f"{s['ratio_p50']:.2f}",
+             f"{s['ratio_p95']:.2f}", f"{s['ours_queries']}/{s['stock_queries']}",
+             "oui" if s["p95_under_target"] else "NON", "oui" if s["not_slower_than_stock"] else "NON"]
+            for s in summary]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(line))
+             for line in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@register("forum", "Forum : nos vues et machina d'origine, côte à côte", environment=environment)
+def forum_benchmark() -> Report:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from machina.apps.forum.models import Forum
+    from machina.apps.forum_conversation.models import Post, Topic
+    from machina.conf import settings as machina_settings
+
+    reused = prepare_database()
+    requests = int(os.environ.get("PASSERELLES_BENCH_REQUESTS", "200"))
+
+    user = get_user_model().objects.get(username=DEMO_USERNAME)
+    forum = busiest_forum(user)
+    topic = ensure_long_topic(forum, user)
+    reset_reading_state(user)
+    client = Client()
+    if not client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD):
+        raise RuntimeError(f"Connexion impossible pour {DEMO_USERNAME}")
+
+    per_page = machina_settings.TOPIC_POSTS_NUMBER_PER_PAGE
+    last_page = (topic.posts_count - 1) // per_page + 1
+    topic_url = reverse("forum_conversation:topic", kwargs={
+        "forum_slug": forum.slug, "forum_pk": forum.pk, "slug": topic.slug, "pk": topic.pk})
+    pages = [
+        ("index", reverse("forum:index")),
+        (f"forum « {forum.name[:40]} »", reverse("forum:forum", kwargs={"slug": forum.slug, "pk": forum.pk})),
+        ("sujet, page 1", topic_url),
+        (f"sujet, page {last_page}/{last_page}", f"{topic_url}?page={last_page}"),
+    ]
+    rows = []
+    for page, url in pages:
+        for which in ("ours", "stock"):
+            with variant(which):
+                print(f"  {page} [{which}] : {url}", flush=True)
+
+                def get(url=url, page=page):
+                    return _check(client.get(url), 200, page)
+
+                durations = measure(get, n=requests, warmup=WARMUP)
+                rows.append(_row(page, which, url, durations, _count_queries(get)))
+
+    reply_url = reverse("forum_conversation:post_create", kwargs={
+        "forum_slug": forum.slug, "forum_pk": forum.pk, "topic_slug": topic.slug, "topic_pk": topic.pk})
+    posts_before = Post.objects.filter(topic=topic).count()
+    for which in ("ours", "stock"):
+        with variant(which):
+            print(f"  réponse [{which}] : {reply_url}", flush=True)
+            sent = iter(range(10**9))
+
+            def reply(which=which, sent=sent):
+                body = f"Merci pour ce compte rendu ({which}, réponse {next(sent)})."
+                return _check(client.post(reply_url, {"subject": f"Re: {topic.subject}", "content": body,
+                                                      **REPLY_FORMSET}), 302, "réponse")
+
+            durations = measure(reply, n=requests, warmup=WARMUP)
+            rows.append(_row("réponse à un sujet", which, reply_url, durations, _count_queries(reply)))
+    replies = Post.objects.filter(topic=topic).count() - posts_before
+
+    mark_url = reverse("forum_tracking:mark_all_forums_read")
+    for which in ("ours", "stock"):
+        with variant(which):
+            print(f"  tout marquer comme lu [{which}] : {mark_url}", flush=True)
+
+            def mark_all():
+                return _check(client.post(mark_url), 302, "tout marquer comme lu")
+
+            def forget(user=user):
+                reset_reading_state(user)
+
+            durations = _measure_with_setup(mark_all, forget, n=requests, warmup=WARMUP)
+            forget()
+            queries = _count_queries(mark_all)
+            rows.append(_row("tout marquer comme lu", which, mark_url, durations, queries))
+    reset_reading_state(user)
+
+    summary = _compare(rows)
+    print("\nComparaison (nous / machina d'origine) :")
+    print(_format_comparison(summary), flush=True)
+    print()
+
+    data = {
+        "scale": SCALE,
+        "database": _describe_database(),
+        "database_reused": reused,
+        "forums": Forum.objects.count(),
+        "topics": Topic.objects.count(),
+        "posts": Post.objects.count(),
+        "busiest_forum": {"name": forum.name, "topics": Topic.objects.filter(forum=forum).count()},
+        "long_topic": {"subject": topic.subject, "posts": topic.posts_count, "pages": last_page},
+        "replies_posted": replies,
+        "comparison": summary,
+        "targets": {"p95_ms_under": TARGET_P95_MS, "not_slower_than_stock": f"p95 nous/machina ≤ {1 + NOISE_TOLERANCE}"},
+        "database_url_scheme": urlsplit(os.environ.get("DATABASE_URL", "")).scheme or connection.vendor,
+    }
+    parameters = {"requests_per_page": requests, "warmup_requests": WARMUP, "client": "django.test.Client",
+                  "user": DEMO_USERNAME, "debug": False, "long_topic_posts": LONG_TOPIC_POSTS,
+                  "stock": "machina's view classes (bench/stock_urls.py) and helper classes (stock_machina())"}
+    return Report(rows=rows, data=data, parameters=parameters)

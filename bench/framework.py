@@ -1,0 +1,151 @@
+"""A small benchmark framework: modules `bench/bench_*.py` register benchmarks, `bench/run.py` runs them.
+
+A benchmark declares the environment it needs (read by config/settings before Django starts, e.g. its
+own database) and a function returning a `Report`: rows of measurements plus the size of the data they
+were measured on. The runner adds the machine's description and writes bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+
+
+@dataclass
+class Report:
+    rows: list[dict]
+    data: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass
+class Benchmark:
+    name: str
+    title: str
+    run: Callable[[], Report]
+    environment: Callable[[], dict[str, str]] = dict
+
+
+REGISTRY: dict[str, Benchmark] = {}
+
+
+def register(name: str, title: str, environment: Callable[[], dict[str, str]] = dict):
+    """Decorator: `@register("directory", "Annuaire", environment=...)` on a function returning a Report."""
+
+    def decorate(function: Callable[[], Report]) -> Callable[[], Report]:
+        if name in REGISTRY:
+            raise ValueError(f"Benchmark déjà enregistré : {name}")
+        REGISTRY[name] = Benchmark(name=name, title=title, run=function, environment=environment)
+        return function
+
+    return decorate
+
+
+def timings_summary(durations_s: list[float]) -> dict:
+    """p50, p95, mean, min and max in milliseconds, rounded to the microsecond."""
+    ms = sorted(d * 1000 for d in durations_s)
+    p95 = statistics.quantiles(ms, n=100, method="inclusive")[94] if len(ms) > 1 else ms[0]
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 3),
+        "p95_ms": round(p95, 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+        "min_ms": round(ms[0], 3),
+        "max_ms": round(ms[-1], 3),
+    }
+
+
+def measure(function: Callable[[], object], *, n: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        function()
+    durations = []
+    for _ in range(n):
+        start = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+# --- machine --------------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "inconnu"
+
+
+def _memory_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip()
+
+
+def machine_info() -> dict:
+    """Where the numbers come from. Call after Django is set up (database vendor and version)."""
+    import django
+    from django.db import connection
+
+    commit = _git("rev-parse", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    with connection.cursor():  # connects, so that the server version is known
+        if connection.vendor == "sqlite":
+            database_version = connection.Database.sqlite_version
+        else:
+            database_version = str(getattr(connection, "pg_version", "") or "")
+    return {
+        "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database_vendor": connection.vendor,
+        "database_version": database_version,
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+TABLE_COLUMNS = [("name", "mesure"), ("n", "n"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
+                 ("mean_ms", "moyenne ms"), ("queries", "requêtes SQL")]
+
+
+def format_table(rows: list[dict]) -> str:
+    header = [label for _key, label in TABLE_COLUMNS]
+    body = [[str(row.get(key, "")) for key, _label in TABLE_COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(cells))
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(cells) for cells in body)])

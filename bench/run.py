@@ -1,0 +1,91 @@
+"""Run the benchmarks (`make bench`): `python bench/run.py [NAME ...] [--requests N]`.
+
+Each benchmark runs in its own Python process, so that it can point Django at its own database
+before settings are read; results go to bench/results/<name>.json and a table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import framework  # noqa: E402
+
+
+def discover() -> dict[str, framework.Benchmark]:
+    for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        importlib.import_module(f"bench.{path.stem}")
+    return framework.REGISTRY
+
+
+def run_in_this_process(name: str) -> None:
+    """Child side: environment first, then Django, then the benchmark."""
+    benchmark = discover()[name]
+    os.environ.update(benchmark.environment())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    print(f"== {benchmark.title} ({name})", flush=True)
+    report = benchmark.run()
+    result = {
+        "benchmark": name,
+        "title": benchmark.title,
+        "machine": framework.machine_info(),
+        "data": report.data,
+        "parameters": report.parameters,
+        "results": report.rows,
+    }
+    framework.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = framework.RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(framework.format_table(report.rows))
+    print(f"Données : {json.dumps(report.data, ensure_ascii=False)}")
+    print(f"Résultats écrits dans {path.relative_to(ROOT)}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks de Passerelles")
+    parser.add_argument("names", nargs="*", help="benchmarks à lancer (tous par défaut)")
+    parser.add_argument("--list", action="store_true", help="lister les benchmarks et s'arrêter")
+    parser.add_argument("--requests", type=int, help="nombre de requêtes mesurées par page")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.requests:
+        os.environ["PASSERELLES_BENCH_REQUESTS"] = str(args.requests)
+    if args.child:
+        run_in_this_process(args.child)
+        return 0
+
+    registry = discover()
+    if args.list:
+        for benchmark in registry.values():
+            print(f"{benchmark.name}\t{benchmark.title}")
+        return 0
+    unknown = [name for name in args.names if name not in registry]
+    if unknown:
+        parser.error(f"benchmark inconnu : {', '.join(unknown)} (disponibles : {', '.join(registry)})")
+
+    failures = []
+    for name in args.names or list(registry):
+        completed = subprocess.run([sys.executable, __file__, "--child", name], cwd=ROOT, check=False)
+        if completed.returncode != 0:
+            failures.append(name)
+    if failures:
+        print(f"Échec : {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
