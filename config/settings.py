@@ -90,7 +90,7 @@ INSTALLED_APPS = [
     "machina.apps.forum_search",
     "forum.overrides.forum_tracking",
     "forum.overrides.forum_member",
-    "machina.apps.forum_permission",
+    "forum.overrides.forum_permission",
     "forum.apps.ExchangeConfig",
     # Real time and background work
     "channels",
@@ -264,6 +264,8 @@ WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
 # Restricted pages send anonymous visitors to our own login page.
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 WAGTAIL_I18N_ENABLED = False
+# No avatars fetched from a third party (it would send staff e-mail hashes out of the platform).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- django-machina -------------------------------------------------------------------------------
@@ -286,6 +288,7 @@ MIGRATION_MODULES = {
     "forum_attachments": "machina.apps.forum_conversation.forum_attachments.migrations",
     "forum_conversation": "machina.apps.forum_conversation.migrations",
     "forum_member": "machina.apps.forum_member.migrations",
+    "forum_permission": "machina.apps.forum_permission.migrations",
     "forum_tracking": "machina.apps.forum_tracking.migrations",
 }
 

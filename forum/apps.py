@@ -13,3 +13,6 @@ class ExchangeConfig(AppConfig):
     label = "exchange"
     verbose_name = _("Forum")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from forum import receivers  # noqa: F401 (connects the notification receivers)

@@ -22,7 +22,7 @@ from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 
 from directory.models import User
-from forum import services
+from forum import notifications, services
 from forum.models import ForumSpace, MeetingResponse, NationalMeeting
 
 SEED = 20251002
@@ -361,7 +361,15 @@ def _recount_forum(forum: Forum) -> None:
 
 @transaction.atomic
 def seed_forum(scale: int = 1, stdout=None) -> dict[str, int]:
-    """Build the forum tree, then demo threads in every forum, meetings, and generated volume at scale > 1."""
+    """Build the forum tree, then demo threads in every forum, meetings, and generated volume at scale > 1.
+
+    Notifications are muted: demo posts are history, not news for anyone.
+    """
+    with notifications.muted():
+        return _seed_forum(scale, stdout)
+
+
+def _seed_forum(scale: int, stdout) -> dict[str, int]:
     services.ensure_forum_tree()
     rng = random.Random(SEED)
     spaces = list(ForumSpace.objects.exclude(kind=ForumSpace.Kind.CATEGORY)

@@ -44,6 +44,7 @@ class ModerationLogEntry(models.Model):
         UNLOCK = "unlock", _("Déverrouillage")
         MOVE = "move", _("Déplacement")
         PIN = "pin", _("Épinglage")
+        UNPIN = "unpin", _("Retour en sujet normal")
         DELETE_TOPIC = "delete_topic", _("Suppression d'un sujet")
         DELETE_POST = "delete_post", _("Suppression d'un message")
         APPROVE = "approve", _("Approbation")
@@ -57,6 +58,9 @@ class ModerationLogEntry(models.Model):
     topic_id_ref = models.PositiveIntegerField(_("sujet"), null=True, blank=True)
     post_id_ref = models.PositiveIntegerField(_("message"), null=True, blank=True)
     subject = models.CharField(_("titre concerné"), max_length=255, blank=True)
+    # What the action changed, when the action alone does not say it: the destination of a move,
+    # the new type of a pinned topic, the report a closure answers.
+    detail = models.CharField(_("précision"), max_length=255, blank=True)
     reason = models.TextField(_("motif"), blank=True)
     created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 
@@ -201,6 +205,10 @@ class PostReport(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("signalement")
         verbose_name_plural = _("signalements")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "reporter"], condition=models.Q(status="open"),
+                                    name="one_open_report_per_person_and_post"),
+        ]
 
     def __str__(self) -> str:
         return f"Signalement {self.pk}"

@@ -33,3 +33,19 @@ def send_meeting_invitations(meeting_id: int) -> int:
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
+
+
+@task()
+def send_post_notifications(post_id: int, mentions_only: bool = False) -> int:
+    """Notify the subscribers and mentioned members of a new (or newly approved) post."""
+    from forum import notifications
+
+    return len(notifications.notify_post(post_id, mentions_only=mentions_only))
+
+
+@task()
+def send_notification_digests() -> int:
+    """E-mail the daily digest to people who chose it (run once a day by a worker or cron)."""
+    from forum import notifications
+
+    return notifications.send_digests()

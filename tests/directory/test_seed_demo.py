@@ -8,8 +8,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import Client, override_settings
 
 from directory import access, demo, services
@@ -18,7 +18,6 @@ from directory.reference import REGIONS
 from directory.roles import Role
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SEEDED_MODELS = [Parrainage, RoleAssignment, User, Association, WorkingGroup, Group]
 
 
 def _state() -> dict:
@@ -55,15 +54,20 @@ def _state() -> dict:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
+    # Everything the seed writes (directory, forum, and later steps) lives in one outer transaction
+    # rolled back after the module: each test's own transaction is a savepoint inside it.
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-        existing = {model: set(model.objects.values_list("pk", flat=True)) for model in SEEDED_MODELS}
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        first = _state()
-        demo.seed()
-        yield {"output": out.getvalue(), "first": first, "second": _state()}
-        for model in SEEDED_MODELS:
-            model.objects.exclude(pk__in=existing[model]).delete()
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            out = io.StringIO()
+            call_command("seed_demo", stdout=out)
+            first = _state()
+            demo.seed()
+            yield {"output": out.getvalue(), "first": first, "second": _state()}
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 pytestmark = pytest.mark.django_db
