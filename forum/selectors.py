@@ -31,6 +31,34 @@ def meetings_for(user, *, upcoming: bool | None = None, handler: PermissionHandl
     return qs
 
 
+def readable_forums(user, handler: PermissionHandler | None = None):
+    """The forums `user` may read, as a queryset (machina's permission handler decides)."""
+    from machina.apps.forum.models import Forum
+
+    handler = handler or PermissionHandler()
+    return handler.get_readable_forums(Forum.objects.all(), user)
+
+
+def latest_topics_for(user, *, limit: int = 5, handler: PermissionHandler | None = None) -> list[Topic]:
+    """The topics most recently active in forums `user` may read, newest first, ready to list.
+
+    Approved topics only; forum and last post (with its author) are loaded with the topics, so the
+    number of queries does not depend on `limit`.
+    """
+    return list(
+        Topic.objects.filter(forum__in=readable_forums(user, handler), approved=True)
+        .select_related("forum", "poster", "last_post__poster")
+        .order_by("-last_post_on", "-pk")[:limit]
+    )
+
+
+def unread_topic_ids(user, topics) -> set[int]:
+    """Ids of the given topics that `user` has not read since their last post (machina's tracking)."""
+    from machina.apps.forum_tracking.handler import TrackingHandler
+
+    return {topic.pk for topic in TrackingHandler().get_unread_topics(list(topics), user)}
+
+
 def meeting_summary(meeting: NationalMeeting, user) -> dict:
     """Counts per answer, attendees (those who come) and the person's own answer: three queries."""
     responses = list(meeting.responses.select_related("user__association").order_by("user__last_name"))

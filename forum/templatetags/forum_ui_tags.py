@@ -1,0 +1,125 @@
+"""Template helpers of our forum pages (templates/forum/, templates/forum_conversation/).
+
+machina's own tags stay in use (get_permission, forum_list, get_unread_topics, topic_pages_inline_list);
+these only reshape what machina computes into what our semantic markup needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import template
+from machina.conf import settings as machina_settings
+
+from forum import selectors
+
+register = template.Library()
+
+
+@dataclass
+class ForumSection:
+    """A block of the forum list: a category and its forums, or top-level forums without category."""
+
+    category: object | None  # ForumVisibilityContentNode of the category, or None
+    nodes: list = field(default_factory=list)
+
+
+@register.simple_tag
+def forum_sections(forum_contents) -> list[ForumSection]:
+    """Group machina's visibility tree into sections, one table each.
+
+    A top-level category gives a section listing its children; consecutive top-level forums (on the
+    page of a category, its sub-forums) share one section without category.
+    """
+    _load_last_post_topics(forum_contents)
+    sections: list[ForumSection] = []
+    for node in forum_contents.top_nodes:
+        if node.obj.is_category:
+            sections.append(ForumSection(category=node, nodes=list(node.children)))
+        else:
+            if not sections or sections[-1].category is not None:
+                sections.append(ForumSection(category=None))
+            sections[-1].nodes.append(node)
+    return sections
+
+
+def _load_last_post_topics(forum_contents) -> None:
+    """Give the forums' last posts their topic and its forum, with one query whatever the number of forums.
+
+    The list links each forum's last post to its topic; the URL needs the topic's slug and its
+    forum's (the last post of a forum may sit in a sub-forum). machina's tree only follows
+    `last_post` and `last_post__poster`; the forums themselves are the tree's own objects.
+    """
+    from machina.apps.forum.models import Forum
+    from machina.apps.forum_conversation.models import Post, Topic
+
+    forums = {node.obj.pk: node.obj for node in forum_contents.nodes}
+    posts = [
+        node.obj.last_post for node in forum_contents.nodes
+        if node.obj.last_post_id and Forum.last_post.is_cached(node.obj)
+    ]
+    missing = {post.topic_id for post in posts if not Post.topic.is_cached(post)}
+    topics = Topic.objects.only("pk", "slug", "subject", "forum_id").in_bulk(missing) if missing else {}
+    for post in posts:
+        if not Post.topic.is_cached(post) and post.topic_id in topics:
+            post.topic = topics[post.topic_id]
+        topic = post.topic if Post.topic.is_cached(post) else None
+        if topic is not None and not Topic.forum.is_cached(topic) and topic.forum_id in forums:
+            topic.forum = forums[topic.forum_id]
+
+
+@register.simple_tag(takes_context=True)
+def has_visible_meetings(context) -> bool:
+    """Whether the person may see at least one national meeting (one query)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return False
+    handler = getattr(request, "forum_permission_handler", None)
+    return selectors.meetings_for(request.user, handler=handler).exists()
+
+
+@register.filter
+def is_in(value, container) -> bool:
+    """`{% with unread=forum|is_in:unread_forums %}`: membership test usable in `with`."""
+    return bool(container) and value in container
+
+
+@register.filter
+def member_name(user) -> str:
+    """The name shown for a forum member: full name, else username."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def initials(user) -> str:
+    """Up to two initials for the avatar placeholder."""
+    if user is None:
+        return "?"
+    parts = [p for p in (user.first_name, user.last_name) if p] or [user.get_username()]
+    return "".join(p[0] for p in parts[:2]).upper()
+
+
+@register.simple_tag
+def reply_subject(topic) -> str:
+    """The subject machina pre-fills for a reply ("Re: <topic subject>"): not worth repeating on each post."""
+    return f"{machina_settings.TOPIC_ANSWER_SUBJECT_PREFIX} {topic.subject}"
+
+
+@register.simple_tag
+def topic_page_links(topic) -> dict:
+    """Page numbers of a long topic for the topic lists: first pages and the last one, like machina."""
+    per_page = machina_settings.TOPIC_POSTS_NUMBER_PER_PAGE
+    pages = ((max(topic.posts_count, 1) - 1) // per_page) + 1
+    if pages <= 1:
+        return {"pages": [], "last": None}
+    if pages > 5:
+        return {"pages": list(range(1, 5)), "last": pages}
+    return {"pages": list(range(1, pages + 1)), "last": None}
+
+
+@register.simple_tag
+def elided_pages(page_obj) -> list:
+    """Page numbers around the current page, with Paginator.ELLIPSIS where pages are left out."""
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
