@@ -86,7 +86,22 @@ def sync_groups(user: User) -> set[str]:
             existing = {g.name: g for g in Group.objects.filter(name__in=to_add_names)}
         user.groups.add(*existing.values())
     access.forget(user)
+    _access_changed(user)
+    # The hook computed access on this instance: drop that cache too, callers may reload the person.
+    access.forget(user)
     return wanted
+
+
+def _access_changed(user: User) -> None:
+    """Tell the apps that keep state derived from access that this person's access changed.
+
+    An explicit call rather than a signal (STYLE.md, point 4): chat re-syncs the person's room
+    memberships in this transaction and, after commit, makes their open websocket connections
+    re-check the rooms they are in. The import is lazy because chat depends on directory.
+    """
+    from chat import services as chat_services
+
+    chat_services.on_access_changed(user)
 
 
 @transaction.atomic

@@ -117,9 +117,3 @@ def topic_page_links(topic) -> dict:
     if pages > 5:
         return {"pages": list(range(1, 5)), "last": pages}
     return {"pages": list(range(1, pages + 1)), "last": None}
-
-
-@register.simple_tag
-def elided_pages(page_obj) -> list:
-    """Page numbers around the current page, with Paginator.ELLIPSIS where pages are left out."""
-    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
