@@ -1,26 +1,19 @@
-"""Home, resources and the membership placeholder, until the CMS issue moves them into Wagtail."""
+"""The few CMS views outside the page tree: document serving and the membership placeholder.
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+Home, resources, guides, events and news are Wagtail pages (cms.models): their logic lives there.
+"""
+
 from django.shortcuts import render
-
-from directory import access, selectors
-
-
-def home(request):
-    """Public landing for anonymous visitors; a member dashboard for members."""
-    if not request.user.is_authenticated:
-        return render(request, "cms/landing.html", {"stats": selectors.network_stats()})
-    if not access.is_member(request.user):
-        raise PermissionDenied("Votre compte n'a pas accès aux espaces des membres.")
-    return render(request, "cms/dashboard.html", selectors.dashboard_context(request.user))
+from django.utils.cache import add_never_cache_headers
+from wagtail.documents.views import serve as wagtail_serve
 
 
-@login_required
-def resources(request):
-    if not access.is_member(request.user):
-        raise PermissionDenied("Votre compte n'a pas accès aux espaces des membres.")
-    return render(request, "cms/resources_placeholder.html")
+def serve_document(request, document_id, document_filename):
+    """Wagtail's permission-checked document view (hooks in cms.wagtail_hooks decide who gets the
+    file), with headers that keep every copy out of shared caches: documents are members-only."""
+    response = wagtail_serve.serve(request, document_id, document_filename)
+    add_never_cache_headers(response)
+    return response
 
 
 def membership_application(request):

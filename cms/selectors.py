@@ -1,0 +1,642 @@
+"""Reads of the CMS, with access decided in one place.
+
+`Visibility(user)` is THE answer to "which pages and documents may this person see": it loads every
+Wagtail view restriction (pages and collections, two queries), asks `directory.access` which of
+them the person passes (from their roles), and filters querysets by excluding the subtrees they do
+not pass. Menus, listings, the dashboard, blocks pointing at documents, the serving hooks: all go
+through it, so a page or document that cannot be opened never shows its title either.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+from django.core.paginator import Page as PaginatorPage
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from wagtail.documents import get_document_model
+from wagtail.models import CollectionViewRestriction, PageViewRestriction
+
+from cms.blocks import heading_anchors
+from cms.forms import ResourceFilterForm, ResourceKind, ToolFilterForm
+from cms.models import (
+    EventIndexPage,
+    EventPage,
+    EventRegistration,
+    GuidePage,
+    NewsIndexPage,
+    NewsPage,
+    ToolLibraryPage,
+)
+from directory import access
+from directory.models import Theme
+from forum.ics import CalendarEvent, to_ics
+
+PAGE_SIZE = 20
+
+
+# --- Who sees what -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """One Wagtail view restriction: the tree path it covers, its type and its groups' names."""
+
+    path: str
+    restriction_type: str
+    groups: frozenset[str]
+
+
+def _load_restrictions(model, path_lookup: str) -> list[Restriction]:
+    rows = model.objects.values_list("pk", path_lookup, "restriction_type", "groups__name")
+    grouped: dict[int, tuple[str, str, set[str]]] = {}
+    for pk, path, restriction_type, group_name in rows:
+        entry = grouped.setdefault(pk, (path, restriction_type, set()))
+        if group_name:
+            entry[2].add(group_name)
+    return [Restriction(path, kind, frozenset(groups)) for path, kind, groups in grouped.values()]
+
+
+class Denial(enum.Enum):
+    """Why a page or document is refused: anonymous → login; not a member → 403; else → 404."""
+
+    LOGIN = "login"
+    FORBIDDEN = "forbidden"
+    HIDDEN = "hidden"
+
+
+class Visibility:
+    """What `user` may see of the CMS (see module docstring). Two queries, loaded on first use."""
+
+    def __init__(self, user):
+        self.user = user
+        self.profile = access.profile(user)
+
+    @cached_property
+    def page_restrictions(self) -> list[Restriction]:
+        return _load_restrictions(PageViewRestriction, "page__path")
+
+    @cached_property
+    def collection_restrictions(self) -> list[Restriction]:
+        return _load_restrictions(CollectionViewRestriction, "collection__path")
+
+    def _refused_paths(self, restrictions: Iterable[Restriction]) -> tuple[str, ...]:
+        return tuple(sorted({
+            r.path for r in restrictions
+            if not access.passes_view_restriction(self.user, r.restriction_type, r.groups)
+        }))
+
+    @cached_property
+    def hidden_page_paths(self) -> tuple[str, ...]:
+        return self._refused_paths(self.page_restrictions)
+
+    @cached_property
+    def hidden_collection_paths(self) -> tuple[str, ...]:
+        return self._refused_paths(self.collection_restrictions)
+
+    @staticmethod
+    def _exclude(queryset: QuerySet, paths: tuple[str, ...], lookup: str) -> QuerySet:
+        if not paths:
+            return queryset
+        condition = Q()
+        for path in paths:
+            condition |= Q(**{f"{lookup}__startswith": path})
+        return queryset.exclude(condition)
+
+    def pages(self, queryset: QuerySet) -> QuerySet:
+        """Live pages of `queryset` outside every subtree the person may not open."""
+        return self._exclude(queryset.filter(live=True), self.hidden_page_paths, "path")
+
+    def documents(self, queryset: QuerySet | None = None) -> QuerySet:
+        """Documents the person may download: members only, outside refused collections."""
+        queryset = get_document_model().objects.all() if queryset is None else queryset
+        if not self.profile.is_member:
+            return queryset.none()
+        return self._exclude(queryset, self.hidden_collection_paths, "collection__path")
+
+    def can_view_page(self, page) -> bool:
+        return page.live and not any(page.path.startswith(p) for p in self.hidden_page_paths)
+
+    def can_view_document(self, document) -> bool:
+        if not self.profile.is_member:
+            return False
+        path = document.collection.path
+        return not any(path.startswith(p) for p in self.hidden_collection_paths)
+
+    def is_narrower_than_members(self, path: str) -> bool:
+        """Whether a restriction on `path` or above it narrows the audience below all members
+        (shown as a "diffusion restreinte" badge to those who may see it)."""
+        members = frozenset({access.cms_members_group()})
+        return any(path.startswith(r.path) and r.groups != members for r in self.page_restrictions)
+
+    def _denial(self, visible: bool) -> Denial | None:
+        if visible:
+            return None
+        if not self.profile.is_authenticated:
+            return Denial.LOGIN
+        if not self.profile.is_member:
+            return Denial.FORBIDDEN
+        return Denial.HIDDEN
+
+    def page_denial(self, page) -> Denial | None:
+        return self._denial(self.can_view_page(page))
+
+    def document_denial(self, document) -> Denial | None:
+        return self._denial(self.can_view_document(document))
+
+
+def visibility_for_request(request) -> Visibility:
+    """The reader's Visibility, computed once per request (serving hooks and page context share it)."""
+    visibility = getattr(request, "_cms_visibility", None)
+    if visibility is None or visibility.user is not request.user:
+        visibility = Visibility(request.user)
+        request._cms_visibility = visibility
+    return visibility
+
+
+def visible_pages(user, queryset: QuerySet) -> QuerySet:
+    """Shortcut: the pages of `queryset` that `user` may see."""
+    return Visibility(user).pages(queryset)
+
+
+def visible_documents(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Shortcut: the documents (of `queryset`) that `user` may download."""
+    return Visibility(user).documents(queryset)
+
+
+# --- Blocks: documents and forum topics a body points at -----------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    subject: str
+    url: str
+    forum_name: str
+
+
+def forum_topic_exists(topic_id: int) -> bool:
+    from machina.apps.forum_conversation.models import Topic
+
+    return Topic.objects.filter(pk=topic_id, approved=True).exists()
+
+
+def readable_topics(user, topic_ids: Iterable[int]) -> dict[int, TopicLink]:
+    """The topics among `topic_ids` whose forum `user` may read.
+
+    The rule is machina's `can_read_forum` permission, as the forum's own views (and the forum's
+    404 middleware) apply it; checked for all the topics' forums at once (fixed number of queries).
+    """
+    topic_ids = set(topic_ids)
+    if not topic_ids or not access.is_member(user):
+        return {}
+    from machina.apps.forum_conversation.models import Topic
+    from machina.apps.forum_permission.checker import ForumPermissionChecker
+
+    from forum.selectors import topic_url
+
+    topics = list(Topic.objects.filter(pk__in=topic_ids, approved=True).select_related("forum"))
+    if not topics:
+        return {}
+    forums = list({t.forum_id: t.forum for t in topics}.values())
+    if user.is_superuser:
+        readable = {f.pk for f in forums}
+    else:
+        permissions = ForumPermissionChecker(user).get_perms_for_forumlist(forums, ["can_read_forum"])
+        readable = {f.pk for f in forums if "can_read_forum" in permissions[f]}
+    return {t.pk: TopicLink(t.subject, topic_url(t), t.forum.name) for t in topics if t.forum_id in readable}
+
+
+def body_context(body, user, visibility: Visibility | None = None) -> dict:
+    """What a page's body template needs: items with heading anchors, the table of contents, and
+    which of the documents and forum topics it points at the reader may see."""
+    visibility = visibility or Visibility(user)
+    anchors = heading_anchors(body)
+    document_ids, topic_ids = set(), set()
+    for child in body:
+        if child.block_type == "document" and child.value.get("document") is not None:
+            document_ids.add(child.value["document"].pk)
+        elif child.block_type == "forum_topic" and child.value.get("topic"):
+            topic_ids.add(child.value["topic"])
+    visible_document_ids = frozenset(
+        visibility.documents(get_document_model().objects.filter(pk__in=document_ids)).values_list("pk", flat=True)
+    ) if document_ids else frozenset()
+    toc = [
+        {"anchor": anchors[child.id], "text": child.value["text"], "level": child.value["level"]}
+        for child in body if child.id in anchors
+    ]
+    return {
+        "body_items": [(child, anchors.get(child.id)) for child in body],
+        "toc": toc,
+        "visible_document_ids": visible_document_ids,
+        "forum_topics": readable_topics(user, topic_ids),
+    }
+
+
+# --- Resources index -------------------------------------------------------------------------------
+
+
+@dataclass
+class ResourceItem:
+    """One line of the resources index: a guide, a document, an event or a news item."""
+
+    kind: str
+    title: str
+    url: str
+    summary: str
+    date: date | None
+    themes: list[str] = field(default_factory=list)
+    detail: str = ""
+    restricted: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return str(ResourceKind.LABELS[self.kind])
+
+
+def _themes_prefetch(queryset: QuerySet) -> QuerySet:
+    return queryset.prefetch_related("themes")
+
+
+def _local_date(moment: datetime | None) -> date | None:
+    return timezone.localdate(moment) if moment else None
+
+
+def _text_filter(text: str, *fields: str) -> Q:
+    condition = Q()
+    for word in text.split():
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return condition
+
+
+def theme_choices() -> list[Theme]:
+    return list(Theme.objects.order_by("kind", "name"))
+
+
+def _size_label(size: int | None) -> str:
+    if not size:
+        return ""
+    if size < 1024:
+        return f"{size} o"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} Ko".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+def document_detail(document) -> str:
+    parts = [document.get_kind_display(), document.file_extension.upper()]
+    size = _size_label(document.file_size)
+    if size:
+        parts.append(size)
+    return " · ".join(p for p in parts if p)
+
+
+def _page_url_builder():
+    """A function url_path → the page's URL on the default site, as Wagtail's `Page.url` gives it
+    for a single site, without instantiating the pages (listings show hundreds of them)."""
+    from django.urls import reverse
+    from wagtail.models import Site
+
+    roots = sorted(Site.get_site_root_paths(), key=lambda root: len(root.root_path), reverse=True)
+    base = reverse("wagtail_serve", args=("",))
+
+    def url(url_path: str) -> str:
+        for root in roots:
+            if url_path.startswith(root.root_path):
+                return base + url_path[len(root.root_path):]
+        return ""
+
+    return url
+
+
+def _theme_names(model, page_ids: list[int]) -> dict[int, list[str]]:
+    """Theme names of many pages of `model` in one query (ParentalManyToManyField `themes`)."""
+    through = model.themes.through
+    key = f"{model._meta.model_name}_id"
+    names: dict[int, list[str]] = {}
+    rows = (through.objects.filter(**{f"{key}__in": page_ids}).order_by("theme__kind", "theme__name")
+            .values_list(key, "theme__name"))
+    for page_id, name in rows:
+        names.setdefault(page_id, []).append(name)
+    return names
+
+
+def resources_for(user, *, theme: str = "", kind: str = "", q: str = "",
+                  visibility: Visibility | None = None) -> list[ResourceItem]:
+    """Everything of the resources area `user` may see, by kind then newest first, filtered by
+    theme, type and words of the title or summary.
+
+    Pages are read as rows (no page instances): one query per kind of resource plus one for its
+    themes, whatever the number of items.
+    """
+    v = visibility or Visibility(user)
+    items: list[ResourceItem] = []
+    kinds = [kind] if kind else [ResourceKind.GUIDE, ResourceKind.DOCUMENT, ResourceKind.EVENT, ResourceKind.NEWS]
+    page_url = _page_url_builder()
+
+    def rows(model, *fields):
+        qs = v.pages(model.objects.all())
+        if theme:
+            qs = qs.filter(themes__slug=theme)
+        if q:
+            qs = qs.filter(_text_filter(q, "title", "summary"))
+        found = list(qs.values("pk", "title", "summary", "url_path", "path", *fields))
+        themes = _theme_names(model, [row["pk"] for row in found]) if found else {}
+        for row in found:
+            row["url"] = page_url(row["url_path"])
+            row["themes"] = themes.get(row["pk"], [])
+            row["restricted"] = v.is_narrower_than_members(row["path"])
+        return found
+
+    def item(kind_: str, row: dict, when, detail: str = "") -> ResourceItem:
+        return ResourceItem(kind_, row["title"], row["url"], row["summary"], when, row["themes"], detail=detail,
+                            restricted=row["restricted"])
+
+    if ResourceKind.GUIDE in kinds:
+        for row in rows(GuidePage, "content_updated_on", "last_published_at"):
+            when = row["content_updated_on"] or _local_date(row["last_published_at"])
+            items.append(item(ResourceKind.GUIDE, row, when))
+    if ResourceKind.EVENT in kinds:
+        for row in rows(EventPage, "starts_at", "kind"):
+            items.append(item(ResourceKind.EVENT, row, _local_date(row["starts_at"]),
+                              str(EventPage.Kind(row["kind"]).label)))
+    if ResourceKind.NEWS in kinds:
+        for row in rows(NewsPage, "date"):
+            items.append(item(ResourceKind.NEWS, row, row["date"]))
+    if ResourceKind.DOCUMENT in kinds:
+        documents = v.documents().select_related("collection")
+        if theme:
+            documents = documents.filter(themes__slug=theme)
+        if q:
+            documents = documents.filter(_text_filter(q, "title", "description"))
+        for document in _themes_prefetch(documents):
+            items.append(ResourceItem(ResourceKind.DOCUMENT, document.title, document.url, document.description,
+                                      _local_date(document.created_at), [t.name for t in document.themes.all()],
+                                      detail=document_detail(document)))
+    # Guides first (the heart of the knowledge base), then documents, events, news; newest first in each.
+    order = {ResourceKind.GUIDE: 0, ResourceKind.DOCUMENT: 1, ResourceKind.EVENT: 2, ResourceKind.NEWS: 3}
+    items.sort(key=lambda entry: entry.title.casefold())
+    items.sort(key=lambda entry: entry.date or date.min, reverse=True)
+    items.sort(key=lambda entry: order[entry.kind])
+    return items
+
+
+def paginate(items, page_number, per_page: int = PAGE_SIZE) -> PaginatorPage:
+    """A page of `items`; a missing, malformed or out-of-range number gives the first or last page."""
+    return Paginator(items, per_page).get_page(page_number)
+
+
+def resources_index_context(index, user, params: Mapping, visibility: Visibility | None = None) -> dict:
+    """Context of `/ressources/`: the filter form, the matching items (paginated) and the sections
+    (tool libraries, agenda, news) found under the index."""
+    themes = theme_choices()
+    bound = any(params.get(name) for name in ("q", "theme", "type"))
+    form = ResourceFilterForm(params if bound else None, themes=themes)
+    v = visibility or Visibility(user)
+    section_types = (ToolLibraryPage, EventIndexPage, NewsIndexPage)
+    sections = [page for page in v.pages(index.get_children()).specific().order_by("path")
+                if isinstance(page, section_types)]
+    if bound and not form.is_valid():
+        return {"form": form, "invalid": True, "items_page": None, "result_count": 0, "sections": sections}
+    data = form.cleaned_data if bound else {}
+    items = resources_for(user, theme=data.get("theme", ""), kind=data.get("type", ""), q=data.get("q", ""),
+                          visibility=v)
+    return {
+        "form": form,
+        "invalid": False,
+        "filtered": bound,
+        "items_page": paginate(items, params.get("page")),
+        "result_count": len(items),
+        "sections": sections,
+    }
+
+
+# --- Tool library ----------------------------------------------------------------------------------
+
+
+def tool_library_context(library: ToolLibraryPage, user, params: Mapping,
+                         visibility: Visibility | None = None) -> dict:
+    """The library's documents the reader may download, grouped by collection, filtered."""
+    themes = theme_choices()
+    bound = any(params.get(name) for name in ("q", "theme", "kind"))
+    form = ToolFilterForm(params if bound else None, themes=themes)
+    if bound and not form.is_valid():
+        return {"form": form, "invalid": True, "sections": [], "document_count": 0}
+    data = form.cleaned_data if bound else {}
+    documents = (visibility or Visibility(user)).documents().select_related("collection")
+    if library.collection_id:
+        documents = documents.filter(collection__path__startswith=library.collection.path)
+    if data.get("theme"):
+        documents = documents.filter(themes__slug=data["theme"])
+    if data.get("kind"):
+        documents = documents.filter(kind=data["kind"])
+    if data.get("q"):
+        documents = documents.filter(_text_filter(data["q"], "title", "description"))
+    sections: dict[int, dict] = {}
+    count = 0
+    for document in _themes_prefetch(documents.order_by("collection__path", "title")):
+        section = sections.setdefault(document.collection_id, {"collection": document.collection, "documents": []})
+        section["documents"].append(document)
+        count += 1
+    return {"form": form, "invalid": False, "filtered": bound, "sections": list(sections.values()),
+            "document_count": count}
+
+
+# --- Events --------------------------------------------------------------------------------------
+
+
+def _confirmed_count() -> Subquery:
+    return Coalesce(Subquery(
+        EventRegistration.objects.filter(event=OuterRef("pk"), status=EventRegistration.Status.CONFIRMED)
+        .order_by().values("event").annotate(n=Count("pk")).values("n")[:1]
+    ), 0)
+
+
+def _my_status(user) -> Subquery:
+    return Subquery(
+        EventRegistration.objects.filter(event=OuterRef("pk"), user_id=user.pk)
+        .exclude(status=EventRegistration.Status.CANCELLED).values("status")[:1]
+    )
+
+
+def events_for(user, *, upcoming: bool = True, limit: int | None = None,
+               visibility: Visibility | None = None) -> list[EventPage]:
+    """Events `user` may see, with `confirmed_count` and `my_status` (their registration) annotated."""
+    v = visibility or Visibility(user)
+    now = timezone.now()
+    qs = v.pages(EventPage.objects.all()).select_related("region").annotate(
+        confirmed_count=_confirmed_count(), my_status=_my_status(user))
+    if upcoming:
+        qs = qs.filter(ends_at__gte=now).order_by("starts_at", "pk")
+    else:
+        qs = qs.filter(ends_at__lt=now).order_by("-starts_at", "pk")
+    if limit:
+        qs = qs[:limit]
+    return list(qs)
+
+
+def is_in_audience(event: EventPage, user) -> bool:
+    return access.in_any_group(user, event.audience_groups())
+
+
+@dataclass
+class EventStatus:
+    """Registration figures of an event and what the reader may do."""
+
+    capacity: int | None
+    confirmed_count: int
+    waiting_count: int
+    my_status: str | None
+    my_waiting_position: int | None
+    is_past: bool
+    in_audience: bool
+    can_register: bool
+    refusal: str
+    registrations: list[EventRegistration]
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.confirmed_count >= self.capacity
+
+
+def event_status(event: EventPage, user, visibility: Visibility | None = None) -> EventStatus:
+    """Counts, the reader's own registration and waiting position; for staff, the registrations."""
+    from cms.services import registration_refusal
+
+    registrations = list(
+        event.registrations.exclude(status=EventRegistration.Status.CANCELLED)
+        .select_related("user__association").order_by("registered_at", "pk")
+    )
+    confirmed = [r for r in registrations if r.status == EventRegistration.Status.CONFIRMED]
+    waiting = [r for r in registrations if r.status == EventRegistration.Status.WAITING]
+    mine = next((r for r in registrations if r.user_id == user.pk), None)
+    position = next((i for i, r in enumerate(waiting, start=1) if r.user_id == user.pk), None)
+    refusal = registration_refusal(event, user, visibility) if mine is None else ""
+    return EventStatus(
+        capacity=event.capacity,
+        confirmed_count=len(confirmed),
+        waiting_count=len(waiting),
+        my_status=mine.status if mine else None,
+        my_waiting_position=position,
+        is_past=event.ends_at < timezone.now(),
+        in_audience=is_in_audience(event, user),
+        can_register=mine is None and not refusal,
+        refusal=refusal,
+        registrations=registrations if access.can_edit_cms(user) else [],
+    )
+
+
+def event_ics(event: EventPage, *, base_url: str = "") -> str:
+    """The event as an iCalendar file (one VEVENT), through the forum's ICS writer."""
+    description = event.summary
+    if event.video_link:
+        description = f"{description}\n\nVisioconférence : {event.video_link}".strip()
+    stamp = event.last_published_at or event.first_published_at
+    return to_ics(CalendarEvent(
+        uid=f"evenement-{event.pk}@passerelles",
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        description=description,
+        location=event.place or event.video_link,
+        url=f"{base_url}{event.url}" if base_url else "",
+        sequence=int(stamp.timestamp()) if stamp else 0,
+        stamp=stamp,
+    ), product="-//Passerelles//Agenda//FR")
+
+
+# --- News ----------------------------------------------------------------------------------------
+
+
+def news_queryset(user, visibility: Visibility | None = None) -> QuerySet:
+    """The news `user` may see, latest first (paginate it: it is a queryset)."""
+    return (visibility or Visibility(user)).pages(NewsPage.objects.all()).order_by("-date", "-pk")
+
+
+def news_for(user, *, limit: int | None = None, visibility: Visibility | None = None) -> list[NewsPage]:
+    qs = news_queryset(user, visibility)
+    return list(qs[:limit] if limit else qs)
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+DASHBOARD_EVENTS = 5
+DASHBOARD_GUIDES = 5
+DASHBOARD_NEWS = 3
+# Upcoming events looked at to find the reader's own (their audience or their registrations).
+UPCOMING_WINDOW = 60
+
+
+def user_theme_ids(user) -> set[int]:
+    """The person's themes: expertise, their association's themes and measures, their referent roles."""
+    from directory.models import Association, RoleAssignment, User
+
+    # One query of three small subqueries (a join of the three relations would multiply their rows).
+    conditions = Q(pk__in=User.expertise.through.objects.filter(user_id=user.pk).values("theme_id"))
+    conditions |= Q(pk__in=RoleAssignment.objects.filter(user_id=user.pk, theme__isnull=False).values("theme_id"))
+    if getattr(user, "association_id", None):
+        conditions |= Q(pk__in=Association.themes.through.objects.filter(association_id=user.association_id)
+                        .values("theme_id"))
+    return set(Theme.objects.filter(conditions).values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class PanelItem:
+    """One line of a dashboard panel, read as a row (no page instance)."""
+
+    title: str
+    url: str
+    date: date | datetime | None = None
+    place: str = ""
+    my_status: str | None = None
+
+
+def _event_in_audience(user, audience: str, region_name: str | None) -> bool:
+    if audience == access.CmsAudience.REGION and not region_name:
+        audience = access.CmsAudience.STAFF  # as EventPage.audience_groups: region deleted
+    return access.in_any_group(user, access.cms_audience_groups(audience, region_name=region_name))
+
+
+def dashboard_panels(user, visibility: Visibility | None = None) -> dict:
+    """The CMS panels of the member dashboard, each with what its empty state needs.
+
+    - `cms_events`: upcoming events for the person's audiences or that they registered to;
+    - `cms_guides`: the latest guides in their themes (`cms_has_themes` false: none declared);
+    - `cms_news`: the latest news of the network.
+    Pages are read as rows: a constant number of small queries, whatever the number of pages.
+    """
+    v = visibility or Visibility(user)
+    page_url = _page_url_builder()
+    upcoming = (v.pages(EventPage.objects.filter(ends_at__gte=timezone.now()))
+                .annotate(my_status=_my_status(user)).order_by("starts_at", "pk")
+                .values("title", "url_path", "starts_at", "place", "audience", "region__name", "my_status")
+                [:UPCOMING_WINDOW])
+    events = [
+        PanelItem(row["title"], page_url(row["url_path"]), row["starts_at"], row["place"], row["my_status"])
+        for row in upcoming
+        if row["my_status"] or _event_in_audience(user, row["audience"], row["region__name"])
+    ][:DASHBOARD_EVENTS]
+    theme_ids = user_theme_ids(user)
+    guides: list[PanelItem] = []
+    if theme_ids:
+        rows = (v.pages(GuidePage.objects.all())
+                .filter(pk__in=GuidePage.themes.through.objects.filter(theme_id__in=theme_ids).values("guidepage_id"))
+                .order_by("-last_published_at", "-pk")
+                .values("title", "url_path", "content_updated_on", "last_published_at")[:DASHBOARD_GUIDES])
+        guides = [PanelItem(row["title"], page_url(row["url_path"]),
+                            row["content_updated_on"] or _local_date(row["last_published_at"])) for row in rows]
+    news = [PanelItem(row["title"], page_url(row["url_path"]), row["date"])
+            for row in news_queryset(user, v).values("title", "url_path", "date")[:DASHBOARD_NEWS]]
+    return {"cms_events": events, "cms_guides": guides, "cms_has_themes": bool(theme_ids), "cms_news": news}
