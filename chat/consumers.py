@@ -1,12 +1,27 @@
-"""Websocket consumers. Until rooms exist, a members-only ping proves the ASGI stack end to end."""
+"""Websocket consumers. Thin: parse a frame, call chat.services in the database thread, answer.
 
+The protocol (frames, fields, error and close codes) is documented in chat/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
 
+from chat import protocol, services
 from directory import access
 
-# Close codes (documented for clients): 4401 not logged in / not a member.
-CLOSE_NOT_MEMBER = 4401
+# Kept for the placeholder ping route (tests/test_asgi.py): 4401 not logged in / not a member.
+CLOSE_NOT_MEMBER = protocol.CLOSE_NOT_AUTHENTICATED
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -19,3 +34,213 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "pong"})
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """One connection to one room: /ws/discussions/<room_id>/."""
+
+    grant: services.Grant | None = None
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
+        self.grant = None
+        self.heartbeat = None
+        self.last_typing = 0.0
+        try:
+            self.grant = await database_sync_to_async(services.check_access)(self.user, self.room_id)
+        except services.ConnectionRefused as refusal:
+            await self.close(code=refusal.code)
+            return
+        await self.channel_layer.group_add(services.room_group(self.room_id), self.channel_name)
+        await self.channel_layer.group_add(services.user_group(self.user.pk), self.channel_name)
+        await self.accept()
+        await self.send_frame({
+            "type": "ready",
+            "room": self.room_id,
+            "user": protocol.person(self.user),
+            "can_moderate": self.grant.can_moderate,
+            "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
+            "max_frame_bytes": settings.CHAT_MAX_FRAME_BYTES,
+        })
+        online, came_online = await database_sync_to_async(services.presence_join)(
+            self.room_id, self.channel_name, self.user
+        )
+        await self.send_frame({"type": "presence", "online": online})
+        if came_online:
+            await services.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
+                                     exclude_channel=self.channel_name)
+        self.heartbeat = asyncio.create_task(self.keep_alive())
+
+    async def disconnect(self, code):
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if self.grant is None:
+            return
+        await self.leave_room()
+
+    async def leave_room(self):
+        """Stop receiving the room's frames and tell the others if this was the person's last connection."""
+        grant, self.grant = self.grant, None
+        if grant is None:
+            return
+        await self.channel_layer.group_discard(services.room_group(self.room_id), self.channel_name)
+        await self.channel_layer.group_discard(services.user_group(self.user.pk), self.channel_name)
+        went_offline = await database_sync_to_async(services.presence_leave)(
+            self.room_id, self.channel_name, self.user.pk
+        )
+        if went_offline:
+            await services.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
+
+    async def keep_alive(self):
+        """Refresh this connection's presence entry; now and then, re-check access in case an
+        access_changed event was lost (the pub/sub layer delivers at most once). Jittered, so that
+        connections opened together do not all hit the database at the same moment."""
+        interval = settings.CHAT_PRESENCE_REFRESH_SECONDS
+        recheck_every = settings.CHAT_ACCESS_RECHECK_SECONDS
+        await asyncio.sleep(interval * random.uniform(0.5, 1.0))
+        last_check = time.monotonic()
+        while True:
+            if time.monotonic() - last_check >= recheck_every:
+                last_check = time.monotonic()
+                if not await self.still_allowed():
+                    return
+            await database_sync_to_async(services.presence_refresh)(self.room_id, self.channel_name, self.user)
+            await asyncio.sleep(interval * random.uniform(0.9, 1.1))
+
+    # --- frames from the client ------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.grant is None:
+            return
+        if text_data is None:
+            await self.send_error(protocol.BINARY_FRAME, _("Seules les trames texte (JSON) sont acceptées."))
+            return
+        limit = settings.CHAT_MAX_FRAME_BYTES
+        if len(text_data) > limit or len(text_data.encode("utf-8", "surrogatepass")) > limit:
+            await self.send_error(protocol.FRAME_TOO_LARGE,
+                                  _("Trame trop volumineuse (%(limit)d octets au plus).") % {"limit": limit},
+                                  max_frame_bytes=limit)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error(protocol.INVALID_JSON, _("Trame illisible : un objet JSON est attendu."))
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error(protocol.INVALID_FRAME,
+                                  _("Trame invalide : un objet JSON avec un « type » est attendu."))
+            return
+        handler = self.HANDLERS.get(content["type"])
+        if handler is None:
+            await self.send_error(protocol.UNKNOWN_TYPE, _("Type de trame inconnu : %(type)s.")
+                                  % {"type": content["type"][:40]})
+            return
+        try:
+            await handler(self, content)
+        except services.ChatError as error:
+            await self.send_frame(error.frame(client_id=_str_or_none(content.get("client_id"))))
+
+    async def on_send(self, content):
+        posted = await database_sync_to_async(services.post_message)(
+            self.user, self.room_id, content.get("client_id"), content.get("body")
+        )
+        if posted.created:
+            await services.broadcast(self.room_id, posted.frame)
+        else:
+            # A retry: the others already have it (or get it by resuming); the sender gets its ack again.
+            await self.send_frame(posted.frame)
+
+    async def on_resume(self, content):
+        after = content.get("after")
+        frames, complete = await database_sync_to_async(services.messages_after)(self.room_id, after)
+        for frame in frames:
+            await self.send_frame(frame)
+        last = frames[-1]["id"] if frames else after
+        summary = {"type": "resumed", "after": after, "count": len(frames), "complete": complete, "last_id": last}
+        if not complete:
+            summary["history_url"] = f"/discussions/{self.room_id}/messages.json?after={last}"
+        await self.send_frame(summary)
+
+    async def on_edit(self, content):
+        frame = await database_sync_to_async(services.edit_message)(
+            self.user, self.room_id, content.get("id"), content.get("body")
+        )
+        await services.broadcast(self.room_id, frame)
+
+    async def on_delete(self, content):
+        frame = await database_sync_to_async(services.delete_message)(
+            self.user, self.room_id, content.get("id"), content.get("reason", "")
+        )
+        await services.broadcast(self.room_id, frame)
+
+    async def on_read(self, content):
+        result = await database_sync_to_async(services.mark_read)(self.user, self.room_id, content.get("up_to"))
+        await self.send_frame({"type": "read", "room": self.room_id, **result})
+
+    async def on_typing(self, content):
+        now = time.monotonic()
+        if now - self.last_typing < settings.CHAT_TYPING_INTERVAL_SECONDS:
+            return
+        self.last_typing = now
+        await services.broadcast(self.room_id, {"type": "typing", "user": protocol.person(self.user)},
+                                 exclude_channel=self.channel_name)
+
+    async def on_ping(self, content):
+        await self.send_frame({"type": "pong"})
+
+    HANDLERS = {
+        "send": on_send,
+        "resume": on_resume,
+        "edit": on_edit,
+        "delete": on_delete,
+        "read": on_read,
+        "typing": on_typing,
+        "ping": on_ping,
+    }
+
+    async def dispatch(self, message):
+        # Channels' dispatch closes stale database connections before every handler, a hop to the
+        # shared database thread for each frame delivered. This consumer reaches the database only
+        # through database_sync_to_async, which already does that, so the hop is skipped: a broadcast
+        # to 200 connections would otherwise queue 200 hops in front of the next message to save.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- events from the channel layer -----------------------------------------------------------
+
+    async def chat_frame(self, event):
+        # Frames still queued for this connection after its access was withdrawn are dropped here.
+        if self.grant is None or event.get("exclude") == self.channel_name:
+            return
+        await self.send(text_data=event["text"])
+
+    async def chat_access_changed(self, event):
+        await self.still_allowed()
+
+    async def still_allowed(self) -> bool:
+        """Re-check access; if withdrawn, leave the room's group at once and close the connection."""
+        if self.grant is None:
+            return False
+        try:
+            self.grant = await database_sync_to_async(services.recheck_access)(self.user, self.room_id)
+        except services.ConnectionRefused as refusal:
+            await self.leave_room()
+            with contextlib.suppress(Exception):
+                await self.close(code=refusal.code)
+            return False
+        return True
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    async def send_frame(self, frame: dict):
+        await self.send(text_data=protocol.encode(frame))
+
+    async def send_error(self, code: str, message: str, **refs):
+        await self.send_frame(protocol.error_frame(code, message, **refs))
+
+
+def _str_or_none(value) -> str | None:
+    return value if isinstance(value, str) and len(value) <= protocol.CLIENT_ID_MAX_LENGTH else None

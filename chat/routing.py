@@ -1,9 +1,10 @@
-"""Websocket routes (all under /ws/). The chat issue adds the room consumer here."""
+"""Websocket routes, all under /ws/ (config.asgi wraps them in the origin check and the session auth)."""
 
 from django.urls import path
 
 from chat import consumers
 
 websocket_urlpatterns = [
+    path("ws/discussions/<int:room_id>/", consumers.RoomConsumer.as_asgi()),
     path("ws/ping/", consumers.PingConsumer.as_asgi()),
 ]

@@ -140,6 +140,7 @@ TEMPLATES = [
                 "machina.core.context_processors.metadata",
                 "directory.context_processors.navigation",
                 "forum.context_processors.notifications",
+                "chat.context_processors.chat",
             ],
         },
     },
@@ -171,16 +172,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 AUTH_USER_MODEL = "directory.User"
 
+# Several sites (or test runs) may share one Redis: this prefix keeps their cache keys and channel
+# layer keys apart.
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        },
         "machina_attachments": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": VAR_DIR / "machina_attachments",
         },
     }
+    # Redis pub/sub by default: one PUBLISH per broadcast, fanned out inside each server process, where
+    # channels_redis' list-based layer ("core") pops one Redis entry per receiving connection (measured
+    # in bench/bench_chat.py). Its at-most-once delivery is enough: chat messages are saved before they
+    # are broadcast and clients resume what they missed (chat/PROTOCOL.md).
+    CHANNEL_LAYER_BACKENDS = {
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "core": "channels_redis.core.RedisChannelLayer",
+    }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": CHANNEL_LAYER_BACKENDS[os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")],
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_KEY_PREFIX or "asgi"},
+        }
     }
 else:
     CACHES = {
@@ -264,6 +284,8 @@ WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
 # Restricted pages send anonymous visitors to our own login page.
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 WAGTAIL_I18N_ENABLED = False
+# "Brouillon → relu → publié": the second staff member's approval publishes (cms.workflows).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.workflows.publish_after_review"
 # No avatars fetched from a third party (it would send staff e-mail hashes out of the platform).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -294,6 +316,22 @@ MIGRATION_MODULES = {
 
 # --- Passerelles ----------------------------------------------------------------------------------
 DIRECTORY_PAGE_SIZE = 20
+
+# Live chat (chat/PROTOCOL.md documents how clients see these limits).
+CHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("CHAT_MAX_MESSAGE_LENGTH", "4000"))  # characters
+CHAT_MAX_FRAME_BYTES = int(os.environ.get("CHAT_MAX_FRAME_BYTES", "32768"))  # one websocket frame, UTF-8
+# Per person, across rooms and connections: at most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS.
+CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "10"))
+CHAT_RATE_LIMIT_SECONDS = int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10"))
+CHAT_RESUME_LIMIT = 200  # messages replayed by one `resume`; beyond, the client pages
+CHAT_HISTORY_PAGE_SIZE = 50
+CHAT_PRESENCE_TTL_SECONDS = 90  # a connection not refreshed for this long is no longer "online"
+CHAT_PRESENCE_REFRESH_SECONDS = 30
+# Open connections re-check their access when told (access_changed), and this often in any case.
+CHAT_ACCESS_RECHECK_SECONDS = 300
+CHAT_TYPING_INTERVAL_SECONDS = 3
+# A direct message unread for this long is e-mailed to its recipient (send_chat_notices).
+CHAT_NOTICE_DELAY_MINUTES = int(os.environ.get("CHAT_NOTICE_DELAY_MINUTES", "15"))
 # URL prefixes anonymous visitors may reach; everything else redirects to the login page.
 PUBLIC_URL_PREFIXES = [
     "/compte/connexion/",

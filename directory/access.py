@@ -123,8 +123,9 @@ def profile(user) -> AccessProfile:
 
 def forget(user) -> None:
     """Drop the cached profile after the person's roles or association changed."""
-    if user is not None and hasattr(user, _PROFILE_ATTR):
-        delattr(user, _PROFILE_ATTR)
+    for attr in (_PROFILE_ATTR, "_passerelles_chat_theme_slugs"):
+        if user is not None and hasattr(user, attr):
+            delattr(user, attr)
 
 
 # --- Questions the rest of the project asks -------------------------------------------------------
@@ -281,3 +282,189 @@ def forum_audience(kind: str, *, region_name: str | None = None, working_group_n
 def audience_role_group(role: str) -> str:
     """The group holding everyone with `role` (national meetings address a role's audience)."""
     return ROLE_GROUP_NAMES[role]
+
+
+# --- CMS: pages, documents and events (issue 4) -------------------------------------------------
+# Wagtail's view restrictions (pages) and collection view restrictions (documents) name the groups
+# below; `cms` never spells a group name itself. A restriction lets in its groups' members, and
+# superusers as Wagtail does.
+
+
+class CmsAudience:
+    """Who a restricted guide, a collection of documents or an event is for (stable keys)."""
+
+    MEMBERS = "members"
+    PRESIDENTS = "presidents"
+    DIRECTORS = "directors"
+    BOARD = "board"
+    CORRESPONDENTS = "correspondents"
+    REGION = "region"
+    STAFF = "staff"
+
+
+def cms_members_group() -> str:
+    """The group of every member of the network: the resources area is restricted to it."""
+    return ROLE_GROUP_NAMES[Role.MEMBER]
+
+
+def cms_editors_group() -> str:
+    """Federal staff edit and review the CMS (Wagtail admin access, page and document permissions)."""
+    return ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]
+
+
+def cms_audience_groups(audience: str, *, region_name: str | None = None) -> frozenset[str]:
+    """The groups a CMS audience stands for. Federal staff belong to every restricted audience.
+
+    `members` is the whole network; `presidents` is the presidents' guide (fiche II.5) and the
+    presidents' collection; `region` needs the region's name (réunions régionales).
+    """
+    staff = ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]
+    if audience == CmsAudience.MEMBERS:
+        return frozenset({ROLE_GROUP_NAMES[Role.MEMBER]})
+    if audience == CmsAudience.PRESIDENTS:
+        return frozenset({ROLE_GROUP_NAMES[Role.PRESIDENT], staff})
+    if audience == CmsAudience.DIRECTORS:
+        return frozenset({ROLE_GROUP_NAMES[Role.DIRECTOR], staff})
+    if audience == CmsAudience.BOARD:
+        return frozenset({ROLE_GROUP_NAMES[Role.BOARD_ADMIN], staff})
+    if audience == CmsAudience.CORRESPONDENTS:
+        return frozenset({ROLE_GROUP_NAMES[Role.CORRESPONDENT], ROLE_GROUP_NAMES[Role.DICA], staff})
+    if audience == CmsAudience.REGION:
+        if not region_name:
+            raise ValueError("A regional audience needs its region.")
+        return frozenset({region_group_name(region_name), staff})
+    if audience == CmsAudience.STAFF:
+        return frozenset({staff})
+    raise ValueError(f"Unknown CMS audience: {audience}")
+
+
+def in_any_group(user, group_names_allowed) -> bool:
+    """Whether the person belongs (through their roles) to one of `group_names_allowed`.
+
+    Superusers pass, as with Wagtail's own group restrictions. Group membership is the one derived
+    from roles (`group_names`), which is what `directory.services.sync_groups` writes.
+    """
+    p = profile(user)
+    if not (p.is_authenticated and p.is_active):
+        return False
+    if p.is_superuser:
+        return True
+    return bool(group_names(user) & set(group_names_allowed))
+
+
+def passes_view_restriction(user, restriction_type: str, restriction_groups) -> bool:
+    """The rule for one Wagtail view restriction (page or collection), decided from roles.
+
+    Types are Wagtail's: "none", "login", "groups", "password". Shared passwords are not used in
+    this project: a password restriction never lets anyone in through listings.
+    """
+    if restriction_type == "none":
+        return True
+    if restriction_type == "login":
+        return profile(user).is_authenticated
+    if restriction_type == "groups":
+        return in_any_group(user, restriction_groups)
+    return False
+
+
+def can_edit_cms(user) -> bool:
+    """Federal staff edit guides, documents and events in the Wagtail admin."""
+    return is_federal_staff(user)
+
+
+# --- Chat rooms (issue 5) -------------------------------------------------------------------------
+# Shared rooms follow the directory: a person is in the room of each region they take part in
+# (`region_ids`), of each working group they belong to and of each theme they follow (their themes
+# of expertise and the themes they are referent for). Direct and ad-hoc rooms have chosen
+# participants, which the chat app stores; it passes `is_participant` to the rules below. chat
+# materialises memberships (read markers, unread counts) and re-syncs them on every role change
+# (chat.services.on_access_changed, called by directory.services.sync_groups).
+
+_CHAT_THEMES_ATTR = "_passerelles_chat_theme_slugs"
+
+
+class ChatRoomKind:
+    """Kinds of chat rooms (chat.models.ChatRoom.kind uses these values)."""
+
+    REGION = "region"
+    WORKING_GROUP = "working_group"
+    THEME = "theme"
+    DIRECT = "direct"
+    ADHOC = "adhoc"
+
+
+SHARED_CHAT_ROOM_KINDS = frozenset({ChatRoomKind.REGION, ChatRoomKind.WORKING_GROUP, ChatRoomKind.THEME})
+_CHAT_KEY_PREFIXES = {ChatRoomKind.REGION: "region", ChatRoomKind.WORKING_GROUP: "wg", ChatRoomKind.THEME: "theme"}
+
+
+def chat_room_key(kind: str, scope: int | str) -> str:
+    """The stable key of a shared room: `region:<id>`, `wg:<slug>` or `theme:<slug>`."""
+    return f"{_CHAT_KEY_PREFIXES[kind]}:{scope}"
+
+
+def parse_chat_room_key(key: str) -> tuple[str, str]:
+    """(kind, scope) of a shared room key; ValueError for anything else."""
+    prefix, _sep, scope = key.partition(":")
+    for kind, known in _CHAT_KEY_PREFIXES.items():
+        if prefix == known and scope:
+            return kind, scope
+    raise ValueError(f"Unknown chat room key: {key}")
+
+
+def chat_followed_theme_slugs(user) -> frozenset[str]:
+    """Themes whose room the person is in: their expertise and the themes they are referent for."""
+    p = profile(user)
+    if not p.is_member:
+        return frozenset()
+    cached = getattr(user, _CHAT_THEMES_ATTR, None)
+    if cached is None:
+        cached = frozenset(user.expertise.values_list("slug", flat=True)) | p.theme_slugs
+        setattr(user, _CHAT_THEMES_ATTR, cached)
+    return cached
+
+
+def chat_room_keys(user) -> frozenset[str]:
+    """Keys of the shared rooms the person belongs to (empty for anyone outside the network)."""
+    p = profile(user)
+    if not p.is_member:
+        return frozenset()
+    keys = {chat_room_key(ChatRoomKind.REGION, region_id) for region_id in p.region_ids}
+    keys.update(chat_room_key(ChatRoomKind.WORKING_GROUP, slug) for slug in p.working_group_slugs)
+    keys.update(chat_room_key(ChatRoomKind.THEME, slug) for slug in chat_followed_theme_slugs(user))
+    return frozenset(keys)
+
+
+def is_chat_room_member(user, *, kind: str, key: str | None, is_participant: bool) -> bool:
+    """Whether the room is one of the person's rooms (listed, counted as unread, e-mailed)."""
+    if not is_member(user):
+        return False
+    if kind in SHARED_CHAT_ROOM_KINDS:
+        return key in chat_room_keys(user)
+    return is_participant
+
+
+def can_join_chat_room(user, *, kind: str, key: str | None, is_participant: bool) -> bool:
+    """Whether the person may open the room, read it and write in it.
+
+    Its members may; federal staff may also open every shared room to moderate it (as in the forum)
+    without becoming one of its members. Direct messages stay between their two participants, and
+    an ad-hoc room among the people chosen for it, staff included.
+    """
+    if is_chat_room_member(user, kind=kind, key=key, is_participant=is_participant):
+        return True
+    return kind in SHARED_CHAT_ROOM_KINDS and is_federal_staff(user)
+
+
+def can_moderate_chat_room(user, *, kind: str) -> bool:
+    """Federal staff delete others' messages (with a reason) everywhere except in direct messages."""
+    return kind != ChatRoomKind.DIRECT and is_federal_staff(user)
+
+
+def can_create_chat_room(user) -> bool:
+    """Ad-hoc rooms (a regional meeting, a project) are opened and managed by federal staff."""
+    return is_federal_staff(user)
+
+
+def can_message_directly(user, other) -> bool:
+    """Any two members of the network may write to each other."""
+    return other is not None and user.pk != other.pk and is_member(user) and is_member(other)

@@ -1378,12 +1378,16 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     """
     if scale < 1:
         raise ValueError("L'échelle doit être un entier supérieur ou égal à 1.")
+    from chat.demo import seed_chat
+    from cms.demo import seed_cms
     from forum.demo import seed_forum
 
     return {
         "scale": scale,
         "directory": seed_directory(scale, stdout),
         "forum": seed_forum(scale, stdout),
+        "cms": seed_cms(scale, stdout),
+        "chat": seed_chat(scale, stdout),
         "demo_accounts": demo_accounts(),
     }
 
@@ -1402,6 +1406,15 @@ def summary_lines(result: dict) -> list[str]:
         f = result["forum"]
         lines.append(f"  Forum : {f['forums']} forums, {f['topics']} sujets, {f['posts']} messages, "
                      f"{f['meetings']} réunions nationales.")
+    if "cms" in result:
+        c = result["cms"]
+        lines.append(f"  Ressources : {c['guides']} guides ({c['restricted']} à diffusion restreinte), "
+                     f"{c['documents']} documents, {c['events']} événements ({c['registrations']} inscriptions, "
+                     f"dont {c['waiting']} en liste d'attente), {c['news']} actualités.")
+    if "chat" in result:
+        h = result["chat"]
+        lines.append(f"  Discussions : {h['rooms']} salons ({h['direct']} conversations privées, {h['adhoc']} salons "
+                     f"ponctuels), {h['messages']} messages.")
     lines += [
         "",
         f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :",

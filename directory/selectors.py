@@ -382,8 +382,21 @@ def recently_admitted(limit: int = 5) -> list[Association]:
     )
 
 
-def dashboard_context(user) -> dict:
-    """What the member's home page shows: their association, roles, parrainage and network news."""
+DASHBOARD_MEETINGS = 5
+DASHBOARD_TOPICS = 5
+
+
+def dashboard_context(user, *, forum_permission_handler=None) -> dict:
+    """What the member's home page shows: their association, roles, parrainage, network news, and
+    from the forum their upcoming national meetings and the latest topics they may read.
+
+    The number of queries is the same whatever the number of forums, topics or meetings. Pass the
+    request's `forum_permission_handler` to share machina's permission cache with the page.
+    """
+    from machina.apps.forum_permission.handler import PermissionHandler
+
+    from forum import selectors as forum_selectors
+
     person = User.objects.select_related("association__region").get(pk=user.pk)
     association = person.association
     roles = list(
@@ -391,6 +404,9 @@ def dashboard_context(user) -> dict:
         .select_related("region", "theme", "working_group")
         .order_by("role")
     )
+    handler = forum_permission_handler or PermissionHandler()
+    latest_topics = forum_selectors.latest_topics_for(user, limit=DASHBOARD_TOPICS, handler=handler)
+    unread = forum_selectors.unread_topic_ids(user, latest_topics)
     return {
         "person": person,
         "association": association,
@@ -398,4 +414,8 @@ def dashboard_context(user) -> dict:
         "roles": roles,
         "parrainage": parrainage_summary(person),
         "recent_associations": recently_admitted(),
+        "upcoming_meetings": list(
+            forum_selectors.meetings_for(user, upcoming=True, handler=handler)[:DASHBOARD_MEETINGS]
+        ),
+        "latest_topics": [{"topic": topic, "unread": topic.pk in unread} for topic in latest_topics],
     }

@@ -530,12 +530,12 @@ def _count_queries(client, url, params=None) -> int:
     return len(ctx.captured_queries)
 
 
-# Pinned: session, user, the viewer's access profile (association, roles), the unread-notification
-# badge of the header, then the page's own reads.
-LIST_MAX_QUERIES = 13  # + 4 filter choices, count, page, cours and themes prefetches
-DETAIL_MAX_QUERIES = 13  # + association, coverage, themes, people and their roles, parrainages
-PERSON_MAX_QUERIES = 8
-OFFER_MAX_QUERIES = 13
+# Pinned: session, user, the viewer's access profile (association, roles), the two unread badges of
+# the header (forum notifications, chat), then the page's own reads.
+LIST_MAX_QUERIES = 14  # + 4 filter choices, count, page, cours and themes prefetches
+DETAIL_MAX_QUERIES = 14  # + association, coverage, themes, people and their roles, parrainages
+PERSON_MAX_QUERIES = 9
+OFFER_MAX_QUERIES = 14
 
 
 def test_list_query_count_does_not_grow_with_the_number_of_associations(client, viewer, django_assert_max_num_queries):

@@ -1,0 +1,86 @@
+"""machina's permission handler, answering forum-list questions from one computation (machina's recipe).
+
+machina's class loader imports this module before machina's own `forum_permission.handler`:
+machina's middleware then attaches this handler to each request, and every view, template tag and
+tracking handler asks it. Decisions are machina's: its ForumPermissionChecker computes the
+permissions, this class only avoids computing the same thing several times per request:
+
+- "which forums may this person see?", "which may they read?" and "where may they approve posts?"
+  (the navigation's moderation link) are asked on the forum index and forum pages; machina runs the
+  checker's two queries and its per-forum loop once per question, we run them once for all three;
+- machina keeps only the forums whose ancestors are all granted by building one queryset per forum
+  of the tree, then queries the result again; we walk the tree once, in memory, over the forums it
+  has already loaded.
+"""
+
+from __future__ import annotations
+
+from machina.apps.forum_permission import handler as machina_handler
+from machina.conf import settings as machina_settings
+
+# The questions of the forum lists (index, forum pages): "may see" (asked with "may read") and "may
+# read". Pages that ask them also show the navigation's moderation link ("may approve posts
+# somewhere?"): the first of these questions computes all three at once.
+LIST_CODENAMES = frozenset({"can_see_forum", "can_read_forum"})
+SHARED_CODENAMES = LIST_CODENAMES | {"can_approve_posts"}
+
+
+class PermissionHandler(machina_handler.PermissionHandler):
+    def _get_forums_for_user(self, user, perm_codenames, use_tree_hierarchy=False):
+        """machina's answer, from one checker computation shared by the questions of every page.
+
+        Sharing is exact: over the same forums in the same order, the checker decides each
+        permission from the rows of that permission only. The one exception is machina's default
+        permissions for authenticated users, applied when none of the asked codenames is granted
+        to the user globally: with such defaults configured, machina's own computation runs.
+        """
+        codenames = list(perm_codenames)
+        shared = (
+            not user.is_superuser
+            and set(codenames) <= set(SHARED_CODENAMES)
+            and not machina_settings.DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS
+        )
+        if not shared:
+            return super()._get_forums_for_user(user, perm_codenames, use_tree_hierarchy=use_tree_hierarchy)
+        user_key = user.id if not user.is_anonymous else "anonymous"
+        cache_key = "{}__{}".format(":".join(codenames), user_key)  # machina's key: same cache, same answers
+        if cache_key not in self._granted_forums_cache:
+            permissions = self._shared_permissions(user, user_key, set(codenames))
+            allowed = [forum for forum in self._get_all_forums() if set(codenames) <= permissions[forum]]
+            if use_tree_hierarchy:
+                allowed = self._filter_granted_forums_using_tree(allowed)
+            self._granted_forums_cache[cache_key] = allowed
+        return self._granted_forums_cache[cache_key]
+
+    def _shared_permissions(self, user, user_key, codenames: set) -> dict:
+        """Forum → granted codenames (a superset of `codenames`), computed at most twice per request.
+
+        An earlier computation that covers the asked codenames answers; otherwise the checker runs
+        once, for all of SHARED_CODENAMES when a forum-list question is asked (the page will ask the
+        others), for the asked codenames alone otherwise (a topic page only asks "may approve").
+        """
+        if not hasattr(self, "_shared_permissions_cache"):
+            self._shared_permissions_cache = {}
+        computed = self._shared_permissions_cache.setdefault(user_key, {})
+        for covered, permissions in computed.items():
+            if codenames <= covered:
+                return permissions
+        wanted = SHARED_CODENAMES if codenames & LIST_CODENAMES else frozenset(codenames)
+        permissions = self._get_checker(user).get_perms_for_forumlist(self._get_all_forums(), sorted(wanted))
+        computed[wanted] = permissions
+        return permissions
+
+    def _filter_granted_forums_using_tree(self, granted_forums):
+        """The granted forums whose ancestors are all granted, in tree order (machina's rule).
+
+        The forums come from `_get_all_forums()`, already in tree order, so a parent is always
+        decided before its children; no query.
+        """
+        granted_ids = {forum.pk for forum in granted_forums}
+        kept_ids: set[int] = set()
+        kept = []
+        for forum in self._get_all_forums():
+            if forum.pk in granted_ids and (forum.parent_id is None or forum.parent_id in kept_ids):
+                kept_ids.add(forum.pk)
+                kept.append(forum)
+        return kept

@@ -1,0 +1,1 @@
+from machina.apps.forum_permission.models import *  # noqa: F403 (machina's override recipe)

@@ -1,0 +1,74 @@
+"""A new adherent and their parrain write to each other live, in two Chromium contexts."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from directory import services as directory_services
+from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, region
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sponsorship(live_url):
+    sponsor = AssociationFactory(name="ACJS 33 – Contrôle Judiciaire de la Gironde", region=region("sud-ouest"))
+    newcomer = AssociationFactory(name="ALME 40 – Médiation et Enquêtes des Landes", region=region("sud-ouest"),
+                                  city="Mont-de-Marsan", departement="40")
+    parrain = make_person("parrain", association=sponsor, roles=[RoleSpec(Role.DIRECTOR)],
+                          first_name="Philippe", last_name="Garnier")
+    filleule = make_person("nouvel.adherent", association=newcomer, roles=[RoleSpec(Role.DIRECTOR)],
+                           first_name="Sophie", last_name="Labat")
+    directory_services.start_parrainage(sponsor, newcomer)
+    return filleule, parrain
+
+
+def log_in(page, live_url, username):
+    page.goto(f"{live_url}/compte/connexion/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(DEFAULT_PASSWORD)
+    page.locator("form:has(#id_username) [type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
+
+
+def test_a_new_adherent_and_their_parrain_exchange_direct_messages_live(live_url, browser, page, sponsorship,
+                                                                      screenshot):
+    other_context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    other_context.set_default_timeout(5_000)
+    parrain_page = other_context.new_page()
+    try:
+        # The new adherent finds her parrain on the chat page and opens the conversation.
+        log_in(page, live_url, "nouvel.adherent")
+        page.goto(f"{live_url}/discussions/")
+        page.get_by_role("button", name="Écrire à Philippe Garnier").click()
+        expect(page.get_by_role("heading", level=1, name="Philippe Garnier")).to_be_visible()
+        expect(page.locator("[data-chat-status]")).to_contain_text("Connecté")
+
+        # The parrain opens the same conversation from his room list.
+        log_in(parrain_page, live_url, "parrain")
+        parrain_page.goto(f"{live_url}/discussions/")
+        parrain_page.get_by_role("link", name="Sophie Labat").click()
+        expect(parrain_page.locator("[data-chat-status]")).to_contain_text("Connecté")
+        expect(page.locator("[data-chat-presence]")).to_contain_text("Philippe Garnier")
+
+        # Keyboard only: type, Enter sends; the message appears on both sides without reloading.
+        composer = page.get_by_label("Votre message")
+        composer.fill("Bonjour Philippe, auriez-vous un modèle de convention ? https://exemple.fr/trame")
+        composer.press("Enter")
+        expect(parrain_page.locator("#messages")).to_contain_text("auriez-vous un modèle de convention ?")
+        expect(parrain_page.locator("#messages a[href='https://exemple.fr/trame']")).to_have_attribute(
+            "rel", "nofollow noopener")
+        expect(page.locator(".chat-message--pending")).to_have_count(0)
+        expect(composer).to_be_focused()
+        expect(composer).to_have_value("")
+
+        reply = parrain_page.get_by_label("Votre message")
+        reply.fill("Bonjour Sophie, je vous l'envoie : <b>pas de HTML</b> ici.")
+        reply.press("Enter")
+        expect(page.locator("#messages")).to_contain_text("je vous l'envoie : <b>pas de HTML</b> ici.")
+        expect(page.locator("#messages b")).to_have_count(0)
+        expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
+        screenshot(page, "discussion-parrainage")
+    finally:
+        other_context.close()
