@@ -7,7 +7,11 @@ clients:
   message is validated, rate-limited, saved in the database (numbered under the room's lock), then
   broadcast as a `message` frame;
 - **reference**: a bench-only ASGI application (`reference_application` below) whose consumer only
-  does `group_send` of whatever it receives: no persistence, no checks, no auth.
+  does `group_send` of whatever it receives: no persistence, no checks, no auth (a stock Channels
+  AsyncWebsocketConsumer);
+- **reference-direct**: the same consumer without Channels' per-message hop to the database thread
+  (`aclose_old_connections` in `AsyncConsumer.dispatch`), which chat.consumers skips too: the ratios
+  against it show what persistence and checks cost, everything else being equal.
 
 For 50 and 200 clients connected to one room, it measures:
 
@@ -19,7 +23,8 @@ For 50 and 200 clients connected to one room, it measures:
   most WINDOW messages not yet acknowledged (its own message back from the room); messages per second
   = messages / time until the last client received the last one.
 
-Targets (issue 5): p95 under 100 ms to 200 clients; our throughput at least 60 % of the reference's.
+Targets (issue 5): p95 under 100 ms to 200 clients; our throughput at least 60 % of the reference's
+(the stock one; the ratio against reference-direct is reported beside it).
 Without Redis on 127.0.0.1:6379 the benchmark is skipped, and says why in bench/results/chat.json.
 
 Database: a dedicated SQLite file, var/bench/chat.sqlite3 (WAL), or DATABASE_URL if set (its name must
@@ -50,6 +55,7 @@ PREFIX = f"passerelles-bench-{os.getpid()}"
 CLIENT_COUNTS = (50, 200)
 LATENCY_MESSAGES = 60
 LATENCY_PAUSE_S = 0.05
+LATENCY_WARMUP = 5  # messages sent and not counted, for both targets
 THROUGHPUT_MESSAGES = {50: 600, 200: 300}
 SENDERS = 5
 WINDOW = 8
@@ -107,6 +113,7 @@ def _build_reference_application():
     import django
 
     django.setup()
+    from channels.consumer import get_handler_name
     from channels.generic.websocket import AsyncWebsocketConsumer
     from channels.routing import ProtocolTypeRouter, URLRouter
     from django.urls import path
@@ -127,7 +134,16 @@ def _build_reference_application():
         async def relay(self, event):
             await self.send(text_data=event["text"])
 
-    return ProtocolTypeRouter({"websocket": URLRouter([path("ws/reference/", ReferenceConsumer.as_asgi())])})
+    class DirectReferenceConsumer(ReferenceConsumer):
+        """The same, without Channels' per-message hop to the database thread (as chat.consumers does)."""
+
+        async def dispatch(self, message):
+            await getattr(self, get_handler_name(message))(message)
+
+    return ProtocolTypeRouter({"websocket": URLRouter([
+        path("ws/reference/", ReferenceConsumer.as_asgi()),
+        path("ws/reference-direct/", DirectReferenceConsumer.as_asgi()),
+    ])})
 
 
 reference_application = _ReferenceApplication()
@@ -199,6 +215,8 @@ def prepare(count: int):
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
     elif "bench" not in str(database["NAME"]):
         raise RuntimeError("DATABASE_URL doit désigner une base dont le nom contient « bench ».")
+    else:
+        _create_server_database()
     print("Migrations…", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     if database["ENGINE"].endswith("sqlite3"):
@@ -231,6 +249,18 @@ def prepare(count: int):
         client.force_login(people[USERNAME.format(number)])
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
     return room, cookies
+
+
+def _create_server_database() -> None:
+    """PostgreSQL: create the bench database when missing (its name contains "bench", checked above)."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
 
 
 # --- clients -----------------------------------------------------------------------------------------
@@ -303,6 +333,10 @@ def _percentile(values: list[float], percent: float) -> float:
 
 
 async def measure_latency(fleet: Fleet, run: str) -> dict:
+    for number in range(LATENCY_WARMUP):
+        client_id = f"{run}-w-{number}-{time.perf_counter_ns()}"
+        await fleet.send(0, client_id)
+        await asyncio.wait_for(fleet.complete[client_id].wait(), PHASE_TIMEOUT_S)
     ids = []
     for number in range(LATENCY_MESSAGES):
         client_id = f"{run}-l-{number}-{time.perf_counter_ns()}"
@@ -311,10 +345,12 @@ async def measure_latency(fleet: Fleet, run: str) -> dict:
         # One message at a time: the latency of a delivery, not of a queue behind earlier ones.
         await asyncio.wait_for(fleet.complete[client_id].wait(), PHASE_TIMEOUT_S)
         await asyncio.sleep(LATENCY_PAUSE_S)
-    samples = []
+    samples, last_arrivals = [], []
     for client_id in ids:
         sent = int(client_id.rsplit("-", 1)[1])
-        samples += [(arrival - sent) / 1e6 for arrival in fleet.arrivals[client_id]]
+        delays = [(arrival - sent) / 1e6 for arrival in fleet.arrivals[client_id]]
+        samples += delays
+        last_arrivals.append(round(max(delays), 1))
     return {
         "deliveries": len(samples),
         "p50_ms": round(_percentile(samples, 50), 2),
@@ -322,6 +358,8 @@ async def measure_latency(fleet: Fleet, run: str) -> dict:
         "p99_ms": round(_percentile(samples, 99), 2),
         "mean_ms": round(statistics.fmean(samples), 2),
         "max_ms": round(max(samples), 2),
+        # Time for the last client to get each message: the slowest few, and their position in the run.
+        "slowest_messages_ms": sorted(((ms, index) for index, ms in enumerate(last_arrivals)), reverse=True)[:3],
     }
 
 
@@ -385,6 +423,7 @@ def _row(name: str, count: int, result: dict) -> dict:
         "p99_ms": latency["p99_ms"],
         "mean_ms": latency["mean_ms"],
         "max_ms": latency["max_ms"],
+        "slowest_messages_ms": latency["slowest_messages_ms"],
         "messages_per_s": throughput["messages_per_s"],
         "deliveries_per_s": throughput["deliveries_per_s"],
         "throughput_messages": throughput["messages"],
@@ -395,17 +434,19 @@ def _row(name: str, count: int, result: dict) -> dict:
 
 
 def print_table(rows: list[dict], ratios: list[dict]) -> None:
-    header = (f"{'mesure':<24}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>9}{'livraisons/s':>14}"
+    header = (f"{'mesure':<32}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>9}{'livraisons/s':>14}"
               f"{'CPU serveur s':>15}{'CPU clients s':>15}{'durée s':>9}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(f"{row['name']:<24}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+        print(f"{row['name']:<32}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
               f"{row['messages_per_s']:>9}{row['deliveries_per_s']:>14}{row['server_cpu_s']:>15}"
               f"{row['clients_cpu_s']:>15}{row['throughput_seconds']:>9}")
     for ratio in ratios:
         print(f"nous/référence, {ratio['clients']} clients : p95 × {ratio['p95_ratio']}, "
-              f"débit {round(ratio['throughput_ratio'] * 100)} % de la référence")
+              f"débit {round(ratio['throughput_ratio'] * 100)} % de la référence "
+              f"(référence directe : p95 × {ratio['p95_ratio_direct']}, "
+              f"débit {round(ratio['throughput_ratio_direct'] * 100)} %)")
     print(flush=True)
 
 
@@ -414,7 +455,8 @@ def print_table(rows: list[dict], ratios: list[dict]) -> None:
 def chat() -> Report:
     parameters = {
         "client_counts": list(CLIENT_COUNTS), "latency_messages": LATENCY_MESSAGES,
-        "latency_pause_s": LATENCY_PAUSE_S, "throughput_messages": THROUGHPUT_MESSAGES,
+        "latency_pause_s": LATENCY_PAUSE_S, "latency_warmup": LATENCY_WARMUP,
+        "throughput_messages": THROUGHPUT_MESSAGES,
         "senders": SENDERS, "window": WINDOW, "redis_db": REDIS_DB,
         "channel_layer": os.environ.get("REDIS_CHANNEL_LAYER", "pubsub"),
         "server": "daphne (1 process each)", "clients": "websockets (one asyncio process)",
@@ -437,6 +479,7 @@ def chat() -> Report:
             results = {}
             # Reference first, then ours, for each size: same machine state, same clients.
             for name, server, path in (("reference", reference, "/ws/reference/"),
+                                       ("reference-direct", reference, "/ws/reference-direct/"),
                                        ("ours", ours, f"/ws/discussions/{room.pk}/")):
                 print(f"  {name} : {count} clients…", flush=True)
                 results[name] = asyncio.run(run_target(name, server, path, cookies, count))
@@ -446,6 +489,10 @@ def chat() -> Report:
                 "p95_ratio": round(results["ours"]["latency"]["p95_ms"] / results["reference"]["latency"]["p95_ms"], 2),
                 "throughput_ratio": round(results["ours"]["throughput"]["messages_per_s"]
                                           / results["reference"]["throughput"]["messages_per_s"], 3),
+                "p95_ratio_direct": round(results["ours"]["latency"]["p95_ms"]
+                                          / results["reference-direct"]["latency"]["p95_ms"], 2),
+                "throughput_ratio_direct": round(results["ours"]["throughput"]["messages_per_s"]
+                                                 / results["reference-direct"]["throughput"]["messages_per_s"], 3),
             })
     finally:
         ours.stop()
