@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 from cms import views as cms_views
 from directory import views_account
+from search import views as search_views
 
 account_patterns = [
     path("connexion/", views_account.PasswordLoginView.as_view(), name="login"),
@@ -51,6 +52,8 @@ urlpatterns = [
     path("compte/", include(account_patterns)),
     path("annuaire/", include("directory.urls")),
     path("forum/", include("forum.urls")),
+    # machina's haystack search pages give way to the one search (haystack stays installed for machina).
+    path("forum/search/", search_views.ForumSearchRedirect.as_view()),
     path("forum/", include("machina.urls")),
     path("discussions/", include("chat.urls")),
     path("recherche/", include("search.urls")),

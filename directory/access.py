@@ -123,7 +123,7 @@ def profile(user) -> AccessProfile:
 
 def forget(user) -> None:
     """Drop the cached profile after the person's roles or association changed."""
-    for attr in (_PROFILE_ATTR, "_passerelles_chat_theme_slugs"):
+    for attr in (_PROFILE_ATTR, "_passerelles_chat_theme_slugs", "_passerelles_search_keys"):
         if user is not None and hasattr(user, attr):
             delattr(user, attr)
 

@@ -1381,15 +1381,21 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     from chat.demo import seed_chat
     from cms.demo import seed_cms
     from forum.demo import seed_forum
+    from search import indexing
 
-    return {
-        "scale": scale,
-        "directory": seed_directory(scale, stdout),
-        "forum": seed_forum(scale, stdout),
-        "cms": seed_cms(scale, stdout),
-        "chat": seed_chat(scale, stdout),
-        "demo_accounts": demo_accounts(),
-    }
+    # Bulk-created content sends no signals: the search index is rebuilt once, at the end, rather
+    # than document by document as each object is saved.
+    with indexing.suspended():
+        result = {
+            "scale": scale,
+            "directory": seed_directory(scale, stdout),
+            "forum": seed_forum(scale, stdout),
+            "cms": seed_cms(scale, stdout),
+            "chat": seed_chat(scale, stdout),
+            "demo_accounts": demo_accounts(),
+        }
+    result["search"] = indexing.rebuild()
+    return result
 
 
 def summary_lines(result: dict) -> list[str]:
@@ -1415,6 +1421,8 @@ def summary_lines(result: dict) -> list[str]:
         h = result["chat"]
         lines.append(f"  Discussions : {h['rooms']} salons ({h['direct']} conversations privées, {h['adhoc']} salons "
                      f"ponctuels), {h['messages']} messages.")
+    if "search" in result:
+        lines.append(f"  Recherche : {result['search']['database']} documents indexés.")
     lines += [
         "",
         f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :",

@@ -7,3 +7,6 @@ class SearchConfig(AppConfig):
     label = "search"
     verbose_name = _("Recherche")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from search import receivers  # noqa: F401 (connects the indexing receivers)

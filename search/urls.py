@@ -6,4 +6,5 @@ app_name = "search"
 
 urlpatterns = [
     path("", views.SearchView.as_view(), name="search"),
+    path("suggestions/", views.SuggestView.as_view(), name="suggest"),
 ]

@@ -1,0 +1,70 @@
+"""A caller's audience keys: which places (see search.sources) the person may open right now.
+
+The rules are not here: directory.access gives the person's roles and groups; the forum's
+permissions (machina's, granted to those groups) give the forums they may read; the chat's
+memberships (re-synced on every role change) and access.can_join_chat_room give their rooms; the
+CMS's Visibility gives the page and collection restrictions they pass. This module only turns those
+answers into keys, once per request.
+"""
+
+from __future__ import annotations
+
+from directory import access
+from search import sources
+
+_ATTR = "_passerelles_search_keys"
+
+
+def _forum_keys(user) -> set[str]:
+    from forum.selectors import readable_forums
+
+    return {sources.forum_key(pk) for pk in readable_forums(user).values_list("pk", flat=True)}
+
+
+def _room_keys(user) -> set[str]:
+    from chat.models import ChatMembership, ChatRoom
+    from directory.access import SHARED_CHAT_ROOM_KINDS
+
+    room_ids = set(ChatMembership.objects.filter(user=user).values_list("room_id", flat=True))
+    if access.is_federal_staff(user):
+        # Staff open every shared room to moderate it (access.can_join_chat_room).
+        room_ids.update(ChatRoom.objects.filter(kind__in=SHARED_CHAT_ROOM_KINDS).values_list("pk", flat=True))
+    return {sources.room_key(pk) for pk in room_ids}
+
+
+def _open_paths(restrictions, refused: tuple[str, ...]) -> set[str]:
+    """Restricted paths the person may open: they pass that restriction and every one above it."""
+    return {r.path for r in restrictions if not any(r.path.startswith(path) for path in refused)}
+
+
+def _cms_keys(user) -> set[str]:
+    from cms.selectors import Visibility
+
+    visibility = Visibility(user)
+    keys = {sources.cms_page_key(path)
+            for path in _open_paths(visibility.page_restrictions, visibility.hidden_page_paths)}
+    if visibility.profile.is_member:
+        keys.update(sources.cms_collection_key(path) for path in
+                    _open_paths(visibility.collection_restrictions, visibility.hidden_collection_paths))
+    return keys
+
+
+def keys_for(user) -> frozenset[str]:
+    """Every audience key of `user` (cached on the user object for the request)."""
+    cached = getattr(user, _ATTR, None)
+    if cached is not None:
+        return cached
+    keys = set(access.audience_keys(user))
+    keys.update(_cms_keys(user))
+    if access.is_member(user):
+        keys.update(_forum_keys(user))
+        keys.update(_room_keys(user))
+    result = frozenset(keys)
+    if user is not None and getattr(user, "is_authenticated", False):
+        setattr(user, _ATTR, result)
+    return result
+
+
+def forget(user) -> None:
+    if user is not None and hasattr(user, _ATTR):
+        delattr(user, _ATTR)

@@ -1,0 +1,40 @@
+"""What every search store does. `search.backend` picks one from ELASTICSEARCH_URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from search.documents import SearchDocument, SearchQuery, SearchResults, Suggestion
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached (Elasticsearch down): searches fall back, updates are retried."""
+
+
+class Store:
+    name = "base"
+
+    def index(self, documents: Iterable[SearchDocument]) -> int:
+        """Add or replace documents (by key), in bulk. Returns how many were written."""
+        raise NotImplementedError
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Remove documents by key; unknown keys are ignored."""
+        raise NotImplementedError
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        """Hits, total and facets of the documents whose audience meets `query.audience`."""
+        raise NotImplementedError
+
+    def autocomplete(self, text: str, audience: frozenset[str], kinds: tuple[str, ...],
+                     limit: int = 8) -> list[Suggestion]:
+        """Titles starting with the words typed (prefix of the last one), among `kinds`, audience-filtered."""
+        raise NotImplementedError
+
+    def rebuild(self, documents: Iterable[SearchDocument], *, total: int | None = None,
+                progress: Callable[[int], None] | None = None) -> int:
+        """Replace the whole index with `documents`; searches keep answering meanwhile."""
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError

@@ -1,0 +1,253 @@
+"""The embedded store: SearchEntry rows and the database's own full-text index.
+
+SQLite: FTS5 (search/migrations/0002) over stems computed by `search.text`; one MATCH expression
+carries both the words and the caller's audience keys, so the engine filters before ranking (bm25),
+counting, faceting and paginating. PostgreSQL: the generated `vector` (French configuration with
+unaccent) and `audience_keys` columns, both GIN-indexed; ts_rank orders.
+
+All terms must match; when that finds nothing and several words were typed, the store asks again
+with any of them (`SearchResults.relaxed`), which the page says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from django.db import connection, transaction
+
+from search import text
+from search.documents import (
+    MAX_QUERY_TERMS,
+    FacetValue,
+    Hit,
+    SearchDocument,
+    SearchQuery,
+    SearchResults,
+    Suggestion,
+)
+from search.models import SearchEntry
+from search.stores.base import Store
+
+BATCH = 1000
+FACET_SIZES = {"kind": 10, "theme": 20, "region": 20}
+
+
+def _quote(term: str) -> str:
+    """One FTS5 string: double quotes doubled, so nothing typed is ever syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def entry_for(document: SearchDocument) -> SearchEntry:
+    return SearchEntry(
+        key=document.key, kind=document.kind, title=document.title[:300], body=document.body,
+        url=document.url[:500], audience=" ".join(sorted(set(document.audience))), date=document.date,
+        author=document.author[:200], themes=sorted(set(document.themes)), region=document.region[:150],
+        title_terms=text.index_terms(document.title), body_terms=text.index_terms(document.body),
+        prefix_terms=text.prefix_terms(document.title),
+    )
+
+
+class DatabaseStore(Store):
+    name = "database"
+
+    @property
+    def vendor(self) -> str:
+        return connection.vendor
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def index(self, documents: Iterable[SearchDocument]) -> int:
+        written = 0
+        for batch in _batches(documents, BATCH):
+            entries = [entry_for(document) for document in batch]
+            with transaction.atomic():
+                SearchEntry.objects.filter(key__in=[e.key for e in entries]).delete()
+                SearchEntry.objects.bulk_create(entries)
+            written += len(entries)
+        return written
+
+    def delete(self, keys: Iterable[str]) -> int:
+        keys = list(keys)
+        deleted = 0
+        for start in range(0, len(keys), BATCH):
+            deleted += SearchEntry.objects.filter(key__in=keys[start:start + BATCH]).delete()[0]
+        return deleted
+
+    def rebuild(self, documents: Iterable[SearchDocument], *, total: int | None = None,
+                progress: Callable[[int], None] | None = None) -> int:
+        """One transaction: readers keep the old index until it commits (no empty search)."""
+        written = 0
+        with transaction.atomic():
+            SearchEntry.objects.all().delete()
+            for batch in _batches(documents, BATCH):
+                SearchEntry.objects.bulk_create([entry_for(document) for document in batch])
+                written += len(batch)
+                if progress:
+                    progress(len(batch))
+        if self.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        return written
+
+    def count(self) -> int:
+        return SearchEntry.objects.count()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        terms = text.query_terms(query.text, limit=MAX_QUERY_TERMS)
+        if not terms or not query.audience:
+            return SearchResults(store=self.name)
+        results = self._search(query, terms, any_term=False)
+        if results.total == 0 and len(terms) > 1:
+            results = self._search(query, terms, any_term=True)
+            results.relaxed = results.total > 0
+        return results
+
+    def _search(self, query: SearchQuery, terms: list[str], *, any_term: bool) -> SearchResults:
+        if self.vendor == "postgresql":
+            match_sql, match_params = self._pg_match(query, terms, any_term)
+            rank = "ts_rank(e.vector, q.query)"
+            order = f"{rank} DESC, e.date DESC NULLS LAST"
+            source = f"search_searchentry e, ({match_sql}) q"
+            where = "e.vector @@ q.query AND e.audience_keys && %s::text[]"
+            params = [*match_params, sorted(query.audience)]
+        else:
+            joiner = " OR " if any_term else " AND "
+            words = joiner.join(_quote(term) for term in terms)
+            keys = " OR ".join(_quote(key) for key in sorted(query.audience))
+            expression = f"{{title_terms body_terms}} : ({words}) AND audience : ({keys})"
+            source = "search_fts JOIN search_searchentry e ON e.id = search_fts.rowid"
+            where = "search_fts MATCH %s"
+            params = [expression]
+            order = "bm25(search_fts, 4.0, 1.0, 0.0, 0.0), e.date DESC"
+        facets = self._facets(source, where, params)
+        filters, filter_params = self._filters(query)
+        total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
+        hits = []
+        if total:
+            rows = self._rows(
+                f"SELECT e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM {source} "
+                f"WHERE {where}{filters} ORDER BY {order} LIMIT %s OFFSET %s",
+                params + filter_params + [query.per_page, query.offset],
+            )
+            for key, kind, title, url, body, date, author in rows:
+                hits.append(Hit(key=key, kind=kind, title=title, url=url, date=_as_datetime(date), author=author,
+                                snippet=text.highlight(body or title, terms)))
+        return SearchResults(total=total, hits=hits, facets=facets, store=self.name)
+
+    def _pg_match(self, query: SearchQuery, terms: list[str], any_term: bool) -> tuple[str, list]:
+        # The folded words (stop words out) go through PostgreSQL's own French configuration, which
+        # stems them as it stemmed the indexed text; plainto_tsquery never parses operators.
+        words = [w for w in text.words(query.text) if w not in text.STOP_WORDS][:MAX_QUERY_TERMS]
+        if any_term:
+            parts = " || ".join(["plainto_tsquery('passerelles_fr', %s)"] * len(words))
+            return f"SELECT ({parts}) AS query", words
+        return "SELECT plainto_tsquery('passerelles_fr', %s) AS query", [" ".join(words)]
+
+    def _filters(self, query: SearchQuery) -> tuple[str, list]:
+        sql, params = "", []
+        if query.kind:
+            sql += " AND e.kind = %s"
+            params.append(query.kind)
+        if query.region:
+            sql += " AND e.region = %s"
+            params.append(query.region)
+        if query.theme:
+            if self.vendor == "postgresql":
+                sql += " AND e.themes @> %s::jsonb"
+                params.append(f'["{_json_string(query.theme)}"]')
+            else:
+                sql += " AND EXISTS (SELECT 1 FROM json_each(e.themes) t WHERE t.value = %s)"
+                params.append(query.theme)
+        return sql, params
+
+    def _facets(self, source: str, where: str, params: list) -> dict[str, list[FacetValue]]:
+        """Counts per kind, theme and region for the words and the audience (not the chosen facets)."""
+        if self.vendor == "postgresql":
+            themes = "jsonb_array_elements_text(e.themes)"
+        else:
+            themes = "json_each(e.themes)"
+        value = "t" if self.vendor == "postgresql" else "t.value"
+        queries = {
+            "kind": f"SELECT e.kind, count(*) FROM {source} WHERE {where} GROUP BY e.kind",
+            "region": f"SELECT e.region, count(*) FROM {source} WHERE {where} AND e.region <> '' GROUP BY e.region",
+            "theme": f"SELECT {value}, count(*) FROM {source}, {themes} t WHERE {where} GROUP BY {value}",
+        }
+        facets = {}
+        for name, sql in queries.items():
+            rows = self._rows(sql, params)
+            rows.sort(key=lambda row: (-row[1], str(row[0])))
+            facets[name] = [FacetValue(str(value), count) for value, count in rows[:FACET_SIZES[name]]]
+        return facets
+
+    def autocomplete(self, text_typed: str, audience: frozenset[str], kinds: tuple[str, ...],
+                     limit: int = 8) -> list[Suggestion]:
+        words = text.query_prefixes(text_typed, limit=6)
+        if not words or not audience or not kinds:
+            return []
+        kind_sql = ", ".join(["%s"] * len(kinds))
+        if self.vendor == "postgresql":
+            tsquery = " & ".join(f"{_pg_lexeme(w)}:*" if i == len(words) - 1 else _pg_lexeme(w)
+                                 for i, w in enumerate(words))
+            rows = self._rows(
+                "SELECT e.kind, e.title, e.url FROM search_searchentry e "
+                "WHERE e.prefix_vector @@ to_tsquery('simple', %s) AND e.audience_keys && %s::text[] "
+                f"AND e.kind IN ({kind_sql}) ORDER BY length(e.title), e.title LIMIT %s",
+                [tsquery, sorted(audience), *kinds, limit],
+            )
+        else:
+            parts = [_quote(w) + ("*" if i == len(words) - 1 else "") for i, w in enumerate(words)]
+            keys = " OR ".join(_quote(key) for key in sorted(audience))
+            expression = f"prefix_terms : ({' AND '.join(parts)}) AND audience : ({keys})"
+            rows = self._rows(
+                "SELECT e.kind, e.title, e.url FROM search_fts JOIN search_searchentry e ON e.id = search_fts.rowid "
+                f"WHERE search_fts MATCH %s AND e.kind IN ({kind_sql}) ORDER BY length(e.title), e.title LIMIT %s",
+                [expression, *kinds, limit],
+            )
+        return [Suggestion(kind=kind, title=title, url=url) for kind, title, url in rows]
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _rows(sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def _scalar(self, sql: str, params: list) -> int:
+        rows = self._rows(sql, params)
+        return int(rows[0][0]) if rows else 0
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _json_string(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _pg_lexeme(word: str) -> str:
+    """A folded word as a to_tsquery lexeme: quoted, so nothing in it is an operator."""
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
+def _as_datetime(value):
+    if value is None or not isinstance(value, str):
+        return value
+    from django.utils.dateparse import parse_datetime
+
+    parsed = parse_datetime(value)
+    if parsed is not None and parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
