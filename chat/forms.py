@@ -60,6 +60,9 @@ class AdhocRoomForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not with_region:
             del self.fields["region"]
+        for name, field in self.fields.items():
+            if field.help_text:  # templates/chat/room_form.html renders it with this id
+                field.widget.attrs["aria-describedby"] = f"id_{name}-aide"
 
     def clean(self):
         cleaned = super().clean()

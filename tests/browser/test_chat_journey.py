@@ -70,5 +70,60 @@ def test_a_new_adherent_and_their_parrain_exchange_direct_messages_live(live_url
         expect(page.locator("#messages b")).to_have_count(0)
         expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
         screenshot(page, "discussion-parrainage")
+
+        # She corrects her message in place (keyboard: the form takes focus, Enter saves)…
+        own = page.locator(".chat-message--own").first
+        own.get_by_role("link", name="Modifier votre message").click()
+        editor = own.get_by_label("Modifier votre message")
+        expect(editor).to_be_focused()
+        editor.fill("Bonjour Philippe, auriez-vous un modèle de convention pour les enquêtes ?")
+        editor.press("Enter")
+        expect(parrain_page.locator("#messages")).to_contain_text("pour les enquêtes ?")
+        expect(parrain_page.locator(".chat-message__edited")).to_have_count(1)
+        # …then deletes it; the parrain sees it go.
+        page.once("dialog", lambda dialog: dialog.accept())
+        own.get_by_role("link", name="Supprimer votre message").click()
+        expect(parrain_page.locator("#messages")).to_contain_text("Message supprimé par son auteur·rice.")
+        expect(parrain_page.locator("#messages")).not_to_contain_text("pour les enquêtes ?")
     finally:
         other_context.close()
+
+
+@pytest.fixture
+def own_server(live_url):
+    """A daphne of this test's own (the shared one must survive): killed and restarted below."""
+    from tests.chat.live import DaphneServer
+
+    server = DaphneServer(layer="memory", name="navigateur-reprise")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_page_reconnects_after_a_server_restart_and_loses_nothing(own_server, page, sponsorship):
+    from chat import services as chat_services
+    from chat.models import ChatMessage
+
+    filleule, parrain = sponsorship
+    room = chat_services.open_direct_room(filleule, parrain)
+    base = own_server.base_url
+    log_in(page, base, "nouvel.adherent")
+    page.goto(f"{base}{room.get_absolute_url()}")
+    status = page.locator("[data-chat-status]")
+    expect(status).to_contain_text("Connecté")
+
+    own_server.kill()
+    expect(status).to_contain_text("Connexion perdue", timeout=10_000)
+    # While the server is down: the parrain's message is saved (another server took it), and she writes.
+    chat_services.post_message(parrain, room.pk, "hors-ligne", "Message écrit pendant la coupure")
+    composer = page.get_by_label("Votre message")
+    composer.fill("Envoyé pendant la coupure")
+    composer.press("Enter")
+    expect(page.locator(".chat-message--pending")).to_have_count(1)
+    own_server.start()
+
+    expect(status).to_contain_text("Connecté", timeout=20_000)
+    expect(page.locator("#messages")).to_contain_text("Message écrit pendant la coupure")
+    expect(page.locator(".chat-message--pending")).to_have_count(0)
+    expect(page.locator(".chat-message--own")).to_contain_text("Envoyé pendant la coupure")
+    assert ChatMessage.objects.filter(room=room, body="Envoyé pendant la coupure").count() == 1

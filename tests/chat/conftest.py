@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import uuid
+
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from chat import services
@@ -17,11 +19,12 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Rate-limit counters and presence live in the cache, which outlives a test.
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache_namespace(settings):
+    # Rate-limit counters and presence live in the cache, which outlives a test (and, on Redis, may be
+    # shared with other runs): each test gets a key prefix of its own rather than a flush.
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"chat-test-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

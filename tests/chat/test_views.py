@@ -80,7 +80,7 @@ def test_history_pages_back_and_forth_without_javascript(client, alice, region_r
     assert re.findall(r'id="message-(\d+)"', newer) == [str(pk) for pk in ids[15:25]]
 
 
-def count_queries(client, url, django_assert_max_num_queries):
+def count_queries(client, url) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -101,11 +101,11 @@ def test_the_room_page_query_count_does_not_grow_with_messages(client, alice, br
                                                               django_assert_max_num_queries):
     many(bruno, region_room, 5, "a")
     client.force_login(alice)
-    small = count_queries(client, region_room.get_absolute_url(), None)
+    small = count_queries(client, region_room.get_absolute_url())
     many(bruno, region_room, 80, "b")
     many(alice, region_room, 20, "c")
 
-    large = count_queries(client, region_room.get_absolute_url(), None)
+    large = count_queries(client, region_room.get_absolute_url())
 
     assert small == large
     with django_assert_max_num_queries(ROOM_PAGE_MAX_QUERIES):
@@ -116,14 +116,14 @@ def test_the_room_list_query_count_does_not_grow_with_rooms(client, alice, bruno
                                                            django_assert_max_num_queries):
     services.open_direct_room(alice, bruno)
     client.force_login(alice)
-    small = count_queries(client, "/discussions/", None)
+    small = count_queries(client, "/discussions/")
     for number in range(6):
         other = make_person(f"membre.{number}", association=bruno.association, roles=[RoleSpec(Role.MEMBER)])
         room = services.open_direct_room(alice, other)
         post(other, room, "d")
         services.create_adhoc_room(federal_staff, name=f"Salon {number}", members=[alice])
 
-    large = count_queries(client, "/discussions/", None)
+    large = count_queries(client, "/discussions/")
 
     assert small == large
     with django_assert_max_num_queries(ROOM_LIST_MAX_QUERIES):
