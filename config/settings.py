@@ -224,6 +224,8 @@ TASKS = {
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 SEARCH_ELASTICSEARCH_URL = ELASTICSEARCH_URL
+# The alias searches and updates go through; rebuilds write `<alias>-<stamp>` then swap it.
+SEARCH_ELASTICSEARCH_INDEX = os.environ.get("SEARCH_ELASTICSEARCH_INDEX", "passerelles")
 
 # --- Authentication -------------------------------------------------------------------------------
 LOGIN_URL = "login"

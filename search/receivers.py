@@ -7,7 +7,7 @@ page restriction added, an association admitted): who may see a place is resolve
 
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.dispatch import receiver
 from wagtail.documents import get_document_model
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
@@ -78,22 +78,23 @@ def post_changed(sender, instance, **kwargs):
     schedule({key(Kind.POST, instance.pk), key(Kind.TOPIC, instance.topic_id)})
 
 
-@receiver(pre_save, sender=Topic, dispatch_uid="search-topic-before")
-def topic_before_save(sender, instance, **kwargs):
-    if instance.pk is None:
-        return
-    old = Topic.objects.filter(pk=instance.pk).values("forum_id", "approved", "subject").first()
-    # machina saves the topic on every reply (counters): only a move, an approval or a new subject
-    # changes its posts' documents.
-    instance._search_moved = old is not None and (
-        old["forum_id"] != instance.forum_id or old["approved"] != instance.approved
-        or old["subject"] != instance.subject
-    )
+_TOPIC_PLACE = ("forum_id", "approved", "subject")
+
+
+@receiver(post_init, sender=Topic, dispatch_uid="search-topic-loaded")
+def topic_loaded(sender, instance, **kwargs):
+    # What the topic's documents depend on, as loaded (read from __dict__: a deferred field must not
+    # cost a query). machina saves the topic on every reply (counters): only a move, an approval or
+    # a new subject changes its posts' documents.
+    instance._search_place = tuple(instance.__dict__.get(name) for name in _TOPIC_PLACE)
 
 
 @receiver(post_save, sender=Topic, dispatch_uid="search-topic-saved")
 def topic_saved(sender, instance, created, **kwargs):
-    if getattr(instance, "_search_moved", False):
+    now = tuple(instance.__dict__.get(name) for name in _TOPIC_PLACE)
+    before = getattr(instance, "_search_place", now)
+    instance._search_place = now
+    if not created and before != now:
         post_ids = Post.objects.filter(topic_id=instance.pk).values_list("pk", flat=True)
         schedule({key(Kind.TOPIC, instance.pk), *(key(Kind.POST, pk) for pk in post_ids)})
 
