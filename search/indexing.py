@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
+from django.core.cache import cache
 from django.db import transaction
 from django_tasks import task
 
@@ -20,6 +21,7 @@ from search.models import PendingIndexUpdate
 from search.stores.base import StoreUnavailable
 
 logger = logging.getLogger(__name__)
+REBUILDING = "search:elasticsearch-rebuilding"
 
 
 class _Pending:
@@ -81,6 +83,10 @@ def apply(keys: Iterable[str]) -> dict[str, int]:
     written = database.index(documents)
     deleted = database.delete(gone)
     elastic = backend.elastic_store()
+    if elastic is not None and cache.get(REBUILDING):
+        # A rebuild is loading a new index from a snapshot: these changes could miss it. They wait
+        # and are sent once the alias has moved.
+        _remember([d.key for d in documents] + gone)
     if elastic is not None:
         retry_keys = list(PendingIndexUpdate.objects.values_list("key", flat=True)[:5000])
         if retry_keys:
@@ -117,11 +123,23 @@ def retry_pending() -> int:
     return PendingIndexUpdate.objects.count()
 
 
-def rebuild(progress: Callable[[int], None] | None = None, *, total: int | None = None) -> dict[str, int]:
-    """Replace every store's index with all documents, read fresh from the database."""
-    counts = {"database": backend.database_store().rebuild(sources.all_documents(), total=total, progress=progress)}
+def rebuild(progress_for: Callable[[str], Callable[[int], None]] | None = None, *,
+            total: int | None = None) -> dict[str, int]:
+    """Replace every store's index with all documents, read fresh from the database.
+
+    `progress_for(store name)` gives the callback told of each batch written to that store."""
+    def progress(name):
+        return progress_for(name) if progress_for else None
+
+    counts = {"database": backend.database_store().rebuild(sources.all_documents(), total=total,
+                                                           progress=progress("database"))}
     elastic = backend.elastic_store()
     if elastic is not None:
-        counts["elasticsearch"] = elastic.rebuild(sources.all_documents(), total=total)
-        PendingIndexUpdate.objects.all().delete()
+        cache.set(REBUILDING, True, timeout=6 * 3600)
+        try:
+            counts["elasticsearch"] = elastic.rebuild(sources.all_documents(), total=total,
+                                                     progress=progress("elasticsearch"))
+        finally:
+            cache.delete(REBUILDING)
+        apply([])  # what changed during the rebuild
     return counts

@@ -47,12 +47,20 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, no_progress: bool = False, **options):
         if action == "rebuild":
             total = sources.estimated_total()
-            progress = None if no_progress else ProgressBar(self.stdout._out if hasattr(self.stdout, "_out")
-                                                            else sys.stdout, total)
+            stream = getattr(self.stdout, "_out", sys.stdout)
+            bars = []
+
+            def progress_for(store: str):
+                if bars:
+                    bars[-1].finish()
+                stream.write(f"{store} :\n")
+                bars.append(ProgressBar(stream, total))
+                return bars[-1]
+
             started = time.monotonic()
-            counts = indexing.rebuild(progress=progress, total=total)
-            if progress:
-                progress.finish()
+            counts = indexing.rebuild(None if no_progress else progress_for, total=total)
+            if bars:
+                bars[-1].finish()
             elapsed = time.monotonic() - started
             for store, count in counts.items():
                 self.stdout.write(f"{store} : {count} documents indexés.")
