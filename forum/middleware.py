@@ -2,18 +2,15 @@
 
 machina answers 403 for an existing forum one may not read and 404 for a missing one, which tells
 outsiders that a private forum exists. Before any forum view runs, this middleware finds the forum
-behind the URL (forum, topic, post, attachment, poll, feed, moderation and tracking URLs) and
-answers 404 unless the person may read it. Permissions themselves stay machina's, granted to the
-groups that directory.access derives from roles.
+behind the URL (forum, topic, post, attachment, poll, feed, moderation and tracking URLs), in one
+query, and answers 404 unless the person may read it. Permissions themselves stay machina's, granted
+to the groups that directory.access derives from roles.
 """
 
 from __future__ import annotations
 
 from django.http import Http404
 from machina.apps.forum.models import Forum
-from machina.apps.forum_conversation.forum_attachments.models import Attachment
-from machina.apps.forum_conversation.forum_polls.models import TopicPoll
-from machina.apps.forum_conversation.models import Post, Topic
 
 # URL name → (which kwarg, what it designates)
 _FORUM_KWARG = {
@@ -45,27 +42,30 @@ _FORUM_KWARG = {
 }
 
 
-def forum_id_for(kind: str, pk: int, kwargs: dict) -> int | None:
-    """The id of the forum holding the object, or None if the object does not exist (or mismatches)."""
-    if kind == "forum":
-        return Forum.objects.filter(pk=pk).values_list("pk", flat=True).first()
-    if kind == "topic":
-        forum_id = Topic.objects.filter(pk=pk).values_list("forum_id", flat=True).first()
-    elif kind == "post":
-        forum_id = Post.objects.filter(pk=pk).values_list("topic__forum_id", flat=True).first()
-        topic_pk = kwargs.get("topic_pk")
-        if forum_id is not None and topic_pk is not None and not Post.objects.filter(pk=pk, topic_id=topic_pk).exists():
-            return None
-    elif kind == "attachment":
-        forum_id = Attachment.objects.filter(pk=pk).values_list("post__topic__forum_id", flat=True).first()
-    elif kind == "poll":
-        forum_id = TopicPoll.objects.filter(pk=pk).values_list("topic__forum_id", flat=True).first()
-    else:
+# What the URL designates → the lookup from a forum to it.
+_LOOKUP = {
+    "forum": "pk",
+    "topic": "topics__pk",
+    "post": "topics__posts__pk",
+    "attachment": "topics__posts__attachments__pk",
+    "poll": "topics__poll__pk",
+}
+
+
+def forum_for(kind: str, pk: int, kwargs: dict) -> Forum | None:
+    """The forum holding the object, in one query; None if the object does not exist or if the URL's
+    other ids (its forum, the post's topic) are not the object's own."""
+    lookups = {_LOOKUP[kind]: pk}
+    try:
+        # A URL naming a topic must name the post's real topic, and a forum the object's real forum
+        # (one filter() call: the topic of both conditions is the same row).
+        if kind == "post" and "topic_pk" in kwargs:
+            lookups["topics__pk"] = int(kwargs["topic_pk"])
+        if kind != "forum" and "forum_pk" in kwargs:
+            lookups["pk"] = int(kwargs["forum_pk"])
+    except (TypeError, ValueError):
         return None
-    # A URL naming a forum must name the topic's real forum.
-    if forum_id is not None and "forum_pk" in kwargs and int(kwargs["forum_pk"]) != forum_id:
-        return None
-    return forum_id
+    return Forum.objects.filter(**lookups).first()
 
 
 class ForumVisibilityMiddleware:
@@ -84,10 +84,7 @@ class ForumVisibilityMiddleware:
             pk = int(view_kwargs[kwarg])
         except (KeyError, TypeError, ValueError):
             raise Http404 from None
-        forum_id = forum_id_for(kind, pk, view_kwargs)
-        if forum_id is None:
-            raise Http404
-        forum = Forum.objects.get(pk=forum_id)
-        if not request.forum_permission_handler.can_read_forum(forum, request.user):
+        forum = forum_for(kind, pk, view_kwargs)
+        if forum is None or not request.forum_permission_handler.can_read_forum(forum, request.user):
             raise Http404
         return None
