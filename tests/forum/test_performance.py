@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from machina.apps.forum.models import Forum
@@ -348,3 +350,82 @@ def test_topic_page_gives_each_post_machinas_edit_and_delete_answers(client, for
     assert [(p.viewer_can_edit, p.viewer_can_delete) for p in posts] == \
         [(handler.can_edit_post(p, forums.viewer), handler.can_delete_post(p, forums.viewer)) for p in posts]
     assert any(p.viewer_can_edit for p in posts) and not all(p.viewer_can_edit for p in posts)
+
+
+def test_post_permissions_answer_like_machina_for_every_role_own_posts_and_locked_topics(people, forums):
+    admin = make_person("super.admin", is_superuser=True, is_staff=True)
+    inactive = make_person("ancien.membre", association=forums.viewer.association, roles=[RoleSpec(Role.DIRECTOR)])
+    type(inactive).objects.filter(pk=inactive.pk).update(is_active=False)
+    inactive.refresh_from_db()
+    writers = [*people, admin, inactive]
+    add_posts([forums.topic], writers, len(writers))  # one post by each of them
+    anonymous = AnonymousUser()
+    anonymous.forum_key = "cle-visiteur"
+    Post.objects.create(topic=forums.topic, anonymous_key="cle-visiteur", username="Visiteur",
+                        subject="Re: visite", content="Un message anonyme.", approved=True)
+
+    answers = {}
+    for status in (Topic.TOPIC_UNLOCKED, Topic.TOPIC_LOCKED):
+        Topic.objects.filter(pk=forums.topic.pk).update(status=status)
+        topic = Topic.objects.select_related("forum").get(pk=forums.topic.pk)
+        posts = list(topic.posts.all())  # each post's topic is `topic`, as on the topic page
+        for person in [*writers, anonymous]:
+            ours = PermissionHandler().get_post_permissions(topic, person)
+            theirs = MachinaPermissionHandler()
+            answers[status, person.pk] = [(ours.can_edit(p), ours.can_delete(p)) for p in posts]
+            assert answers[status, person.pk] == \
+                [(theirs.can_edit_post(p, person), theirs.can_delete_post(p, person)) for p in posts], \
+                (person, status)
+    # The matrix holds every case: a member edits and deletes their own post only, and no longer
+    # edits it once the topic is locked; the superuser may do everything; the inactive person nothing.
+    member = people[2]
+    assert {True, False} == {edit for edit, _ in answers[Topic.TOPIC_UNLOCKED, member.pk]}
+    assert answers[Topic.TOPIC_UNLOCKED, member.pk] != answers[Topic.TOPIC_LOCKED, member.pk]
+    assert all(edit and delete for edit, delete in answers[Topic.TOPIC_LOCKED, admin.pk])
+    assert not any(edit or delete for edit, delete in answers[Topic.TOPIC_UNLOCKED, inactive.pk])
+
+
+def test_post_permissions_take_no_query_per_post(forums):
+    forums.grow()
+    topic = Topic.objects.select_related("forum").get(pk=forums.topic.pk)
+    posts = list(topic.posts.all())
+    handler = PermissionHandler()
+    handler.can_read_forum(topic.forum, forums.viewer)  # the page's "may read" check, before the posts
+
+    with CaptureQueriesContext(connection) as captured:
+        rules = handler.get_post_permissions(topic, forums.viewer)
+        [(rules.can_edit(post), rules.can_delete(post)) for post in posts]
+
+    assert len(posts) >= 60 and len(captured.captured_queries) == 0
+
+
+def test_post_permissions_refuse_a_post_of_another_topic(forums):
+    other = Topic.objects.filter(forum=forums.forum).exclude(pk=forums.topic.pk).first()
+    rules = PermissionHandler().get_post_permissions(forums.topic, forums.viewer)
+    with pytest.raises(ValueError):
+        rules.can_edit(other.posts.first())
+
+
+def test_post_template_asks_machina_when_the_view_did_not_decide(rf, forums):
+    """Stock machina's TopicView (forum benchmark) sets no viewer_can_*: the template asks machina."""
+    own = Post.objects.create(topic=forums.topic, poster=forums.viewer, subject="Re: moi",
+                              content="Mon message.", approved=True)
+    viewer = type(forums.viewer).objects.get(pk=forums.viewer.pk)
+    request = rf.get("/")
+    request.user = viewer
+    request.forum_permission_handler = MachinaPermissionHandler()
+    handler = MachinaPermissionHandler()
+    posts = Post.objects.select_related("poster__forum_profile").filter(pk__in=[own.pk, forums.topic.first_post_id])
+    for post in posts:
+        html = render_to_string("forum/partials/post.html", {
+            "post": post, "topic": forums.topic, "forum": forums.forum, "with_actions": True}, request=request)
+        edit_url = reverse("forum_conversation:post_update", kwargs={
+            "forum_slug": forums.forum.slug, "forum_pk": forums.forum.pk, "topic_slug": forums.topic.slug,
+            "topic_pk": forums.topic.pk, "pk": post.pk})
+        topic_edit_url = reverse("forum_conversation:topic_update", kwargs={
+            "forum_slug": forums.forum.slug, "forum_pk": forums.forum.pk, "slug": forums.topic.slug,
+            "pk": forums.topic.pk})
+        shows_edit = edit_url in html or (post.is_topic_head and topic_edit_url in html)
+        assert shows_edit == handler.can_edit_post(post, viewer)
+        assert ("Supprimer" in html) == handler.can_delete_post(post, viewer)
+    assert handler.can_edit_post(own, viewer)

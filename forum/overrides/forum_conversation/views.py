@@ -4,11 +4,8 @@ machina's class loader imports this module before machina's own `forum_conversat
 classes not defined here stay machina's.
 """
 
-from functools import partial
-
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from machina.apps.forum_conversation import views as machina_conversation_views
 from machina.apps.forum_conversation.models import Topic
@@ -64,17 +61,16 @@ class TopicView(machina_conversation_views.TopicView):
     def get_context_data(self, **kwargs):
         """machina's context; each post of the page also says whether the reader may edit or delete it.
 
-        `post.viewer_can_edit` and `post.viewer_can_delete` are machina's own answers
-        (can_edit_post, can_delete_post), asked directly when a template reads them: the
-        `get_permission` template tag inspects the whole permission handler on every call, and
-        asking it twice per post costs a few milliseconds per page. Lazy, so that a template that
-        does not read them pays nothing.
+        `post.viewer_can_edit` and `post.viewer_can_delete` are machina's answers (can_edit_post,
+        can_delete_post), decided from the reader's permissions on the forum read once for the
+        page (PermissionHandler.get_post_permissions): the template no longer asks machina's
+        `get_permission` tag twice per post, each call walking the permission handler again.
         """
         context = super().get_context_data(**kwargs)
-        handler, user = self.request.forum_permission_handler, self.request.user
+        permissions = self.request.forum_permission_handler.get_post_permissions(self.get_topic(), self.request.user)
         for post in context[self.context_object_name]:
-            post.viewer_can_edit = SimpleLazyObject(partial(handler.can_edit_post, post, user))
-            post.viewer_can_delete = SimpleLazyObject(partial(handler.can_delete_post, post, user))
+            post.viewer_can_edit = permissions.can_edit(post)
+            post.viewer_can_delete = permissions.can_delete(post)
         return context
 
     def send_signal(self, request, response, topic):

@@ -15,6 +15,8 @@ permissions, this class only avoids computing the same thing several times per r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
 
@@ -25,7 +27,73 @@ LIST_CODENAMES = frozenset({"can_see_forum", "can_read_forum"})
 SHARED_CODENAMES = LIST_CODENAMES | {"can_approve_posts"}
 
 
+@dataclass(frozen=True)
+class PostPermissions:
+    """What one person may do to the posts of one topic, decided once (see get_post_permissions).
+
+    `can_edit` and `can_delete` give machina's answers (can_edit_post, can_delete_post) from the
+    forum permissions read once: the only things that vary from post to post are authorship
+    (machina's `_is_post_author`) and, for editing one's own post, the topic's lock.
+    """
+
+    topic_id: int
+    topic_locked: bool
+    superuser: bool
+    edit_own: bool
+    edit_any: bool
+    delete_own: bool
+    delete_any: bool
+    user_id: int | None  # None for an anonymous visitor
+    anonymous_key: str | None  # an anonymous visitor's forum key, machina's authorship for them
+
+    def is_author(self, post) -> bool:
+        if self.user_id is not None:
+            return post.poster_id is not None and post.poster_id == self.user_id
+        return post.anonymous_key is not None and post.anonymous_key == self.anonymous_key
+
+    def can_edit(self, post) -> bool:
+        self._check_topic(post)
+        return (self.superuser or (self.edit_own and self.is_author(post) and not self.topic_locked)
+                or self.edit_any)
+
+    def can_delete(self, post) -> bool:
+        self._check_topic(post)
+        return self.superuser or (self.delete_own and self.is_author(post)) or self.delete_any
+
+    def _check_topic(self, post) -> None:
+        if post.topic_id != self.topic_id:
+            raise ValueError(f"post {post.pk} is not in topic {self.topic_id}")
+
+
 class PermissionHandler(machina_handler.PermissionHandler):
+    def get_post_permissions(self, topic, user) -> PostPermissions:
+        """machina's edit and delete rules for the posts of `topic`, evaluated once for `user`.
+
+        A topic page asked machina's can_edit_post and can_delete_post twice per post, each call
+        walking the handler and the checker again for the same forum. Here the checker is asked
+        once per permission; it reads the forum's permissions at most once per request (machina's
+        own cache, already filled by the "may read" check of the same page): no query per post.
+        """
+        forum = topic.forum
+        checker = self._get_checker(user)
+        superuser = bool(user.is_superuser)
+
+        def granted(codename: str) -> bool:
+            return superuser or checker.has_perm(codename, forum)
+
+        authenticated = user.is_authenticated
+        return PostPermissions(
+            topic_id=topic.pk,
+            topic_locked=topic.is_locked,
+            superuser=superuser,
+            edit_own=granted("can_edit_own_posts"),
+            edit_any=granted("can_edit_posts"),
+            delete_own=granted("can_delete_own_posts"),
+            delete_any=granted("can_delete_posts"),
+            user_id=user.pk if authenticated else None,
+            anonymous_key=None if authenticated else machina_handler.get_anonymous_user_forum_key(user),
+        )
+
     def _get_forums_for_user(self, user, perm_codenames, use_tree_hierarchy=False):
         """machina's answer, from one checker computation shared by the questions of every page.
 
