@@ -333,6 +333,7 @@ def _generate_bulk(spaces: Sequence[ForumSpace], scale: int, rng: random.Random)
                 posts.append(Post(topic=topic, poster=topic.poster if i == 0 else authors[rng.randrange(len(authors))],
                                   subject=topic.subject if i == 0 else f"Re: {topic.subject}"[:255],
                                   content=body, approved=True, created=moment, updated=moment))
+        _render_content(posts)
         for start in range(0, len(posts), CHUNK):
             batch = posts[start:start + CHUNK]
             Post.objects.bulk_create(batch, batch_size=CHUNK)
@@ -340,6 +341,39 @@ def _generate_bulk(spaces: Sequence[ForumSpace], scale: int, rng: random.Random)
         new_posts += len(posts)
         _recount_forum(forum)
     return new_topics, new_posts
+
+
+def _render_content(posts: Sequence[Post]) -> None:
+    """Give posts about to be bulk-created the rendered HTML that saving one gives it.
+
+    machina's MarkupTextField renders `content` into its `_content_rendered` companion in a pre_save
+    receiver, which bulk_create does not send: without this, generated posts show no text (and their
+    pages cost less to render than real ones). The field's own hook renders (MACHINA_MARKUP_LANGUAGE,
+    forum.markup.render_markdown); generated bodies repeat, so each distinct body is rendered once.
+    """
+    content_field = Post._meta.get_field("content")
+    rendered: dict[str, str] = {}
+    for post in posts:
+        raw = post.content.raw
+        if raw not in rendered:
+            content_field.render_data(None, Post, instance=post)
+            rendered[raw] = post._content_rendered
+        post._content_rendered = rendered[raw]
+
+
+def _render_unrendered_posts() -> int:
+    """Render the posts that an earlier seed bulk-created without their HTML; how many were fixed.
+
+    Generated topics are only created when missing, so a database seeded before bulk posts were
+    rendered would otherwise keep empty posts forever.
+    """
+    fixed, last_pk = 0, 0
+    pending = Post.objects.filter(_content_rendered__isnull=True).order_by("pk")
+    while batch := list(pending.filter(pk__gt=last_pk)[:CHUNK]):
+        _render_content(batch)
+        Post.objects.bulk_update(batch, ["_content_rendered"], batch_size=CHUNK)
+        fixed, last_pk = fixed + len(batch), batch[-1].pk
+    return fixed
 
 
 def _recount_forum(forum: Forum) -> None:
@@ -384,6 +418,7 @@ def _seed_forum(scale: int, stdout) -> dict[str, int]:
     generated_topics = generated_posts = 0
     if scale > 1:
         generated_topics, generated_posts = _generate_bulk(spaces, scale, rng)
+    _render_unrendered_posts()
     counts = {"forums": len(spaces), "topics": Topic.objects.count(), "posts": Post.objects.count(),
               "meetings": NationalMeeting.objects.count()}
     if stdout is not None:
