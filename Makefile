@@ -13,7 +13,8 @@ PORT   ?= 8000
 help:
 	@echo "make run    installe, migre, charge les données de démonstration et sert le site sur http://$(HOST):$(PORT)/"
 	@echo "make test   installe si besoin et lance la suite de tests"
-	@echo "make bench  mesure les pages de l'annuaire (résultats dans bench/results/)"
+	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), ressources,"
+	@echo "            discussions, recherche ; un seul avec BENCH_ARGS=forum (résultats dans bench/results/)"
 	@echo "make lint   vérifie le code avec ruff"
 
 $(BIN)/python:
