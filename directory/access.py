@@ -468,3 +468,42 @@ def can_create_chat_room(user) -> bool:
 def can_message_directly(user, other) -> bool:
     """Any two members of the network may write to each other."""
     return other is not None and user.pk != other.pk and is_member(user) and is_member(other)
+
+
+# --- Membership applications and parrainage (issue 7) ---------------------------------------------
+# The membership commission (fiche II.6) and federal staff examine applications and pick parrains;
+# the parrain association's director answers a proposal; both associations' people follow the
+# parrainage and either side's director or president ticks the onboarding steps.
+
+
+def can_examine_applications(user) -> bool:
+    return is_federal_staff(user) or (is_member(user) and has_role(user, Role.MEMBERSHIP_COMMISSION))
+
+
+def can_manage_parrainages(user) -> bool:
+    """Pick a parrain among the proposals, see every parrainage and its progress."""
+    return can_examine_applications(user)
+
+
+def _leads(user, association_id: int | None) -> bool:
+    p = profile(user)
+    return (p.is_member and association_id is not None and p.association_id == association_id
+            and bool({Role.DIRECTOR, Role.PRESIDENT} & p.roles))
+
+
+def can_respond_to_parrainage(user, parrainage) -> bool:
+    """The proposed parrain's director accepts or declines."""
+    p = profile(user)
+    return p.is_member and p.association_id == parrainage.parrain_id and Role.DIRECTOR in p.roles
+
+
+def can_view_parrainage(user, parrainage) -> bool:
+    p = profile(user)
+    if not p.is_member:
+        return False
+    return p.association_id in (parrainage.parrain_id, parrainage.filleul_id) or can_manage_parrainages(user)
+
+
+def can_tick_onboarding(user, parrainage) -> bool:
+    return (_leads(user, parrainage.parrain_id) or _leads(user, parrainage.filleul_id)
+            or can_manage_parrainages(user))
