@@ -318,6 +318,12 @@ MIGRATION_MODULES = {
 
 # --- Passerelles ----------------------------------------------------------------------------------
 DIRECTORY_PAGE_SIZE = 20
+# Parrainage (issue 7): a parrain association accompanies at most this many filleuls at a time
+# (pending proposals count); a parrainage without a chat message for this many days is flagged.
+PARRAINAGE_MAX_FILLEULS = int(os.environ.get("PARRAINAGE_MAX_FILLEULS", "2"))
+PARRAINAGE_NO_CONTACT_DAYS = 30
+# A member admitted less than this many days ago, without a parrain, awaits one.
+PARRAINAGE_NEW_MEMBER_DAYS = 365
 
 # Live chat (chat/PROTOCOL.md documents how clients see these limits).
 CHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("CHAT_MAX_MESSAGE_LENGTH", "4000"))  # characters
