@@ -25,13 +25,15 @@ REBUILDING = "search:elasticsearch-rebuilding"
 
 
 class _Pending:
-    """Keys gathered during one transaction, flushed by one on_commit callback."""
+    """Keys gathered during one transaction, sent by the first of its on_commit callbacks to run."""
 
     def __init__(self):
         self.keys: set[str] = set()
 
     def flush(self) -> None:
-        update_index.enqueue(sorted(self.keys))
+        keys, self.keys = sorted(self.keys), set()
+        if keys:
+            update_index.enqueue(keys)
 
 
 _suspension = threading.local()
@@ -51,8 +53,12 @@ def suspended():
 def schedule(keys: Iterable[str]) -> None:
     """Index `keys` once the current transaction commits (at once outside a transaction).
 
-    Keys of one transaction share one task. If the transaction (or the savepoint that registered
-    the callback) rolls back, Django drops the callback and the next call registers a fresh one.
+    Keys of one transaction share one task: every call registers the same flush, the first to run
+    sends all the keys gathered and the others find nothing left. Registering on each call (rather
+    than once per transaction) keeps the keys of a savepoint that commits even when an earlier
+    registration is dropped with a rolled-back savepoint, or never runs (a test capturing on_commit
+    callbacks runs only those registered inside its block). A key whose change rolled back is
+    harmless: indexing re-reads the object and finds it unchanged or gone.
     """
     keys = set(keys)
     if not keys or getattr(_suspension, "active", False):
@@ -62,12 +68,9 @@ def schedule(keys: Iterable[str]) -> None:
         update_index.enqueue(sorted(keys))
         return
     pending = getattr(connection, "_passerelles_search_pending", None)
-    if pending is not None and any(entry[1] == pending.flush for entry in connection.run_on_commit):
-        pending.keys.update(keys)
-        return
-    pending = _Pending()
+    if pending is None:
+        pending = connection._passerelles_search_pending = _Pending()
     pending.keys.update(keys)
-    connection._passerelles_search_pending = pending
     transaction.on_commit(pending.flush)
 
 

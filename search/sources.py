@@ -13,6 +13,7 @@ longer searchable: the caller deletes those); `all_documents()` streams everythi
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator
 
 from django.db.models import Prefetch
@@ -143,7 +144,8 @@ def _forum_places():
 
 def _post_text(post) -> str:
     rendered = getattr(post, "_content_rendered", "") or ""
-    return " ".join(strip_tags(rendered).split()) if rendered else post.content.raw
+    # Plain text: the rendered HTML's entities decoded too (snippets escape it once, when shown).
+    return " ".join(html.unescape(strip_tags(rendered)).split()) if rendered else post.content.raw
 
 
 def _forum_posts(pks: Iterable | None = None, *, topic_pks: Iterable | None = None) -> Iterator[SearchDocument]:
@@ -289,12 +291,12 @@ def documents_for(keys: Iterable[str]) -> tuple[list[SearchDocument], list[str]]
         if kind in BUILDERS and pk.isdigit():
             by_kind.setdefault(kind, []).append(int(pk))
             wanted.add(value)
-    found = []
+    # By key: a post's key and its topic's key both build the topic's document when it is the opening post.
+    found: dict[str, SearchDocument] = {}
     for kind, pks in by_kind.items():
         for start in range(0, len(pks), CHUNK):
-            found.extend(doc for doc in BUILDERS[kind](pks[start:start + CHUNK]) if doc.key in wanted)
-    found_keys = {doc.key for doc in found}
-    return found, sorted(wanted - found_keys)
+            found.update((doc.key, doc) for doc in BUILDERS[kind](pks[start:start + CHUNK]) if doc.key in wanted)
+    return list(found.values()), sorted(wanted - found.keys())
 
 
 def all_documents() -> Iterator[SearchDocument]:

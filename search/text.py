@@ -64,13 +64,16 @@ def prefix_terms(text: str) -> str:
     return " ".join(words(text))
 
 
+def query_words(text: str) -> list[str]:
+    """Folded words of a typed query, operators (AND, OR, NOT, NEAR) and stop words dropped."""
+    return [word for word in words(_OPERATORS.sub(" ", text)) if word not in STOP_WORDS]
+
+
 def query_terms(text: str, *, limit: int) -> list[str]:
     """Distinct stems of a typed query, in order, at most `limit`. Operators and quotes are just
     punctuation here: nothing typed is ever interpreted as query syntax."""
     seen: dict[str, None] = {}
-    for word in words(_OPERATORS.sub(" ", text)):
-        if word in STOP_WORDS:
-            continue
+    for word in query_words(text):
         seen.setdefault(stem(word), None)
         if len(seen) >= limit:
             break

@@ -139,7 +139,7 @@ class DatabaseStore(Store):
     def _pg_match(self, query: SearchQuery, terms: list[str], any_term: bool) -> tuple[str, list]:
         # The folded words (stop words out) go through PostgreSQL's own French configuration, which
         # stems them as it stemmed the indexed text; plainto_tsquery never parses operators.
-        words = [w for w in text.words(query.text) if w not in text.STOP_WORDS][:MAX_QUERY_TERMS]
+        words = text.query_words(query.text)[:MAX_QUERY_TERMS]
         if any_term:
             parts = " || ".join(["plainto_tsquery('passerelles_fr', %s)"] * len(words))
             return f"SELECT ({parts}) AS query", words

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from search import backend, indexing, sources
 from search.models import PendingIndexUpdate
+from search.stores.base import StoreUnavailable
 
 
 class ProgressBar:
@@ -58,7 +59,13 @@ class Command(BaseCommand):
                 return bars[-1]
 
             started = time.monotonic()
-            counts = indexing.rebuild(None if no_progress else progress_for, total=total)
+            try:
+                counts = indexing.rebuild(None if no_progress else progress_for, total=total)
+            except StoreUnavailable as error:
+                raise CommandError(
+                    "Elasticsearch ne répond pas : l'index de la base de données est reconstruit (la recherche "
+                    f"fonctionne en secours), relancez la commande quand Elasticsearch répond. ({error})"
+                ) from error
             if bars:
                 bars[-1].finish()
             elapsed = time.monotonic() - started

@@ -1,0 +1,33 @@
+"""Search fixtures: content built through the apps' own services and models, indexed as in production.
+
+Tests run on the embedded database store whatever the environment says (ELASTICSEARCH_URL unset);
+the Elasticsearch fallback tests point the setting at a closed port themselves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from forum import services as forum_services
+from forum.models import ForumSpace
+from search import backend
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _embedded_store(settings):
+    settings.SEARCH_ELASTICSEARCH_URL = ""
+    backend._elastic.cache_clear()
+    yield
+    backend._elastic.cache_clear()
+
+
+@pytest.fixture
+def forums(working_group) -> dict:
+    """The forum tree (working group "Éthique" included), by space key."""
+    forum_services.ensure_forum_tree()
+    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
