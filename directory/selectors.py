@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from directory import access
+from directory import access, selectors_parrainage
 from directory.models import (
     Association,
     CourDAppel,
@@ -149,6 +149,17 @@ class PersonRow:
 
 
 @dataclass
+class SponsorshipLink:
+    """An active parrainage as an association page shows it: the other association, since when, and
+    whether the viewer may open its follow-up page (either association's people, the commission)."""
+
+    parrainage: Parrainage
+    association: Association
+    since: object
+    can_follow: bool
+
+
+@dataclass
 class AssociationDetail:
     association: Association
     juridictions: list[Juridiction]
@@ -158,6 +169,8 @@ class AssociationDetail:
     people: list[PersonRow]
     parrains: list[Association]
     filleuls: list[Association]
+    parrain_links: list[SponsorshipLink] = field(default_factory=list)
+    filleul_links: list[SponsorshipLink] = field(default_factory=list)
 
 
 def _people_prefetch() -> Prefetch:
@@ -218,7 +231,18 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
         people=people,
         parrains=_visible(user, (p.parrain for p in association.active_parrainages_received)),
         filleuls=_visible(user, (p.filleul for p in association.active_parrainages_given)),
+        parrain_links=_links(user, association.active_parrainages_received, "parrain"),
+        filleul_links=_links(user, association.active_parrainages_given, "filleul"),
     )
+
+
+def _links(user, parrainages: Iterable[Parrainage], other: str) -> list[SponsorshipLink]:
+    return [
+        SponsorshipLink(parrainage=p, association=getattr(p, other), since=p.started_on,
+                        can_follow=access.can_view_parrainage(user, p))
+        for p in parrainages
+        if access.can_view_association(user, getattr(p, other))
+    ]
 
 
 def _visible(user, associations: Iterable[Association]) -> list[Association]:
@@ -336,14 +360,16 @@ class ParrainageSummary:
     parrain: Association | None = None
     parrain_since: object = None
     filleuls: list[Parrainage] = field(default_factory=list)
+    # Proposals the person, as director of the proposed parrain, has to answer (in-site notice).
+    pending_proposals: list[Parrainage] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return self.parrain is None and not self.filleuls
+        return self.parrain is None and not self.filleuls and not self.pending_proposals
 
 
 def parrainage_summary(user) -> ParrainageSummary:
-    """The person's association and its active parrainages (issue 7 adds proposals and requests)."""
+    """The person's association, its active parrainages and the proposals the person has to answer."""
     association = user.association if getattr(user, "association_id", None) else None
     if association is None:
         return ParrainageSummary(association=None)
@@ -358,6 +384,7 @@ def parrainage_summary(user) -> ParrainageSummary:
         parrain=received.parrain if received else None,
         parrain_since=received.started_on if received else None,
         filleuls=[p for p in active if p.parrain_id == association.pk],
+        pending_proposals=selectors_parrainage.pending_proposals_for(user),
     )
 
 

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from directory import selectors
+from directory import selectors, selectors_parrainage
 from directory.forms import AssociationFilterForm, OfferForm
 from directory.mixins import MemberRequiredMixin
 
@@ -96,11 +96,13 @@ class OfferByJuridictionView(MemberRequiredMixin, TemplateView):
 
 
 class MyParrainageView(MemberRequiredMixin, TemplateView):
-    """The member's "Mon parrainage": their association's parrain or filleuls (issue 7 does the rest)."""
+    """The member's "Mon parrainage": their association's parrain and filleuls, each with its profile,
+    contacts, chat and onboarding checklist, and the proposals their director has to answer."""
 
     template_name = "directory/parrainage.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["parrainage"] = selectors.parrainage_summary(self.request.user)
+        context["mine"] = selectors_parrainage.my_parrainage(self.request.user)
         return context

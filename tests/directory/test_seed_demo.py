@@ -155,6 +155,28 @@ def test_the_new_member_has_an_active_parrain(seeded):
     assert parrainage.parrain == User.objects.get(username="parrain").association
 
 
+def test_the_new_member_s_onboarding_has_begun(seeded):
+    newcomer = User.objects.get(username="nouvel.adherent").association
+    parrainage = Parrainage.objects.get(filleul=newcomer, status=Parrainage.Status.ACTIVE)
+    steps = list(parrainage.steps.order_by("done_on"))
+    assert len(steps) >= 2
+    assert all(parrainage.started_on <= step.done_on <= demo.REFERENCE_DATE for step in steps)
+    assert {step.done_by.username for step in steps} == {"parrain", "nouvel.adherent"}
+
+
+def test_an_association_awaits_a_parrain_and_the_parrain_has_a_proposal_to_answer(seeded):
+    from directory import selectors_parrainage
+
+    awaiting = list(selectors_parrainage.awaiting_parrain(today=demo.REFERENCE_DATE))
+    assert awaiting
+    declined = Parrainage.objects.filter(filleul__in=awaiting, status=Parrainage.Status.DECLINED)
+    assert declined.exclude(decline_reason="").exists()
+    parrain = User.objects.get(username="parrain")
+    assert [p.filleul.status for p in selectors_parrainage.pending_proposals_for(parrain)] == [
+        Association.Status.MEMBER
+    ]
+
+
 def test_groups_are_what_the_access_module_derives(seeded):
     people = list(User.objects.order_by("username"))[::9] + list(
         User.objects.filter(username__in=EXPECTED_DEMO_ROLES)
