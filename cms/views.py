@@ -1,9 +1,8 @@
-"""The few CMS views outside the page tree: document serving and the membership placeholder.
+"""The few CMS views outside the page tree: document serving.
 
 Home, resources, guides, events and news are Wagtail pages (cms.models): their logic lives there.
 """
 
-from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from wagtail.documents.views import serve as wagtail_serve
 
@@ -14,7 +13,3 @@ def serve_document(request, document_id, document_filename):
     response = wagtail_serve.serve(request, document_id, document_filename)
     add_never_cache_headers(response)
     return response
-
-
-def membership_application(request):
-    return render(request, "cms/membership_placeholder.html")

@@ -340,6 +340,9 @@ CHAT_ACCESS_RECHECK_SECONDS = 300
 CHAT_TYPING_INTERVAL_SECONDS = 3
 # A direct message unread for this long is e-mailed to its recipient (send_chat_notices).
 CHAT_NOTICE_DELAY_MINUTES = int(os.environ.get("CHAT_NOTICE_DELAY_MINUTES", "15"))
+# Membership applications (issue 7): statutes, activity report and answers are PDF/ODT/DOCX up to this size.
+MEMBERSHIP_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+MEMBERSHIP_PAGE_SIZE = 20  # applications per page of the commission's list
 # URL prefixes anonymous visitors may reach; everything else redirects to the login page.
 PUBLIC_URL_PREFIXES = [
     "/compte/connexion/",

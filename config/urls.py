@@ -5,7 +5,6 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
-from cms import views as cms_views
 from directory import views_account
 from search import views as search_views
 
@@ -57,7 +56,7 @@ urlpatterns = [
     path("forum/", include("machina.urls")),
     path("discussions/", include("chat.urls")),
     path("recherche/", include("search.urls")),
-    path("adhesion/", cms_views.membership_application, name="membership-application"),
+    path("adhesion/", include("directory.urls_membership")),
     path("parrainage/", include("directory.urls_parrainage")),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include("cms.urls_documents")),

@@ -1,0 +1,76 @@
+"""E-mails of the membership applications (run by django-tasks after commit)."""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tasks import task
+
+SUBJECTS = {
+    "link": gettext_lazy("Votre candidature à la fédération : votre lien privé"),
+    "receipt": gettext_lazy("Votre candidature à la fédération est bien déposée"),
+    "information_request": gettext_lazy("Candidature : la commission d'adhésion vous pose une question"),
+    "decision": gettext_lazy("Candidature : la décision de la commission d'adhésion"),
+}
+
+
+def _base_url() -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+
+
+@task()
+def send_application_email(application_id: int, kind: str, link: str = "", request_id: int | None = None) -> int:
+    """E-mail the candidate's follow-up address: private link, receipt, question or decision."""
+    from directory.models import InformationRequest, MembershipApplication
+
+    application = MembershipApplication.objects.filter(pk=application_id).first()
+    if application is None or kind not in SUBJECTS or not application.contact_email:
+        return 0
+    context = {
+        "application": application,
+        "link": link,
+        "request": InformationRequest.objects.filter(pk=request_id, application=application).first()
+        if request_id else None,
+    }
+    message = EmailMessage(
+        subject=str(SUBJECTS[kind]),
+        body=render_to_string(f"directory/email/membership_{kind}.txt", context),
+        to=[application.contact_email],
+    )
+    return message.send()
+
+
+@task()
+def send_account_invitation(user_id: int, application_id: int) -> int:
+    """Invite a new association's director or president to choose their password.
+
+    The link is Django's password-reset confirmation link (uid + default_token_generator); it stops
+    working once the password is set. Nothing is sent to an account that already has a password.
+    """
+    from directory.models import MembershipApplication, User
+
+    person = User.objects.select_related("association").filter(pk=user_id, is_active=True).first()
+    application = MembershipApplication.objects.filter(pk=application_id).first()
+    if person is None or not person.email or person.has_usable_password():
+        return 0
+    path = reverse("password_reset_confirm", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(person.pk)), "token": default_token_generator.make_token(person)})
+    context = {
+        "person": person,
+        "association": person.association,
+        "application": application,
+        "link": _base_url() + path,
+        "login_url": _base_url() + reverse("login"),
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    message = EmailMessage(
+        subject=_("Bienvenue sur Passerelles : choisissez votre mot de passe"),
+        body=render_to_string("directory/email/membership_invitation.txt", context),
+        to=[person.email],
+    )
+    return message.send()
