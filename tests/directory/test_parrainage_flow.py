@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -643,3 +644,28 @@ def test_mon_parrainage_queries_do_not_grow_with_the_filleuls(net, client, setti
         response = client.get(url)
     assert len(response.context["mine"].given) == 4
     assert len(four) == len(one)
+
+
+def test_match_page_queries_do_not_grow_with_the_volunteers(net, client):
+    client.force_login(net["commission"])
+    url = reverse("parrainage:match", kwargs={"slug": net["newcomer"].slug}) + "?toutes=1"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(8):
+        volunteer(f"Association Volontaire {index}", "tj-bayonne" if index % 2 else "tj-agen", years=index + 1)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["page"].proposals) == 12
+    assert len(many) == len(few)
+
+
+def test_the_acceptance_email_gives_the_start_date_and_the_room(net, django_capture_on_commit_callbacks):
+    proposal = choose(net)
+    with django_capture_on_commit_callbacks(execute=True):
+        journey.respond(net["parrain"], proposal, accept=True)
+    to_commission = next(m for m in mail.outbox if m.to == [net["commission"].email])
+    assert "Association Paloise Marraine a accepté de parrainer Nouvelle Association Landaise" in to_commission.body
+    assert f"Le parrainage commence le {date_filter(today(), 'j F Y')}." in to_commission.body
+    assert reverse("parrainage:overview") in to_commission.body
+    assert "/discussions/" not in to_commission.body  # the room is the two directors' own
