@@ -11,6 +11,8 @@ with any of them (`SearchResults.relaxed`), which the page says.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
@@ -29,6 +31,8 @@ from search.models import SearchEntry
 from search.stores.base import Store
 
 BATCH = 1000
+# Up to this many matches, one ranked pass serves count, facets and page (see _single_pass).
+SINGLE_PASS_LIMIT = 20_000
 FACET_SIZES = {"kind": 10, "theme": 20, "region": 20}
 
 
@@ -121,20 +125,65 @@ class DatabaseStore(Store):
             where = "search_fts MATCH %s"
             params = [expression]
             order = "bm25(search_fts, 4.0, 1.0, 0.0, 0.0), e.date DESC"
+        matching = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}", params)
+        if not matching:
+            return SearchResults(facets={name: [] for name in FACET_SIZES}, store=self.name)
+        if matching <= SINGLE_PASS_LIMIT:
+            return self._single_pass(query, terms, source, where, params, order)
         facets = self._facets(source, where, params)
         filters, filter_params = self._filters(query)
         total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
-        hits = []
+        rows = []
         if total:
             rows = self._rows(
                 f"SELECT e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM {source} "
                 f"WHERE {where}{filters} ORDER BY {order} LIMIT %s OFFSET %s",
                 params + filter_params + [query.per_page, query.offset],
             )
-            for key, kind, title, url, body, date, author in rows:
-                hits.append(Hit(key=key, kind=kind, title=title, url=url, date=_as_datetime(date), author=author,
-                                snippet=text.highlight(body or title, terms)))
-        return SearchResults(total=total, hits=hits, facets=facets, store=self.name)
+        return SearchResults(total=total, hits=self._hits(rows, terms), facets=facets, store=self.name)
+
+    def _single_pass(self, query, terms, source, where, params, order) -> SearchResults:
+        """One ranked pass over the (audience-filtered) matches gives the count, the facets and the
+        page's ids; a second query reads the page's rows. Cheaper than ranking, counting and
+        grouping in separate passes when the matches are few enough to hold (SINGLE_PASS_LIMIT)."""
+        ranked = self._rows(f"SELECT e.id, e.kind, e.region, e.themes FROM {source} WHERE {where} ORDER BY {order}",
+                            params)
+        kinds, regions, themes = Counter(), Counter(), Counter()
+        selected = []
+        parsed: dict = {}
+        for pk, kind, region, raw_themes in ranked:
+            entry_themes = parsed.get(raw_themes) if isinstance(raw_themes, str) else raw_themes
+            if entry_themes is None:
+                entry_themes = parsed[raw_themes] = json.loads(raw_themes or "[]")
+            kinds[kind] += 1
+            if region:
+                regions[region] += 1
+            themes.update(entry_themes)
+            if ((not query.kind or kind == query.kind) and (not query.region or region == query.region)
+                    and (not query.theme or query.theme in entry_themes)):
+                selected.append(pk)
+        page_ids = selected[query.offset:query.offset + query.per_page]
+        rows = []
+        if page_ids:
+            by_id = {row[0]: row[1:] for row in self._rows(
+                "SELECT e.id, e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM search_searchentry e "
+                f"WHERE e.id IN ({', '.join(['%s'] * len(page_ids))})", page_ids)}
+            rows = [by_id[pk] for pk in page_ids if pk in by_id]
+        facets = {
+            name: [FacetValue(str(value), count)
+                   for value, count in sorted(counter.items(), key=lambda item: (-item[1], str(item[0])))
+                   [:FACET_SIZES[name]]]
+            for name, counter in (("kind", kinds), ("theme", themes), ("region", regions))
+        }
+        return SearchResults(total=len(selected), hits=self._hits(rows, terms), facets=facets, store=self.name)
+
+    @staticmethod
+    def _hits(rows, terms) -> list[Hit]:
+        return [
+            Hit(key=key, kind=kind, title=title, url=url, date=_as_datetime(date), author=author,
+                snippet=text.highlight(body or title, terms))
+            for key, kind, title, url, body, date, author in rows
+        ]
 
     def _pg_match(self, query: SearchQuery, terms: list[str], any_term: bool) -> tuple[str, list]:
         # The folded words (stop words out) go through PostgreSQL's own French configuration, which
