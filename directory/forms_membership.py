@@ -59,7 +59,7 @@ class ApplicationForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     website = forms.URLField(
-        label=_("site internet"), required=False, max_length=200, assume_scheme="https",
+        label=_("Site internet"), required=False, max_length=200, assume_scheme="https",
         error_messages={"invalid": _("Cette adresse de site n'est pas valide (par exemple https://exemple.org).")},
     )
     statutes = DocumentField(label=_("Statuts de l'association"))
@@ -132,6 +132,7 @@ class ApplicationForm(forms.ModelForm):
         self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
         for name in ("statutes", "activity_report"):
             self.fields[name].help_text = _document_help()
+        self.submit_required = set(membership.REQUIRED_TO_SUBMIT)
 
     def clean_siret(self) -> str:
         value = membership.normalize_siret(self.cleaned_data.get("siret", ""))

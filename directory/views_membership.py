@@ -37,9 +37,10 @@ DOCUMENTS = {"statuts": ("statutes", "statuts"), "rapport": ("activity_report", 
 
 
 def _private(response):
-    """Pages and files behind a private link: never cached, and the link never sent as a referrer."""
+    """Pages and files behind a private link: never cached, never sent as a referrer to other sites."""
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin": the link never leaves for another site, and form posts keep their Origin (CSRF).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -133,7 +134,8 @@ class CandidateMixin:
         return {
             "application": application,
             "token": self.token,
-            "follow_url": membership.follow_url(self.token),
+            # The address the candidate is using (e-mails use the site's configured address).
+            "follow_url": self.request.build_absolute_uri(membership.follow_path(self.token)),
             "form": form,
             "is_draft": is_draft,
             "missing": missing or [],

@@ -248,7 +248,7 @@ def test_the_private_link_opens_the_draft_with_its_values(client):
     content = text(response)
     assert 'value="Association Arcachonnaise de Médiation"' in content
     assert "Votre dossier est complet" in content
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 
 
