@@ -7,6 +7,7 @@ directory.membership check the states and write.
 from __future__ import annotations
 
 import re
+import secrets
 from itertools import groupby
 
 from django import forms
@@ -62,6 +63,8 @@ class ApplicationForm(forms.ModelForm):
         label=_("Site internet"), required=False, max_length=200, assume_scheme="https",
         error_messages={"invalid": _("Cette adresse de site n'est pas valide (par exemple https://exemple.org).")},
     )
+    # One-time key of this rendering of the form: a repeated post does not create a second draft.
+    form_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     statutes = DocumentField(label=_("Statuts de l'association"))
     activity_report = DocumentField(label=_("Dernier rapport d'activité"))
 
@@ -133,6 +136,8 @@ class ApplicationForm(forms.ModelForm):
         for name in ("statutes", "activity_report"):
             self.fields[name].help_text = _document_help()
         self.submit_required = set(membership.REQUIRED_TO_SUBMIT)
+        if not self.is_bound:
+            self.initial.setdefault("form_key", secrets.token_urlsafe(16))
 
     def clean_siret(self) -> str:
         value = membership.normalize_siret(self.cleaned_data.get("siret", ""))

@@ -26,6 +26,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -414,6 +415,43 @@ def start_application(data: Mapping[str, Any]) -> tuple[MembershipApplication, s
         files.discard_written()
         raise
     return application, token
+
+
+# A repeated post of the start form (double click, reload) must not create a second application:
+# each rendering of the form carries a one-time key, remembered here with the link it produced.
+START_KEY_TTL = 3600
+FORM_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _start_key(form_key: str) -> str:
+    return "membership:start:" + hash_token(form_key)
+
+
+def start_application_once(data: Mapping[str, Any], *, form_key: str = "",
+                           ) -> tuple[MembershipApplication | None, str, bool]:
+    """`start_application`, once per rendering of the start form.
+
+    Returns (application, token, True) the first time; for the same `form_key` again within an
+    hour, (None, token of the first draft, False). Raises StateConflict while the first post is
+    still being recorded. Without a well-formed key, it simply starts a new draft.
+    """
+    if not FORM_KEY_PATTERN.match(form_key or ""):
+        application, token = start_application(data)
+        return application, token, True
+    key = _start_key(form_key)
+    if not cache.add(key, "", timeout=START_KEY_TTL):
+        token = cache.get(key)
+        if token:
+            return None, token, False
+        raise StateConflict(_("Cette candidature est en cours d'enregistrement : patientez quelques secondes puis "
+                              "consultez le courriel qui vous donne votre lien privé."))
+    try:
+        application, token = start_application(data)
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, token, timeout=START_KEY_TTL)
+    return application, token, True
 
 
 def save_draft(application: MembershipApplication, data: Mapping[str, Any]) -> MembershipApplication:

@@ -89,7 +89,14 @@ class MembershipStartView(View):
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "files_dropped": bool(request.FILES)},
                           status=400)
-        application, token = membership.start_application(form.service_data())
+        try:
+            application, token, created = membership.start_application_once(
+                form.service_data(), form_key=form.cleaned_data.get("form_key", ""))
+        except membership.MembershipError as exc:
+            return render(request, self.template_name, {"form": form, "error": str(exc)}, status=409)
+        if not created:
+            messages.info(request, _("Cette candidature était déjà enregistrée : rien n'a été créé en double."))
+            return HttpResponseRedirect(membership.follow_path(token))
         if request.POST.get("action") == "submit":
             try:
                 membership.submit_application(application, token=token)
@@ -179,9 +186,10 @@ class MembershipFollowView(CandidateMixin, View):
             return self.render_follow(request, status=400, form=form, error=error)
         try:
             self.application = membership.save_draft(application, form.service_data())
-        except membership.StateConflict as exc:
+        except membership.MembershipError as exc:
             self.application = membership.application_for_token(token)
-            return self.render_follow(request, status=409, error=str(exc))
+            status = 409 if isinstance(exc, membership.StateConflict) else 400
+            return self.render_follow(request, status=status, form=form, error=str(exc))
         if request.POST.get("action") == "submit":
             try:
                 membership.submit_application(self.application, token=token)

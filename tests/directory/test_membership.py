@@ -158,6 +158,37 @@ def test_each_draft_gets_a_different_link(client):
 
 
 @pytest.mark.django_db
+def test_posting_the_same_start_form_twice_creates_one_application(client, django_capture_on_commit_callbacks):
+    form_key = client.get(START_URL).context["form"]["form_key"].value()
+    assert len(form_key) >= 16
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(START_URL, complete_post(form_key=form_key, action="submit"))
+    second = client.post(START_URL, complete_post(form_key=form_key, action="submit"), follow=True)
+    assert MembershipApplication.objects.count() == 1
+    assert second.redirect_chain[0][0] == first["Location"]
+    assert "rien n'a été créé en double" in text(second)
+    application = MembershipApplication.objects.get()
+    assert application.events.filter(kind=Kind.SUBMITTED).count() == 1
+    assert len(mail.outbox) == 2  # the link and the receipt, once
+
+
+@pytest.mark.django_db
+def test_an_invalid_post_does_not_use_up_the_form_key(client):
+    form_key = client.get(START_URL).context["form"]["form_key"].value()
+    assert client.post(START_URL, complete_post(form_key=form_key, siret="1")).status_code == 400
+    assert client.post(START_URL, complete_post(form_key=form_key)).status_code == 302
+    assert MembershipApplication.objects.count() == 1
+
+
+def test_a_start_still_being_recorded_is_refused_rather_than_duplicated(db):
+    form_key = "k" * 22
+    membership.cache.add(membership._start_key(form_key), "", timeout=60)
+    with pytest.raises(membership.StateConflict, match="en cours d'enregistrement"):
+        membership.start_application_once({"name": "A", "contact_email": "a@exemple.org"}, form_key=form_key)
+    assert not MembershipApplication.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_draft_needs_a_name_and_a_follow_up_address(client):
     response = client.post(START_URL, {"name": "", "contact_email": "pas-une-adresse"})
     assert response.status_code == 400
