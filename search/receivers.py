@@ -122,10 +122,11 @@ def page_changed(sender, instance, **kwargs):
     schedule({key(Kind.PAGE, instance.pk)})
 
 
-@receiver(post_delete, dispatch_uid="search-page-deleted")
+@receiver(post_delete, sender=Page, dispatch_uid="search-page-deleted")
 def page_deleted(sender, instance, **kwargs):
-    if isinstance(instance, Page):
-        schedule({key(Kind.PAGE, instance.pk)})
+    # Deleting a specific page deletes its base Page row too, which sends this (with sender=Page).
+    # A receiver without a sender would turn off Django's fast deletes for every model.
+    schedule({key(Kind.PAGE, instance.pk)})
 
 
 def _subtree_pages(path: str) -> set[str]:
