@@ -123,6 +123,13 @@ def test_the_candidate_link_does_not_open_the_commission_pages(client, db):
     assert client.get(detail_url(application)).status_code == 302
 
 
+def test_examiners_find_the_applications_from_their_parrainage_page(client, examiner, member):
+    client.force_login(examiner)
+    assert LIST_URL in text(client.get(reverse("parrainage:mine")))
+    client.force_login(member)
+    assert LIST_URL not in text(client.get(reverse("parrainage:mine")))
+
+
 # --- List ----------------------------------------------------------------------------------------------------
 
 
