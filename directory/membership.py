@@ -14,13 +14,15 @@ Admission creates the association and the accounts of its director and president
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import importlib
 import importlib.util
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -749,8 +751,23 @@ def resend_invitations(application: MembershipApplication, actor: User) -> list[
 
 # --- After commit ----------------------------------------------------------------------------------
 
+_emails_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("membership_emails_muted", default=False)
+
+
+@contextlib.contextmanager
+def emails_muted() -> Iterator[None]:
+    """Inside this block, the services queue no e-mail (demo data: the addresses are invented, and
+    with a database task backend the worker would send them later, outside any settings override)."""
+    token = _emails_muted.set(True)
+    try:
+        yield
+    finally:
+        _emails_muted.reset(token)
+
 
 def _email_on_commit(kind: str, application_id: int, *, link: str = "", request_id: int | None = None) -> None:
+    if _emails_muted.get():
+        return
     from directory import tasks_membership
 
     transaction.on_commit(
@@ -760,6 +777,8 @@ def _email_on_commit(kind: str, application_id: int, *, link: str = "", request_
 
 
 def _invite_on_commit(user_id: int, application_id: int) -> None:
+    if _emails_muted.get():
+        return
     from directory import tasks_membership
 
     transaction.on_commit(

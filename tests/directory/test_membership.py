@@ -536,3 +536,14 @@ def test_the_answer_form_refuses_a_wrong_type_of_document(client, questioned):
 def test_a_juridiction_list_is_saved_as_chosen(db):
     application, _token = draft(juridictions=[juridiction("tj-pau")])
     assert list(application.juridictions.values_list("slug", flat=True)) == ["tj-pau"]
+
+
+def test_the_services_queue_no_e_mail_while_muted_but_still_log_every_step(db, staff,
+                                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), membership.emails_muted():
+        application, token = draft()
+        membership.submit_application(application, token=token)
+        membership.request_information(application, staff, "Pouvez-vous joindre votre budget ?")
+    assert mail.outbox == []
+    assert list(reload(application).events.values_list("kind", flat=True)) == [
+        Kind.CREATED, Kind.SUBMITTED, Kind.INFO_REQUESTED]
