@@ -10,27 +10,37 @@
    `directory.services` like any other change; the extra copies asked for by `--scale` go through a
    bulk path that writes the same rows, groups included, in a few queries.
 
-Later issues add their own steps (`seed_forum`, `seed_cms`…) to `seed()`.
+Later issues add their own steps (`seed_membership`, `seed_forum`, `seed_cms`…) to `seed()`.
 """
 
 from __future__ import annotations
 
+import io
 import random
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, Protocol
+from xml.sax.saxutils import escape as xml_escape
 
 from django.contrib.auth.models import Group
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.text import slugify
 
-from directory import access, services
+from directory import access, membership, services
 from directory.models import (
+    ApplicationEvent,
     Association,
     CourDAppel,
+    InformationRequest,
     Juridiction,
+    MembershipApplication,
     Parrainage,
     Region,
     RoleAssignment,
@@ -1378,6 +1388,411 @@ def _bulk_apply_people(
     )
 
 
+# --- Membership applications (issue 7) -----------------------------------------------------------------
+
+class DemoDocument(NamedTuple):
+    """A document a demo candidate uploads: file name, title and lines of text."""
+
+    filename: str
+    title: str
+    lines: tuple[str, ...]
+
+
+class ApplicationStep(NamedTuple):
+    """One step of a demo application's history; each writes exactly one entry of its log.
+
+    `action`: "start", "submit", "examine", "comment", "ask", "answer" or "decide" (the
+    directory.membership service it calls). `by`: "equipe" or "commission" (the first member of
+    the membership commission). `choice`: a comment's opinion or a decision's outcome.
+    """
+
+    action: str
+    days_before: int  # before REFERENCE_DATE
+    at: str  # "HH:MM", Paris time
+    by: str = ""
+    text: str = ""
+    choice: str = ""
+    attachment: DemoDocument | None = None
+
+
+class DemoApplication(NamedTuple):
+    key: str  # short and stable: web domain and private link
+    siret: str
+    name: str
+    address: str
+    city: str
+    juridictions: tuple[str, ...]  # cities of the tribunaux judiciaires served
+    themes: tuple[str, ...]  # theme and measure names
+    staff: int
+    president: tuple[str, str]
+    director: tuple[str, str]
+    motivation: str  # empty: not written yet
+    with_activity_report: bool  # False: not uploaded yet
+    status: str  # where the steps leave it
+    steps: tuple[ApplicationStep, ...]
+
+
+_Application = MembershipApplication.Status
+
+# One application in each state the commission works with: a draft, one awaiting examination, one
+# under examination (discussion, a question answered with a document) and one postponed.
+DEMO_APPLICATIONS: list[DemoApplication] = [
+    DemoApplication(
+        "avme-85", "79145236800016", "AVME – Association Vendéenne de Médiation et d'Enquêtes",
+        "8 rue Georges-Clemenceau", "La Roche-sur-Yon", ("La Roche-sur-Yon",),
+        ("Médiation pénale", "Enquêtes sociales rapides", "Pré-sentenciel"), 6,
+        ("Monique", "Guillou"), ("Antoine", "Pelletier"),
+        "", False, _Application.DRAFT,
+        (ApplicationStep("start", 4, "18:10"),),
+    ),
+    DemoApplication(
+        "anasj-58", "80273641500018", "Association Nivernaise d'Aide Socio-Judiciaire",
+        "15 rue du Commerce", "Nevers", ("Nevers",),
+        (CJSE, "Enquêtes de personnalité", "Post-sentenciel", "Insertion des personnes placées sous main de justice"),
+        17, ("Jean-Luc", "Perret"), ("Élise", "Marchetti"),
+        "Nous mettons en œuvre le contrôle judiciaire socio-éducatif et les enquêtes de personnalité auprès du "
+        "tribunal judiciaire de Nevers depuis 2004. Nous souhaitons rejoindre la fédération pour sortir de notre "
+        "isolement, partager nos outils avec des associations comparables et participer aux réunions régionales.",
+        True, _Application.SUBMITTED,
+        (ApplicationStep("start", 9, "10:20"), ApplicationStep("submit", 6, "17:45")),
+    ),
+    DemoApplication(
+        "aacj-08", "84130952700015", "Association Ardennaise de Contrôle Judiciaire",
+        "3 place Ducale", "Charleville-Mézières", ("Charleville-Mézières",),
+        (CJSE, "Enquêtes sociales rapides", "Pré-sentenciel", "Place des personnes accompagnées"),
+        12, ("Hélène", "Vasseur"), ("Gaël", "Thiébaut"),
+        "Association créée en 1991, nous intervenons sur le ressort du tribunal de Charleville-Mézières. Adhérer "
+        "nous permettrait de bénéficier des fiches techniques du réseau et d'un parrainage pour structurer notre "
+        "service d'enquêtes sociales rapides, ouvert cette année.",
+        True, _Application.EXAMINING,
+        (
+            ApplicationStep("start", 34, "09:40"),
+            ApplicationStep("submit", 31, "16:35"),
+            ApplicationStep("examine", 24, "09:15", by="equipe"),
+            ApplicationStep(
+                "comment", 22, "14:05", by="commission", choice="reserve",
+                text="Projet solide sur le contrôle judiciaire. La convention avec le tribunal arrive à échéance "
+                     "en décembre : demandons où en est son renouvellement avant de nous prononcer.",
+            ),
+            ApplicationStep(
+                "ask", 21, "10:30", by="equipe",
+                text="Votre convention avec le tribunal judiciaire de Charleville-Mézières arrive à échéance en "
+                     "décembre : où en est son renouvellement ? Pouvez-vous nous transmettre le courrier du "
+                     "parquet si vous l'avez reçu ?",
+            ),
+            ApplicationStep(
+                "answer", 15, "11:20",
+                text="La convention a été renouvelée pour trois ans le 28 août, à compter du 1er septembre. Vous "
+                     "trouverez ci-joint le courrier du procureur de la République.",
+                attachment=DemoDocument(
+                    "courrier-parquet.pdf", "Renouvellement de la convention",
+                    ("Le procureur de la République près le tribunal judiciaire de Charleville-Mézières",
+                     "confirme le renouvellement, pour une durée de trois ans à compter du 1er septembre 2025,",
+                     "de la convention relative au contrôle judiciaire socio-éducatif et aux enquêtes",
+                     "sociales rapides confiés à l'Association Ardennaise de Contrôle Judiciaire."),
+                ),
+            ),
+            ApplicationStep(
+                "comment", 13, "17:05", by="equipe", choice="favorable",
+                text="Réponse complète : la convention court jusqu'en 2028. Le dossier peut passer à la prochaine "
+                     "séance de la commission.",
+            ),
+        ),
+    ),
+    DemoApplication(
+        "agm-05", "77364189200023", "Association Gapençaise de Médiation",
+        "22 rue Carnot", "Gap", ("Gap",),
+        ("Médiation pénale", "Stage de citoyenneté", "Justice des enfants et des adolescents"), 4,
+        ("Robert", "Arnaud"), ("Laetitia", "Borel"),
+        "Petite équipe de médiateurs pénaux dans les Hautes-Alpes, nous cherchons l'appui d'un réseau pour "
+        "développer les stages de citoyenneté et échanger avec d'autres associations de montagne.",
+        True, _Application.POSTPONED,
+        (
+            ApplicationStep("start", 80, "15:00"),
+            ApplicationStep("submit", 76, "11:10"),
+            ApplicationStep("examine", 66, "09:30", by="equipe"),
+            ApplicationStep(
+                "comment", 63, "18:20", by="commission", choice="reserve",
+                text="Les statuts transmis datent de 1998 et ne mentionnent pas l'intervention socio-judiciaire ; "
+                     "l'association les révise en ce moment.",
+            ),
+            ApplicationStep(
+                "decide", 49, "16:00", by="commission", choice=_Application.POSTPONED,
+                text="Les statuts en vigueur ne prévoient pas l'intervention socio-judiciaire. La commission "
+                     "réexaminera la candidature quand l'assemblée générale de novembre aura adopté les statuts "
+                     "révisés : il suffira de nous les transmettre.",
+            ),
+        ),
+    ),
+]
+
+
+def demo_application_token(plan: DemoApplication) -> str:
+    """The demo application's private link token: fixed, so that the summary can print the link."""
+    return f"demo-candidature-{plan.key}"
+
+
+def demo_application_links() -> list[tuple[str, str]]:
+    """(path of the private link, French description) of every demo application."""
+    return [
+        (membership.follow_path(demo_application_token(plan)),
+         f"{plan.name} ({str(_Application(plan.status).label).lower()})")
+        for plan in DEMO_APPLICATIONS
+    ]
+
+
+def _pdf_literal(text: str) -> bytes:
+    raw = text.encode("cp1252", "replace")  # the encoding of the standard fonts' WinAnsiEncoding
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def demo_pdf(title: str, lines: Sequence[str]) -> bytes:
+    """A one-page A4 PDF with a title and lines of text (Helvetica), cross-reference table included."""
+    ops = [b"BT", b"/F1 15 Tf", b"56 780 Td", _pdf_literal(title) + b" Tj", b"/F1 10 Tf", b"0 -30 Td"]
+    for line in lines:
+        ops += [_pdf_literal(line) + b" Tj", b"0 -15 Td"]
+    ops.append(b"ET")
+    stream = b"\n".join(ops)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+_ODT_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+    'manifest:version="1.2">\n'
+    ' <manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+    'manifest:media-type="application/vnd.oasis.opendocument.text"/>\n'
+    ' <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>\n'
+    '</manifest:manifest>\n'
+)
+
+
+def demo_odt(title: str, paragraphs: Sequence[str]) -> bytes:
+    """An OpenDocument text with a heading and paragraphs; the same text gives the same bytes."""
+    body = f'<text:h text:outline-level="1">{xml_escape(title)}</text:h>' + "".join(
+        f"<text:p>{xml_escape(paragraph)}</text:p>" for paragraph in paragraphs
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>\n"
+    )
+    stamp = (REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, 0, 0, 0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        # The mimetype entry comes first and uncompressed, as OpenDocument requires.
+        archive.writestr(zipfile.ZipInfo("mimetype", stamp), membership.ODT_MIMETYPE, zipfile.ZIP_STORED)
+        archive.writestr(zipfile.ZipInfo("META-INF/manifest.xml", stamp), _ODT_MANIFEST, zipfile.ZIP_DEFLATED)
+        archive.writestr(zipfile.ZipInfo("content.xml", stamp), content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def _pdf_upload(document: DemoDocument) -> SimpleUploadedFile:
+    return SimpleUploadedFile(document.filename, demo_pdf(document.title, document.lines),
+                              content_type="application/pdf")
+
+
+def _statutes(plan: DemoApplication) -> SimpleUploadedFile:
+    postal_code, _departement = LOCALITIES[plan.city]
+    lines = [
+        f"Article 1 – Dénomination : {plan.name}.",
+        "Article 2 – Objet : l'association a pour objet l'accompagnement des personnes placées sous main",
+        "de justice et la mise en œuvre des mesures confiées par l'autorité judiciaire.",
+        f"Article 3 – Siège social : {plan.address}, {postal_code} {plan.city}.",
+        "Article 4 – Membres : l'association se compose de membres actifs et de membres bienfaiteurs.",
+        "Article 5 – Administration : l'association est administrée par un conseil d'administration",
+        "élu pour trois ans par l'assemblée générale.",
+    ]
+    return _pdf_upload(DemoDocument("statuts.pdf", "Statuts", tuple(lines)))
+
+
+def _activity_report(plan: DemoApplication) -> SimpleUploadedFile:
+    measures = join_fr([MEASURE_PHRASES[t] for t in plan.themes if t in MEASURE_PHRASES])
+    paragraphs = [
+        f"{plan.name} compte {plan.staff} salarié·es au 31 décembre 2024.",
+        f"Au cours de l'année, l'équipe a mis en œuvre {measures} sur le ressort du tribunal judiciaire "
+        f"{de(plan.city)}.",
+        "Les perspectives pour 2025 : consolider les partenariats avec le parquet et le SPIP, former l'équipe "
+        "et rejoindre un réseau d'associations du secteur.",
+    ]
+    return SimpleUploadedFile("rapport-activite-2024.odt", demo_odt("Rapport d'activité 2024", paragraphs),
+                              content_type="application/vnd.oasis.opendocument.text")
+
+
+def _contact_email(plan: DemoApplication) -> str:
+    return f"contact@{plan.key}.exemple.fr"
+
+
+def _application_data(plan: DemoApplication) -> dict:
+    """The candidate's first form, as directory.membership.start_application takes it."""
+    postal_code, departement = LOCALITIES[plan.city]
+    domain = f"{plan.key}.exemple.fr"
+    rng = random.Random(f"{SEED}-{plan.key}")
+
+    def email(first: str, last: str) -> str:
+        return f"{slugify(first)}.{slugify(last)}@{domain}"
+
+    data = {
+        "name": plan.name, "siret": plan.siret, "address": plan.address, "postal_code": postal_code,
+        "city": plan.city, "departement": departement,
+        "region": Region.objects.get(slug=slugify(COUR_REGION[CITY_COUR[plan.city]])),
+        "juridictions": list(Juridiction.objects.filter(slug__in=[slugify(f"tj-{c}") for c in plan.juridictions])),
+        "themes": list(Theme.objects.filter(slug__in=[theme_slug(t) for t in plan.themes])),
+        "staff_count": plan.staff, "website": f"https://www.{domain}", "contact_email": _contact_email(plan),
+        "president_first_name": plan.president[0], "president_last_name": plan.president[1],
+        "president_email": email(*plan.president), "president_phone": landline(rng, departement),
+        "director_first_name": plan.director[0], "director_last_name": plan.director[1],
+        "director_email": email(*plan.director), "director_phone": mobile(rng),
+        "motivation": plan.motivation, "statutes": _statutes(plan),
+    }
+    if plan.with_activity_report:
+        data["activity_report"] = _activity_report(plan)
+    return data
+
+
+def _write_application(plan: DemoApplication, actors: dict[str, User]) -> MembershipApplication:
+    """Walk the application through its steps with the services the candidate and commission use."""
+    application, token = membership.start_application(_application_data(plan))
+    requests: list[InformationRequest] = []
+    for step in plan.steps[1:]:
+        actor = actors.get(step.by)
+        if step.action == "submit":
+            membership.submit_application(application, token=token)
+        elif step.action == "examine":
+            membership.start_examination(application, actor)
+        elif step.action == "comment":
+            membership.add_comment(application, actor, step.text, step.choice)
+        elif step.action == "ask":
+            requests.append(membership.request_information(application, actor, step.text))
+        elif step.action == "answer":
+            attachment = _pdf_upload(step.attachment) if step.attachment else None
+            membership.answer_information_request(application, requests[-1].pk, answer=step.text,
+                                                  answer_file=attachment)
+        elif step.action == "decide":
+            membership.decide(application, actor, step.choice, step.text)
+        else:
+            raise ValueError(f"Unknown demo application step: {step.action}")
+    return MembershipApplication.objects.get(pk=application.pk)
+
+
+def _moment(step: ApplicationStep) -> datetime:
+    day = REFERENCE_DATE - timedelta(days=step.days_before)
+    return timezone.make_aware(datetime.combine(day, time.fromisoformat(step.at)))
+
+
+def _date_application(application: MembershipApplication, plan: DemoApplication) -> None:
+    """Dates from REFERENCE_DATE instead of the clock, and the fixed private link (as chat.demo dates
+    its messages): a second run leaves the same rows."""
+    moments = [_moment(step) for step in plan.steps]
+    by_action = {step.action: moment for step, moment in zip(plan.steps, moments, strict=True)}
+    MembershipApplication.objects.filter(pk=application.pk).update(
+        created_at=moments[0], updated_at=moments[-1], submitted_at=by_action.get("submit"),
+        decided_at=by_action.get("decide"),
+        token_hash=membership.hash_token(demo_application_token(plan)),
+    )
+    events = list(application.events.order_by("pk"))
+    for event, moment in zip(events, moments, strict=True):
+        event.created_at = moment
+    ApplicationEvent.objects.bulk_update(events, ["created_at"])
+    asked = [[moment, None] for step, moment in zip(plan.steps, moments, strict=True) if step.action == "ask"]
+    answers = iter(moment for step, moment in zip(plan.steps, moments, strict=True) if step.action == "answer")
+    for dates, answered_at in zip(asked, answers, strict=False):
+        dates[1] = answered_at
+    requests = list(application.requests.order_by("pk"))
+    for request, (asked_at, answered_at) in zip(requests, asked, strict=True):
+        request.asked_at, request.answered_at = asked_at, answered_at
+    InformationRequest.objects.bulk_update(requests, ["asked_at", "answered_at"])
+
+
+def _discard_application(application: MembershipApplication) -> None:
+    """Delete a demo application that no longer matches its plan, and its files once committed."""
+    fields = [application.statutes, application.activity_report,
+              *(request.answer_file for request in application.requests.all())]
+    files = [(f.storage, f.name) for f in fields if f.name]
+    application.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(files: Iterable[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
+
+
+def _matches(application: MembershipApplication, plan: DemoApplication) -> bool:
+    """Whether the application is still what the plan writes: name, state, and one log entry per
+    step carrying the step's text (the services prefix comments and decisions)."""
+    events = list(application.events.all())
+    return (
+        application.name == plan.name and application.status == plan.status and len(events) == len(plan.steps)
+        and all(step.text in event.message for step, event in zip(plan.steps, events, strict=True))
+    )
+
+
+def _application_actors() -> dict[str, User]:
+    """`equipe` (federal staff) and the first member of the membership commission, by username."""
+    actors = {u.username: u for u in User.objects.filter(username="equipe")}
+    commission = (
+        User.objects.filter(is_active=True, association__status=Association.Status.MEMBER,
+                            role_assignments__role=Role.MEMBERSHIP_COMMISSION)
+        .order_by("username").first()
+    )
+    if "equipe" in actors:
+        actors["commission"] = commission or actors["equipe"]
+    return actors
+
+
+def membership_counts() -> dict[str, int]:
+    """Membership applications now, in total and by status (for the command's summary)."""
+    statuses = Counter(MembershipApplication.objects.values_list("status", flat=True))
+    return {"applications": sum(statuses.values()), **{s: statuses.get(s, 0) for s in _Application.values}}
+
+
+@transaction.atomic
+def seed_membership(stdout: Writer | None = None) -> dict[str, int]:
+    """The demo membership applications (DEMO_APPLICATIONS), written through directory.membership.
+
+    Each is found again by its SIRET and follow-up address: left as it is when its state and log
+    are those of the plan, replaced otherwise (the commission pages may have moved it on). No
+    e-mail is queued. Needs the directory demo (the `equipe` account examines).
+    """
+    actors = _application_actors()
+    if "equipe" not in actors:
+        return membership_counts()
+    with membership.emails_muted():
+        for plan in DEMO_APPLICATIONS:
+            existing = list(
+                MembershipApplication.objects.filter(siret=plan.siret, contact_email=_contact_email(plan))
+                .prefetch_related(Prefetch("events", queryset=ApplicationEvent.objects.order_by("pk")))
+                .order_by("pk")
+            )
+            kept = next((a for a in existing if _matches(a, plan)), None)
+            for application in existing:
+                if application is not kept:
+                    _discard_application(application)
+            _date_application(kept or _write_application(plan, actors), plan)
+    if stdout is not None:
+        stdout.write(f"Adhésions : {len(DEMO_APPLICATIONS)} candidatures de démonstration prêtes.")
+    return membership_counts()
+
+
 def demo_accounts() -> list[tuple[str, str]]:
     """(username, French description) of every demo account; they all use DEMO_PASSWORD."""
     return [(d.username, d.summary) for d in DEMO_ACCOUNTS]
@@ -1430,8 +1845,9 @@ def seed_directory(scale: int = 1, stdout: Writer | None = None) -> dict[str, in
 def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     """Every demo step, in one transaction (a failure leaves nothing half-written).
 
-    Returns {"scale", "directory": counts, "demo_accounts": [(username, description)]}; later steps
-    (forum, CMS, chat) add their own keys.
+    Returns {"scale", "directory": counts, "membership": counts, "demo_accounts": [(username,
+    description)], "demo_applications": [(private link path, description)]}; later steps (forum, CMS,
+    chat) add their own keys.
     """
     if scale < 1:
         raise ValueError("L'échelle doit être un entier supérieur ou égal à 1.")
@@ -1446,10 +1862,12 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
         result = {
             "scale": scale,
             "directory": seed_directory(scale, stdout),
+            "membership": seed_membership(stdout),
             "forum": seed_forum(scale, stdout),
             "cms": seed_cms(scale, stdout),
             "chat": seed_chat(scale, stdout),
             "demo_accounts": demo_accounts(),
+            "demo_applications": demo_application_links(),
         }
     result["search"] = indexing.rebuild()
     return result
@@ -1465,6 +1883,11 @@ def summary_lines(result: dict) -> list[str]:
         f"  Personnes : {d['people']} ; groupes de travail : {d['working_groups']} ; "
         f"parrainages en cours : {d['parrainages']}.",
     ]
+    if "membership" in result:
+        m = result["membership"]
+        by_status = [f"{m[s]} {str(label).lower()}" for s, label in MembershipApplication.Status.choices if m[s]]
+        lines.append(f"  Candidatures d'adhésion : {m['applications']}"
+                     + (f" ({', '.join(by_status)})." if by_status else "."))
     if "forum" in result:
         f = result["forum"]
         lines.append(f"  Forum : {f['forums']} forums, {f['topics']} sujets, {f['posts']} messages, "
@@ -1486,4 +1909,8 @@ def summary_lines(result: dict) -> list[str]:
     ]
     width = max(len(username) for username, _ in result["demo_accounts"])
     lines.extend(f"  {username.ljust(width)}  {label}" for username, label in result["demo_accounts"])
+    if result.get("demo_applications"):
+        lines += ["", "Liens privés des candidatures de démonstration (côté association candidate) :"]
+        width = max(len(path) for path, _ in result["demo_applications"])
+        lines.extend(f"  {path.ljust(width)}  {label}" for path, label in result["demo_applications"])
     return lines

@@ -8,12 +8,24 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client, override_settings
 
-from directory import access, demo, services
-from directory.models import Association, CourDAppel, Parrainage, Region, RoleAssignment, User, WorkingGroup
+from directory import access, demo, membership, services
+from directory.models import (
+    ApplicationEvent,
+    Association,
+    CourDAppel,
+    InformationRequest,
+    MembershipApplication,
+    Parrainage,
+    Region,
+    RoleAssignment,
+    User,
+    WorkingGroup,
+)
 from directory.reference import REGIONS
 from directory.roles import Role
 
@@ -49,14 +61,33 @@ def _state() -> dict:
         "parrainages": sorted(
             Parrainage.objects.values_list("parrain__slug", "filleul__slug", "status", "started_on")
         ),
+        "applications": sorted(
+            MembershipApplication.objects.values_list(
+                "siret", "name", "status", "contact_email", "created_at", "updated_at", "submitted_at",
+                "decided_at", "decided_by__username", "decision_reason", "token_hash",
+            ),
+            key=str,
+        ),
+        "application_log": sorted(
+            ApplicationEvent.objects.values_list("application__siret", "kind", "actor__username", "message",
+                                                 "created_at"),
+            key=str,
+        ),
+        "information_requests": sorted(
+            InformationRequest.objects.values_list("application__siret", "question", "asked_by__username",
+                                                   "asked_at", "answer", "answered_at"),
+            key=str,
+        ),
     }
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     # Everything the seed writes (directory, forum, and later steps) lives in one outer transaction
-    # rolled back after the module: each test's own transaction is a savepoint inside it.
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    # rolled back after the module: each test's own transaction is a savepoint inside it. Uploaded
+    # documents (membership applications) go to a temporary media folder.
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS, MEDIA_ROOT=media):
         outer = transaction.atomic()
         outer.__enter__()
         try:
@@ -177,6 +208,130 @@ def test_an_association_awaits_a_parrain_and_the_parrain_has_a_proposal_to_answe
     ]
 
 
+# --- Membership applications ---------------------------------------------------------------------
+
+Status = MembershipApplication.Status
+Kind = ApplicationEvent.Kind
+
+
+def demo_application(status: str) -> MembershipApplication:
+    return MembershipApplication.objects.get(siret__in=[a.siret for a in demo.DEMO_APPLICATIONS], status=status)
+
+
+def log_of(application: MembershipApplication) -> list[str]:
+    return list(application.events.order_by("created_at", "pk").values_list("kind", flat=True))
+
+
+def test_the_demo_has_one_application_in_each_state_the_commission_works_with(seeded):
+    statuses = sorted(MembershipApplication.objects.values_list("status", flat=True))
+    assert statuses == sorted([Status.DRAFT, Status.SUBMITTED, Status.EXAMINING, Status.POSTPONED])
+    for application in MembershipApplication.objects.all():
+        assert log_of(application)[0] == Kind.CREATED
+        assert application.statutes.name.startswith("private/adhesion/")
+        assert application.statutes.storage.exists(application.statutes.name)
+
+
+def test_the_demo_draft_is_not_complete_yet_and_only_its_candidate_sees_it(seeded):
+    draft = demo_application(Status.DRAFT)
+    assert {name for name, _label in membership.missing_items(draft)} == {"motivation", "activity_report"}
+    assert draft.submitted_at is None
+    assert draft not in membership.applications_for_commission(Status.values)
+
+
+def test_the_demo_submitted_application_awaits_the_commission(seeded):
+    submitted = demo_application(Status.SUBMITTED)
+    assert membership.missing_items(submitted) == []
+    assert log_of(submitted) == [Kind.CREATED, Kind.SUBMITTED]
+    assert demo.REFERENCE_DATE - timedelta(days=30) < submitted.submitted_at.date() <= demo.REFERENCE_DATE
+
+
+def test_the_application_under_examination_has_a_discussion_and_an_answered_question(seeded):
+    examined = demo_application(Status.EXAMINING)
+    assert log_of(examined) == [Kind.CREATED, Kind.SUBMITTED, Kind.EXAMINATION, Kind.COMMENT, Kind.INFO_REQUESTED,
+                                Kind.INFO_ANSWERED, Kind.COMMENT]
+    commenters = {e.actor for e in examined.events.filter(kind=Kind.COMMENT).select_related("actor")}
+    assert all(access.can_examine_applications(person) for person in commenters)
+    assert any(access.has_role(person, Role.MEMBERSHIP_COMMISSION) for person in commenters)
+    request = examined.requests.get()
+    assert request.answer and request.answered_at > request.asked_at
+    assert membership.document_error(request.answer_file) is None
+
+
+def test_the_postponed_application_gives_its_reason_and_who_decided(seeded):
+    postponed = demo_application(Status.POSTPONED)
+    assert "statuts" in postponed.decision_reason
+    assert access.has_role(postponed.decided_by, Role.MEMBERSHIP_COMMISSION)
+    assert log_of(postponed)[-1] == Kind.DECISION
+    assert postponed.submitted_at < postponed.decided_at
+
+
+def test_the_application_log_is_dated_from_the_reference_date_in_order(seeded):
+    for application in MembershipApplication.objects.all():
+        dates = list(application.events.order_by("pk").values_list("created_at", flat=True))
+        assert dates == sorted(dates)
+        assert application.created_at == dates[0] and application.updated_at == dates[-1]
+        assert dates[-1].date() <= demo.REFERENCE_DATE
+
+
+def test_the_demo_staff_account_sees_the_submitted_applications(seeded):
+    client = Client()
+    client.force_login(User.objects.get(username="equipe"))
+    content = client.get("/parrainage/commission/?statut=toutes").content.decode()
+    for application in MembershipApplication.objects.exclude(status=Status.DRAFT):
+        assert f"/parrainage/commission/{application.pk}/" in content
+
+
+def test_the_demo_private_links_open_the_candidate_pages(seeded):
+    for path, _label in demo.demo_application_links():
+        response = Client().get(path)
+        assert response.status_code == 200, path
+
+
+def test_the_demo_documents_are_accepted_by_the_upload_checks(seeded):
+    for application in MembershipApplication.objects.exclude(activity_report=""):
+        for document in (application.statutes, application.activity_report):
+            with document.open("rb"):
+                assert membership.document_error(document) is None, document.name
+
+
+def test_the_demo_pdf_has_a_cross_reference_table_that_points_at_its_objects():
+    content = demo.demo_pdf("Statuts (révisés)", ["Article 1 – Dénomination", "Ligne \\ avec (parenthèses)"])
+    xref = int(content.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    assert content[xref:].startswith(b"xref\n0 6\n")
+    rows = content[xref:].split(b"\n")[3:8]
+    for number, row in enumerate(rows, 1):
+        assert content[int(row[:10]):].startswith(b"%d 0 obj" % number)
+    assert b"(Statuts \\(r\xe9vis\xe9s\\)) Tj" in content
+    assert content.endswith(b"%%EOF\n")
+
+
+def test_the_demo_odt_is_an_opendocument_text_and_always_the_same_bytes():
+    content = demo.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
+    assert content == demo.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
+    assert content[30:38] == b"mimetype" and content[38:38 + len(membership.ODT_MIMETYPE)] == membership.ODT_MIMETYPE
+    upload = SimpleUploadedFile("rapport.odt", content)
+    assert membership.document_error(upload) is None
+
+
+def test_seeding_again_puts_back_a_demo_application_the_commission_moved_on(seeded):
+    submitted = demo_application(Status.SUBMITTED)
+    membership.decide(submitted, User.objects.get(username="equipe"), Status.REFUSED, "Essai.")
+
+    demo.seed_membership()
+
+    assert not MembershipApplication.objects.filter(pk=submitted.pk).exists()
+    assert _state()["applications"] == seeded["second"]["applications"]
+    assert _state()["application_log"] == seeded["second"]["application_log"]
+
+
+def test_seeding_the_applications_queues_no_e_mail(seeded, django_capture_on_commit_callbacks):
+    MembershipApplication.objects.all().delete()
+    with django_capture_on_commit_callbacks() as callbacks:
+        demo.seed_membership()
+    assert MembershipApplication.objects.count() == len(demo.DEMO_APPLICATIONS)
+    assert callbacks == []
+
+
 def test_groups_are_what_the_access_module_derives(seeded):
     people = list(User.objects.order_by("username"))[::9] + list(
         User.objects.filter(username__in=EXPECTED_DEMO_ROLES)
@@ -191,6 +346,9 @@ def test_the_command_prints_a_french_summary_with_the_logins(seeded):
     assert f"mot de passe : {demo.DEMO_PASSWORD}" in output
     for username in EXPECTED_DEMO_ROLES:
         assert f"  {username} " in output
+    assert "Candidatures d'adhésion : 4 (1 brouillon, 1 déposée, 1 en cours d'examen, 1 ajournée)." in output
+    for path, _label in demo.demo_application_links():
+        assert f"  {path} " in output
 
 
 def test_seeding_again_restores_what_was_changed(seeded):
