@@ -29,5 +29,7 @@ def navigation(request):
         ],
         "is_network_member": access.is_member(user),
         "is_federal_staff": access.is_federal_staff(user),
+        # The membership commission's pages (applications, parrainages follow-up), in the account menu.
+        "can_examine_applications": access.can_examine_applications(user),
         "login_url": reverse("login"),
     }

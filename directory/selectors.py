@@ -388,6 +388,27 @@ def parrainage_summary(user) -> ParrainageSummary:
     )
 
 
+@dataclass
+class CommissionSummary:
+    """What the dashboard tells the people who examine applications and follow the parrainages."""
+
+    to_examine: int
+    awaiting_parrain: int
+
+
+def commission_summary(user) -> CommissionSummary | None:
+    """Applications still to handle and associations awaiting a parrain (two queries), or None for
+    people who may not examine applications."""
+    if not access.can_examine_applications(user):
+        return None
+    from directory import membership
+
+    return CommissionSummary(
+        to_examine=membership.commission_counts()[membership.CommissionTab.PENDING],
+        awaiting_parrain=selectors_parrainage.awaiting_parrain().count(),
+    )
+
+
 def network_stats() -> dict:
     """Public figures of the network for the landing page."""
     members = Association.objects.filter(status=Association.Status.MEMBER)
@@ -440,6 +461,7 @@ def dashboard_context(user, *, forum_permission_handler=None) -> dict:
         "association_visible": bool(association and access.can_view_association(user, association)),
         "roles": roles,
         "parrainage": parrainage_summary(person),
+        "commission": commission_summary(user),
         "recent_associations": recently_admitted(),
         "upcoming_meetings": list(
             forum_selectors.meetings_for(user, upcoming=True, handler=handler)[:DASHBOARD_MEETINGS]
