@@ -49,7 +49,7 @@ from directory.models import (
     User,
     WorkingGroup,
 )
-from directory.reference import JURIDICTIONS, REGIONS, THEMES, load_reference_data
+from directory.reference import JURIDICTIONS, REGIONS, THEMES, de, load_reference_data
 from directory.roles import (
     REGION_GROUP_PREFIX,
     REGION_SCOPED,
@@ -679,18 +679,8 @@ REFERENT_THEMES: list[str] = TOPICS + [
 
 # --- Helpers -------------------------------------------------------------------------------------------
 
-_VOWELS = "AEIOUYÉÈÊÂÎÔ"
 
 
-def de(name: str) -> str:
-    """French "de" before a place name: "de Lyon", "d'Angers", "du Mans", "de La Rochelle"."""
-    if name.startswith("Le "):
-        return f"du {name[3:]}"
-    if name.startswith("Les "):
-        return f"des {name[4:]}"
-    if name[0].upper() in _VOWELS:
-        return f"d'{name}"
-    return f"de {name}"
 
 
 def join_fr(items: Sequence[str]) -> str:

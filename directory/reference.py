@@ -84,6 +84,20 @@ THEMES: list[tuple[str, str]] = [
 ]
 
 
+_VOWELS = "AEIOUYÉÈÊÂÎÔ"
+
+
+def de(name: str) -> str:
+    """French "de" before a place name: "de Lyon", "d'Angers", "du Mans", "de La Rochelle"."""
+    if name.startswith("Le "):
+        return f"du {name[3:]}"
+    if name.startswith("Les "):
+        return f"des {name[4:]}"
+    if name[0].upper() in _VOWELS:
+        return f"d'{name}"
+    return f"de {name}"
+
+
 def load_reference_data(Region, CourDAppel, Juridiction, Theme) -> None:
     """Create or update the reference rows; safe to run any number of times."""
     for region_name, cours in REGIONS.items():
@@ -95,7 +109,7 @@ def load_reference_data(Region, CourDAppel, Juridiction, Theme) -> None:
             for juridiction_name in JURIDICTIONS.get(cour_name, []):
                 Juridiction.objects.update_or_create(
                     slug=slugify(f"tj-{juridiction_name}"),
-                    defaults={"name": f"Tribunal judiciaire de {juridiction_name}", "cour": cour},
+                    defaults={"name": f"Tribunal judiciaire {de(juridiction_name)}", "cour": cour},
                 )
     for name, kind in THEMES:
         Theme.objects.update_or_create(slug=slugify(name), defaults={"name": name, "kind": kind})
