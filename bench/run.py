@@ -46,7 +46,9 @@ def run_in_this_process(name: str) -> None:
         "results": report.rows,
     }
     framework.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = framework.RESULTS_DIR / f"{name}.json"
+    # SQLite results in <name>.json; another database (DATABASE_URL) in <name>.<vendor>.json beside them.
+    vendor = result["machine"]["database_vendor"]
+    path = framework.RESULTS_DIR / (f"{name}.json" if vendor == "sqlite" else f"{name}.{vendor}.json")
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(framework.format_table(report.rows))
     print(f"Données : {json.dumps(report.data, ensure_ascii=False)}")
