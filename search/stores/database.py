@@ -211,12 +211,16 @@ class DatabaseStore(Store):
         return "SELECT plainto_tsquery('passerelles_fr', %s) AS query", [" ".join(words)]
 
     def _filters(self, query: SearchQuery) -> tuple[str, list]:
+        # SQLite: the unary "+" keeps the planner off the kind/region B-tree indexes. Measured with
+        # 20 000+ matches: starting from those indexes and probing the full-text index row by row took
+        # seconds; starting from the full-text match takes milliseconds.
+        column = "+e.{}" if self.vendor == "sqlite" else "e.{}"
         sql, params = "", []
         if query.kind:
-            sql += " AND e.kind = %s"
+            sql += f" AND {column.format('kind')} = %s"
             params.append(query.kind)
         if query.region:
-            sql += " AND e.region = %s"
+            sql += f" AND {column.format('region')} = %s"
             params.append(query.region)
         if query.theme:
             if self.vendor == "postgresql":
