@@ -7,12 +7,11 @@ seed code). Targets (issue 4): dashboard p95 under 150 ms, guide page p95 under 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
-from bench.framework import ROOT, Report, measure, register, timings_summary
+from bench.framework import ROOT, Report, measure, register, seed_fingerprint, timings_summary
 
 SCALE = 20
 MEMBER_USERNAME = "intervenant"
@@ -51,11 +50,7 @@ def environment() -> dict[str, str]:
 
 
 def _seed_fingerprint() -> dict:
-    digest = hashlib.sha256()
-    for path in SEED_SOURCES:
-        if path.exists():
-            digest.update(path.read_bytes())
-    return {"scale": SCALE, "seed_sources_sha256": digest.hexdigest()}
+    return seed_fingerprint(SEED_SOURCES, SCALE)
 
 
 def prepare_database() -> bool:

@@ -6,14 +6,13 @@ file is kept between runs and reused while its marker says the same scale and th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import re
 from pathlib import Path
 
-from bench.framework import ROOT, Report, measure, register, timings_summary
+from bench.framework import ROOT, Report, measure, register, seed_fingerprint, timings_summary
 
 SCALE = 20
 DEMO_USERNAME = "directrice"
@@ -45,11 +44,7 @@ def environment() -> dict[str, str]:
 
 
 def _seed_fingerprint() -> dict:
-    digest = hashlib.sha256()
-    for path in SEED_SOURCES:
-        if path.exists():
-            digest.update(path.read_bytes())
-    return {"scale": SCALE, "seed_sources_sha256": digest.hexdigest()}
+    return seed_fingerprint(SEED_SOURCES, SCALE)
 
 
 def prepare_database() -> bool:

@@ -35,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.framework import ROOT, Report, register, timings_summary
+from bench.framework import ROOT, Report, register, seed_fingerprint, timings_summary
 
 SCALE = 20
 MIN_TOPICS = 10_000
@@ -87,11 +87,7 @@ def environment() -> dict[str, str]:
 
 
 def _seed_fingerprint() -> dict:
-    digest = hashlib.sha256()
-    for path in SEED_SOURCES:
-        if path.exists():
-            digest.update(path.read_bytes())
-    return {"scale": SCALE, "seed_sources_sha256": digest.hexdigest()}
+    return seed_fingerprint(SEED_SOURCES, SCALE)
 
 
 def _marker_path() -> Path:

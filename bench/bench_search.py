@@ -50,7 +50,7 @@ from operator import or_
 from pathlib import Path
 
 from bench import bench_forum
-from bench.framework import ROOT, Report, register, timings_summary
+from bench.framework import ROOT, Report, register, seed_fingerprint, timings_summary
 
 MIN_DOCUMENTS = 100_000
 QUERIES = [
@@ -102,11 +102,7 @@ def environment() -> dict[str, str]:
 
 
 def _seed_fingerprint() -> dict:
-    digest = hashlib.sha256()
-    for path in SEED_SOURCES:
-        if path.exists():
-            digest.update(path.read_bytes())
-    return {"scale": bench_forum.SCALE, "seed_sources_sha256": digest.hexdigest()}
+    return seed_fingerprint(SEED_SOURCES, bench_forum.SCALE)
 
 
 def prepare_database() -> bool:

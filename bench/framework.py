@@ -8,6 +8,7 @@ were measured on. The runner adds the machine's description and writes bench/res
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import statistics
@@ -49,6 +50,17 @@ def register(name: str, title: str, environment: Callable[[], dict[str, str]] = 
         return function
 
     return decorate
+
+
+def seed_fingerprint(sources, scale: int) -> dict:
+    """What a seeded benchmark database was built from: the seeding code's bytes and the scale.
+
+    A benchmark re-seeds its database when this changes (and reuses it otherwise)."""
+    digest = hashlib.sha256()
+    for path in sources:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return {"scale": scale, "seed_sources_sha256": digest.hexdigest()}
 
 
 def timings_summary(durations_s: list[float]) -> dict:
