@@ -68,7 +68,7 @@ def net(db):
                                   roles=[RoleSpec(Role.MEMBERSHIP_COMMISSION)]),
     }
     return {"newcomer": newcomer, "pau": pau, "bordeaux": bordeaux, "toulouse": toulouse, "lille": lille,
-            "other": other, **people}
+            "agen": other, **people}  # "other" is the Agen association's director
 
 
 def choose(net, parrain_key="pau", actor_key="commission"):
@@ -127,7 +127,7 @@ def test_a_second_choice_is_refused_while_a_proposal_awaits_its_answer(net):
 
 def test_an_association_that_is_not_a_possible_parrain_is_refused(net):
     with pytest.raises(journey.ParrainageError, match="ne peut pas être proposée"):
-        choose(net, parrain_key="other")  # not a volunteer
+        choose(net, parrain_key="agen")  # not a volunteer
     assert not Parrainage.objects.exists()
 
 
@@ -342,7 +342,7 @@ def test_choosing_an_unknown_or_refused_association_answers_400_with_the_reason(
     client.force_login(net["commission"])
     url = reverse("parrainage:match", kwargs={"slug": net["newcomer"].slug})
     assert "n'existe pas" in text(client.post(url, {"parrain": 987654}))
-    response = client.post(url, {"parrain": net["other"].pk})
+    response = client.post(url, {"parrain": net["agen"].pk})
     assert response.status_code == 400
     assert "ne peut pas être proposée" in text(response)
     assert not Parrainage.objects.exists()
