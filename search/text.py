@@ -49,6 +49,12 @@ def stem(folded_word: str) -> str:
     return _stemmer.stemWord(folded_word)
 
 
+@lru_cache(maxsize=200_000)
+def term(word: str) -> str:
+    """The stem a word of a text is indexed under (snippets compare words this way)."""
+    return stem(fold(word))
+
+
 def words(text: str) -> list[str]:
     """Folded words of `text`, elisions removed, in order (stop words kept)."""
     return [word[:MAX_WORD_CHARS] for word in _WORD.findall(fold(_ELISION.sub(" ", text)))]
@@ -93,7 +99,7 @@ def highlight(text: str, stems: list[str] | set[str], *, length: int = 220) -> s
     text = " ".join(text.split())
     wanted = set(stems)
     matches = list(_WORD.finditer(text))
-    first = next((m for m in matches if stem(fold(m.group())) in wanted), None)
+    first = next((m for m in matches if term(m.group()) in wanted), None)
     if first is None:
         start = 0
     else:
@@ -111,7 +117,7 @@ def highlight(text: str, stems: list[str] | set[str], *, length: int = 220) -> s
     for match in matches:
         if match.start() < start or match.end() > end:
             continue
-        if stem(fold(match.group())) in wanted:
+        if term(match.group()) in wanted:
             parts.append(escape(text[cursor:match.start()]))
             parts.append(f"<mark>{escape(match.group())}</mark>")
             cursor = match.end()
