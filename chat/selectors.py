@@ -118,7 +118,7 @@ def rooms_for(user) -> RoomList:
         else:
             result.shared[room.kind].append(entry)
     result.direct.sort(key=lambda entry: entry.title.lower())
-    if access.is_federal_staff(user):
+    if access.opens_every_shared_chat_room(user):
         member_of = {m.room_id for m in memberships}
         result.moderation = [room for room in ChatRoom.objects.filter(SHARED_KINDS_Q) if room.pk not in member_of]
     return result

@@ -7,6 +7,7 @@ effect everywhere at once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -126,6 +127,45 @@ def forget(user) -> None:
     for attr in (_PROFILE_ATTR, "_passerelles_chat_theme_slugs", "_passerelles_search_keys"):
         if user is not None and hasattr(user, attr):
             delattr(user, attr)
+    changed()
+
+
+# --- Access version -------------------------------------------------------------------------------
+# Some answers cost a dozen queries (the search keys of a person: the forums machina lets them read,
+# their rooms, the CMS restrictions they pass). They are kept in the cache across requests under the
+# current access version, which `changed()` replaces whenever something they derive from changes:
+# roles, groups, associations, forum permissions and forums, rooms and memberships, page and
+# collection restrictions (directory/access_signals.py connects those models' signals). A new version
+# is a random token, never a counter: a version lost from the cache can never bring old entries back.
+
+_VERSION_KEY = "passerelles:access-version"
+# A safety net for changes made without signals (a bulk `update()` in a shell): entries expire anyway.
+ACCESS_CACHE_SECONDS = 600
+
+
+def version() -> str:
+    """The current access version (a token to put in cache keys of access-derived answers)."""
+    from django.core.cache import cache
+
+    current = cache.get(_VERSION_KEY)
+    if current is None:
+        cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
+        current = cache.get(_VERSION_KEY) or "unset"
+    return current
+
+
+def changed() -> None:
+    """Something access answers derive from changed: every cached answer is outdated.
+
+    Replaced now (this process sees the change at once) and again after the transaction commits: a
+    request that read the new version before the commit may have cached an answer computed from the
+    old rows under it.
+    """
+    from django.core.cache import cache
+    from django.db import transaction
+
+    cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(_VERSION_KEY, uuid.uuid4().hex, None))
 
 
 # --- Questions the rest of the project asks -------------------------------------------------------
@@ -452,7 +492,13 @@ def can_join_chat_room(user, *, kind: str, key: str | None, is_participant: bool
     """
     if is_chat_room_member(user, kind=kind, key=key, is_participant=is_participant):
         return True
-    return kind in SHARED_CHAT_ROOM_KINDS and is_federal_staff(user)
+    return kind in SHARED_CHAT_ROOM_KINDS and opens_every_shared_chat_room(user)
+
+
+def opens_every_shared_chat_room(user) -> bool:
+    """Federal staff open every shared room (region, working group, theme) to moderate it, without
+    becoming one of its members (the chat's moderation list and search both ask this)."""
+    return is_federal_staff(user)
 
 
 def can_moderate_chat_room(user, *, kind: str) -> bool:

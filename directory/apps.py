@@ -7,3 +7,8 @@ class DirectoryConfig(AppConfig):
     label = "directory"
     verbose_name = _("Annuaire")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from directory import access_signals
+
+        access_signals.connect()

@@ -4,10 +4,12 @@ The rules are not here: directory.access gives the person's roles and groups; th
 permissions (machina's, granted to those groups) give the forums they may read; the chat's
 memberships (re-synced on every role change) and access.can_join_chat_room give their rooms; the
 CMS's Visibility gives the page and collection restrictions they pass. This module only turns those
-answers into keys, once per request.
+answers into keys, kept until the access version changes.
 """
 
 from __future__ import annotations
+
+from django.core.cache import cache
 
 from directory import access
 from search import sources
@@ -23,12 +25,10 @@ def _forum_keys(user) -> set[str]:
 
 def _room_keys(user) -> set[str]:
     from chat.models import ChatMembership, ChatRoom
-    from directory.access import SHARED_CHAT_ROOM_KINDS
 
     room_ids = set(ChatMembership.objects.filter(user=user).values_list("room_id", flat=True))
-    if access.is_federal_staff(user):
-        # Staff open every shared room to moderate it (access.can_join_chat_room).
-        room_ids.update(ChatRoom.objects.filter(kind__in=SHARED_CHAT_ROOM_KINDS).values_list("pk", flat=True))
+    if access.opens_every_shared_chat_room(user):
+        room_ids.update(ChatRoom.objects.filter(kind__in=access.SHARED_CHAT_ROOM_KINDS).values_list("pk", flat=True))
     return {sources.room_key(pk) for pk in room_ids}
 
 
@@ -50,17 +50,25 @@ def _cms_keys(user) -> set[str]:
 
 
 def keys_for(user) -> frozenset[str]:
-    """Every audience key of `user` (cached on the user object for the request)."""
+    """Every audience key of `user`: cached on the user object for the request, and in the cache
+    across requests under the access version (directory.access.version), which every change of
+    roles, groups, forum permissions, rooms or restrictions replaces."""
     cached = getattr(user, _ATTR, None)
     if cached is not None:
         return cached
-    keys = set(access.audience_keys(user))
-    keys.update(_cms_keys(user))
-    if access.is_member(user):
-        keys.update(_forum_keys(user))
-        keys.update(_room_keys(user))
-    result = frozenset(keys)
-    if user is not None and getattr(user, "is_authenticated", False):
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    cache_key = f"passerelles:search-keys:{user.pk}:{access.version()}" if authenticated else None
+    result = cache.get(cache_key) if cache_key else None
+    if result is None:
+        keys = set(access.audience_keys(user))
+        keys.update(_cms_keys(user))
+        if access.is_member(user):
+            keys.update(_forum_keys(user))
+            keys.update(_room_keys(user))
+        result = frozenset(keys)
+        if cache_key:
+            cache.set(cache_key, result, access.ACCESS_CACHE_SECONDS)
+    if authenticated:
         setattr(user, _ATTR, result)
     return result
 
