@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.passerelles-installed
+# axe-core (package.json) for the accessibility tests, installed only where npm exists; without it those
+# tests are skipped with the reason.
+NPM        := $(shell command -v npm 2>/dev/null)
+NODE_STAMP := node_modules/.passerelles-installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -30,7 +34,17 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip check
 	@touch $@
 
+# npm ci installs exactly package-lock.json (and empties node_modules first, stamp included).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+ifeq ($(NPM),)
 install: $(STAMP)
+	@echo "npm introuvable : axe-core n'est pas installé, les tests d'accessibilité seront ignorés."
+else
+install: $(STAMP) $(NODE_STAMP)
+endif
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
