@@ -33,7 +33,8 @@ HEADING_LEVELS = [("h2", _("Niveau 2 (section)")), ("h3", _("Niveau 3 (sous-sect
 
 class HeadingBlock(blocks.StructBlock):
     text = blocks.CharBlock(label=_("Texte de l'intertitre"), max_length=150)
-    level = blocks.ChoiceBlock(choices=HEADING_LEVELS, default="h2", label=_("Niveau"))
+    # The level's label ("Niveau 2 (section)") is an editing aid, not the page's text: kept out of search.
+    level = blocks.ChoiceBlock(choices=HEADING_LEVELS, default="h2", label=_("Niveau"), search_index=False)
 
     class Meta:
         icon = "title"
@@ -44,7 +45,7 @@ class HeadingBlock(blocks.StructBlock):
 class CalloutBlock(blocks.StructBlock):
     kind = blocks.ChoiceBlock(
         choices=[("info", _("À savoir")), ("warning", _("Attention")), ("tip", _("Bonne pratique"))],
-        default="info", label=_("Nature"),
+        default="info", label=_("Nature"), search_index=False,
     )
     title = blocks.CharBlock(required=False, max_length=150, label=_("Titre (facultatif)"))
     text = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Texte"))

@@ -194,3 +194,16 @@ def test_the_retry_command_keeps_what_is_still_pending(member, elasticsearch_dow
     call_command("search_index", "retry")
     assert "Mises à jour encore en attente : 1." in capsys.readouterr().out
     assert PendingIndexUpdate.objects.get(key=f"person:{member.pk}").attempts == 2
+
+
+def test_a_guide_is_indexed_with_its_text_not_the_editors_block_settings(member):
+    from tests.factories.cms import heading, paragraph
+
+    guide = add_guide("Guide des conventions", blocks=[
+        heading("Signer la convention"), paragraph("Le tribunal et l'association signent ensemble."),
+        {"type": "callout", "value": {"kind": "warning", "title": "", "text": "<p>Relire l'annexe.</p>"}},
+    ])
+    indexing.rebuild()
+    body = SearchEntry.objects.get(key=f"page:{guide.pk}").body
+    assert "Signer la convention" in body and "Relire l'annexe" in body
+    assert "Niveau" not in body and "Attention" not in body
