@@ -537,10 +537,15 @@ def _leads(user, association_id: int | None) -> bool:
             and bool({Role.DIRECTOR, Role.PRESIDENT} & p.roles))
 
 
+def answers_parrainage_proposals(user) -> bool:
+    """Whether the person answers the proposals made to their association: its director does."""
+    p = profile(user)
+    return p.is_member and p.association_id is not None and Role.DIRECTOR in p.roles
+
+
 def can_respond_to_parrainage(user, parrainage) -> bool:
     """The proposed parrain's director accepts or declines."""
-    p = profile(user)
-    return p.is_member and p.association_id == parrainage.parrain_id and Role.DIRECTOR in p.roles
+    return answers_parrainage_proposals(user) and profile(user).association_id == parrainage.parrain_id
 
 
 def can_view_parrainage(user, parrainage) -> bool:

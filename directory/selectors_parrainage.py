@@ -140,7 +140,7 @@ def my_parrainage(user) -> MyParrainage:
         given=[card(p) for p in active if p.parrain_id == association.pk],
         awaiting_answer=any(p.status == Parrainage.Status.PROPOSED and p.filleul_id == association.pk for p in rows),
         to_answer=[p for p in rows if p.status == Parrainage.Status.PROPOSED and p.parrain_id == association.pk],
-        can_respond=access.is_member(user) and access.has_role(user, Role.DIRECTOR),
+        can_respond=access.answers_parrainage_proposals(user),
         can_manage=can_manage,
     )
 
@@ -176,11 +176,10 @@ def _contacts(user, association_ids: set[int]) -> dict[int, list[ContactRow]]:
 
 def pending_proposals_for(user) -> list[Parrainage]:
     """Proposals the person, as director of the proposed parrain, has to answer (dashboard notice)."""
-    p = access.profile(user)
-    if not (p.is_member and p.association_id and Role.DIRECTOR in p.roles):
+    if not access.answers_parrainage_proposals(user):
         return []
     return list(
-        Parrainage.objects.filter(parrain_id=p.association_id, status=Parrainage.Status.PROPOSED)
+        Parrainage.objects.filter(parrain_id=user.association_id, status=Parrainage.Status.PROPOSED)
         .select_related("filleul").order_by("created_at", "pk")
     )
 
