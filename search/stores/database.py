@@ -6,7 +6,7 @@ counting, faceting and paginating. PostgreSQL: the generated `vector` (French co
 unaccent) and `audience_keys` columns, both GIN-indexed; ts_rank orders.
 
 All terms must match; when that finds nothing and several words were typed, the store asks again
-with any of them (`SearchResults.relaxed`), which the page says.
+with any of them (`SearchResults.relaxed`, without facets), which the page says.
 """
 
 from __future__ import annotations
@@ -104,15 +104,60 @@ class DatabaseStore(Store):
         terms = text.query_terms(query.text, limit=MAX_QUERY_TERMS)
         if not terms or not query.audience:
             return SearchResults(store=self.name)
-        results = self._search(query, terms, any_term=False)
+        results = self._search(query, terms)
         if results.total == 0 and len(terms) > 1:
-            results = self._search(query, terms, any_term=True)
+            results = self._relaxed(query, terms)
             results.relaxed = results.total > 0
         return results
 
-    def _search(self, query: SearchQuery, terms: list[str], *, any_term: bool) -> SearchResults:
+    def _relaxed(self, query: SearchQuery, terms: list[str]) -> SearchResults:
+        """Documents with any of the words, when none has them all: a count and one ordered page.
+
+        No facets: counts over "any of the words" say little (a common word alone matches a good part
+        of the forum), and leaving them out spares the pass over every match that they cost — this
+        fallback was the slowest search of the benchmark (bench/bench_search.py, "réunion nationale")."""
+        filters, filter_params = self._filters(query)
         if self.vendor == "postgresql":
-            match_sql, match_params = self._pg_match(query, terms, any_term)
+            match_sql, match_params = self._pg_match(query, terms, any_term=True)
+            source = f"search_searchentry e, ({match_sql}) q"
+            where = "e.vector @@ q.query AND e.audience_keys && %s::text[]"
+            params = [*match_params, sorted(query.audience)]
+            total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
+            order = ("ts_rank(e.vector, q.query) DESC, e.date DESC NULLS LAST", [])
+        else:
+            words = " OR ".join(_quote(term) for term in terms)
+            keys = " OR ".join(_quote(key) for key in sorted(query.audience))
+            source = "search_fts JOIN search_searchentry e ON e.id = search_fts.rowid"
+            where = "search_fts MATCH %s"
+            params = [f"{{title_terms body_terms}} : ({words}) AND audience : ({keys})"]
+            if filters:
+                total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
+            else:
+                total = self._scalar(f"SELECT count(*) FROM search_fts WHERE {where}", params)
+            order = self._sqlite_order(words, total)
+        rows = []
+        if total:
+            rows = self._rows(
+                f"SELECT e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM {source} "
+                f"WHERE {where}{filters} ORDER BY {order[0]} LIMIT %s OFFSET %s",
+                params + filter_params + order[1] + [query.per_page, query.offset],
+            )
+        return SearchResults(total=total, hits=self._hits(rows, terms), facets={name: [] for name in FACET_SIZES},
+                             store=self.name)
+
+    @staticmethod
+    def _sqlite_order(words: str, matching: int) -> tuple[str, list]:
+        """bm25 over at most RANK_LIMIT matches, where it is cheap enough; beyond, documents whose
+        TITLE has the words first, newest first (a common word in 10 000 forum posts: recency says
+        more). The title sub-query needs no audience: the outer query has it."""
+        if matching <= RANK_LIMIT:
+            return "bm25(search_fts, 4.0, 1.0, 0.0, 0.0), e.date DESC", []
+        return ("e.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) DESC, e.date DESC",
+                [f"title_terms : ({words})"])
+
+    def _search(self, query: SearchQuery, terms: list[str]) -> SearchResults:
+        if self.vendor == "postgresql":
+            match_sql, match_params = self._pg_match(query, terms, any_term=False)
             source = f"search_searchentry e, ({match_sql}) q"
             where = "e.vector @@ q.query AND e.audience_keys && %s::text[]"
             params = [*match_params, sorted(query.audience)]
@@ -121,8 +166,7 @@ class DatabaseStore(Store):
             order = ("ts_rank(e.vector, q.query) DESC, e.date DESC NULLS LAST", [])
             themes = "e.themes::text"  # parsed once per distinct value here, not per row by the driver
         else:
-            joiner = " OR " if any_term else " AND "
-            words = joiner.join(_quote(term) for term in terms)
+            words = " AND ".join(_quote(term) for term in terms)
             keys = " OR ".join(_quote(key) for key in sorted(query.audience))
             expression = f"{{title_terms body_terms}} : ({words}) AND audience : ({keys})"
             source = "search_fts JOIN search_searchentry e ON e.id = search_fts.rowid"
@@ -130,19 +174,13 @@ class DatabaseStore(Store):
             params = [expression]
             themes = "e.themes"
             # SQLite counts matches almost for free, and bm25 over many thousands of them is the
-            # costly part: relevance up to RANK_LIMIT matches; beyond, documents whose TITLE has the
-            # words first, newest first (a common word in 10 000 forum posts: recency says more).
+            # costly part (see _sqlite_order).
             # The full-text table alone counts: every row of it has its entry (triggers keep them in
             # step), and not reading the entries' rows makes this 4-5× cheaper on large match sets.
             matching = self._scalar(f"SELECT count(*) FROM search_fts WHERE {where}", params)
             if not matching:
                 return SearchResults(facets={name: [] for name in FACET_SIZES}, store=self.name)
-            if matching <= RANK_LIMIT:
-                order = ("bm25(search_fts, 4.0, 1.0, 0.0, 0.0), e.date DESC", [])
-            else:
-                title_expression = f"title_terms : ({words}) AND audience : ({keys})"
-                order = ("e.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) DESC, e.date DESC",
-                         [title_expression])
+            order = self._sqlite_order(words, matching)
         ranked = self._rows(
             f"SELECT e.id, e.kind, e.region, {themes} FROM {source} WHERE {where} ORDER BY {order[0]} LIMIT %s",
             params + order[1] + [SINGLE_PASS_LIMIT + 1],

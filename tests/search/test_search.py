@@ -70,6 +70,14 @@ def test_when_no_document_has_every_word_the_page_offers_those_with_some(french)
     assert "Aucun contenu ne contient tous vos mots" in search_page(french, "financement introuvablissime")
 
 
+def test_results_with_only_some_of_the_words_come_without_facets(french):
+    relaxed = search_json(french, "financement introuvablissime")
+    assert relaxed["total"] > 0 and relaxed["facets"] == {"kind": [], "theme": [], "region": []}
+    assert "Affiner" not in search_page(french, "financement introuvablissime")
+    exact = search_json(french, "financement")
+    assert exact["facets"]["kind"] and "Affiner" in search_page(french, "financement")
+
+
 # --- Whatever is typed: 200, results or a clear message -----------------------------------------------
 
 STRAY = ['"AND (', "*", "NOT", "a:b", "\\", '"', "(", ")", "AND OR NOT", "' OR 1=1 --", "%", "_", "NEAR(a b)",
