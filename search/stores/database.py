@@ -122,19 +122,29 @@ class DatabaseStore(Store):
             source = f"search_searchentry e, ({match_sql}) q"
             where = "e.vector @@ q.query AND e.audience_keys && %s::text[]"
             params = [*match_params, sorted(query.audience)]
-            total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
-            order = ("ts_rank(e.vector, q.query) DESC, e.date DESC NULLS LAST", [])
-        else:
-            words = " OR ".join(_quote(term) for term in terms)
-            keys = " OR ".join(_quote(key) for key in sorted(query.audience))
-            source = "search_fts JOIN search_searchentry e ON e.id = search_fts.rowid"
-            where = "search_fts MATCH %s"
-            params = [f"{{title_terms body_terms}} : ({words}) AND audience : ({keys})"]
-            if filters:
+            # One pass: the page's ids ranked, each carrying the count of every match (a window over
+            # the matches, before LIMIT); the page's rows after.
+            ranked = self._rows(
+                f"SELECT e.id, count(*) OVER () FROM {source} WHERE {where}{filters} "
+                "ORDER BY ts_rank(e.vector, q.query) DESC, e.date DESC NULLS LAST LIMIT %s OFFSET %s",
+                params + filter_params + [query.per_page, query.offset],
+            )
+            if ranked:
+                total = int(ranked[0][1])
+            else:  # a page beyond the last: the count alone
                 total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
-            else:
-                total = self._scalar(f"SELECT count(*) FROM search_fts WHERE {where}", params)
-            order = self._sqlite_order(words, total)
+            return SearchResults(total=total, hits=self._hits(self._page_rows([row[0] for row in ranked]), terms),
+                                 facets={name: [] for name in FACET_SIZES}, store=self.name)
+        words = " OR ".join(_quote(term) for term in terms)
+        keys = " OR ".join(_quote(key) for key in sorted(query.audience))
+        source = "search_fts JOIN search_searchentry e ON e.id = search_fts.rowid"
+        where = "search_fts MATCH %s"
+        params = [f"{{title_terms body_terms}} : ({words}) AND audience : ({keys})"]
+        if filters:
+            total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
+        else:
+            total = self._scalar(f"SELECT count(*) FROM search_fts WHERE {where}", params)
+        order = self._sqlite_order(words, total)
         rows = []
         if total:
             rows = self._rows(
@@ -224,13 +234,7 @@ class DatabaseStore(Store):
             selected = ranked
         else:
             selected = [row for row in ranked if (row[1], row[2], row[3]) in chosen]
-        page_ids = [row[0] for row in selected[query.offset:query.offset + query.per_page]]
-        rows = []
-        if page_ids:
-            by_id = {row[0]: row[1:] for row in self._rows(
-                "SELECT e.id, e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM search_searchentry e "
-                f"WHERE e.id IN ({', '.join(['%s'] * len(page_ids))})", page_ids)}
-            rows = [by_id[pk] for pk in page_ids if pk in by_id]
+        rows = self._page_rows([row[0] for row in selected[query.offset:query.offset + query.per_page]])
         facets = {
             name: [FacetValue(str(value), count)
                    for value, count in sorted(counter.items(), key=lambda item: (-item[1], str(item[0])))
@@ -238,6 +242,15 @@ class DatabaseStore(Store):
             for name, counter in (("kind", kinds), ("theme", themes), ("region", regions))
         }
         return SearchResults(total=len(selected), hits=self._hits(rows, terms), facets=facets, store=self.name)
+
+    def _page_rows(self, page_ids: list[int]) -> list[tuple]:
+        """The rows a page shows, in the order of `page_ids`."""
+        if not page_ids:
+            return []
+        by_id = {row[0]: row[1:] for row in self._rows(
+            "SELECT e.id, e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM search_searchentry e "
+            f"WHERE e.id IN ({', '.join(['%s'] * len(page_ids))})", page_ids)}
+        return [by_id[pk] for pk in page_ids if pk in by_id]
 
     @staticmethod
     def _hits(rows, terms) -> list[Hit]:

@@ -76,6 +76,10 @@ def test_results_with_only_some_of_the_words_come_without_facets(french):
     assert "Affiner" not in search_page(french, "financement introuvablissime")
     exact = search_json(french, "financement")
     assert exact["facets"]["kind"] and "Affiner" in search_page(french, "financement")
+    beyond = search_json(french, "financement introuvablissime", page=40)
+    assert (beyond["total"], beyond["results"]) == (relaxed["total"], [])
+    narrowed = search_json(french, "financement introuvablissime", type="page")
+    assert narrowed["total"] >= 1 and {r["kind"] for r in narrowed["results"]} == {"page"}
 
 
 # --- Whatever is typed: 200, results or a clear message -----------------------------------------------
