@@ -15,6 +15,12 @@ WORKDIR /app
 RUN groupadd --system passerelles \
     && useradd --system --gid passerelles --home-dir /app --shell /usr/sbin/nologin passerelles
 
+# pg_dump and pg_restore for `manage.py backup` and `restore`: Debian bookworm's client, version 15, the
+# same major version as the postgres service (docker-compose.yml; pg_dump refuses a newer server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Runtime dependencies only, at the exact versions of requirements.lock (the lock also pins the test
 # tools, which production does not need). The code itself runs from /app, not from site-packages.
 COPY requirements.lock pyproject.toml README.md ./
@@ -25,9 +31,9 @@ RUN python -m pip install -c requirements.lock setuptools \
 # The code stays owned by root: the application writes only to its data folders below.
 COPY . .
 
-# Named volumes mounted on these folders inherit their owner on first use.
-RUN mkdir -p /var/lib/passerelles /srv/static /srv/media \
-    && chown -R passerelles:passerelles /var/lib/passerelles /srv/static /srv/media
+# Named volumes mounted on these folders inherit their owner on first use (/backups: manage.py backup).
+RUN mkdir -p /var/lib/passerelles /srv/static /srv/media /backups \
+    && chown -R passerelles:passerelles /var/lib/passerelles /srv/static /srv/media /backups
 
 USER passerelles
 EXPOSE 8000

@@ -266,7 +266,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # DEBUG off: names carry a hash of the content, cached for a year by the proxy (config/staticfiles.py).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "config.staticfiles.HashedStaticFilesStorage",
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------------

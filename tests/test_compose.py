@@ -1,18 +1,54 @@
-"""docker-compose.yml describes a stack that can heal itself and finds its services."""
+"""docker-compose.yml describes a stack that can heal itself and finds its services; deploy/nginx.conf
+serves static files for long and passes websockets on; the image can back the site up.
 
+Parsing tests only: nothing here starts a container or nginx.
+"""
+
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from django.utils.module_loading import import_string
 
+from chat.routing import websocket_urlpatterns
+
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_SERVICES = {"proxy", "web", "worker", "postgres", "redis", "elasticsearch"}
+BACKING_SERVICES = {"postgres", "redis", "elasticsearch"}
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def nginx() -> str:
+    return (ROOT / "deploy" / "nginx.conf").read_text()
+
+
+def block(text: str, opening: str) -> str:
+    """The body of the first `opening { … }` block of an nginx configuration (nested blocks included)."""
+    match = re.search(re.escape(opening) + r"\s*\{", text)
+    assert match, f"« {opening} » absent de la configuration"
+    depth, start = 1, match.end()
+    for index in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[start:index]
+    raise AssertionError(f"bloc « {opening} » non fermé")
+
+
+def directives(body: str) -> set[str]:
+    """The directives of a block body, whitespace collapsed, comments dropped."""
+    without_comments = re.sub(r"#[^\n]*", "", body)
+    return {" ".join(statement.split()) for statement in re.split(r"[;{}]", without_comments) if statement.strip()}
+
+
+def size_in_bytes(value: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)b?", str(value).lower()).groups()
+    return int(number) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
 
 
 def environment(service: dict) -> dict[str, str]:
@@ -68,12 +104,50 @@ def test_worker_runs_the_database_task_backend(compose):
 
 
 def test_elasticsearch_is_single_node_with_bounded_memory(compose):
-    env = environment(compose["services"]["elasticsearch"])
+    elasticsearch = compose["services"]["elasticsearch"]
+    env = environment(elasticsearch)
+    limit = size_in_bytes(elasticsearch["mem_limit"])
 
     assert env["discovery.type"] == "single-node"
     assert env["ES_JAVA_OPTS"] == "-Xms512m -Xmx512m"
+    # The heap takes at most half the container: Lucene needs the rest as file cache.
+    assert 2 * size_in_bytes("512m") <= limit <= size_in_bytes("2g")
+    assert size_in_bytes(elasticsearch["memswap_limit"]) == limit, "pas de swap au-delà de la limite"
     assert env["xpack.security.enabled"] == "false"
-    assert "ports" not in compose["services"]["elasticsearch"]
+    assert env["ingest.geoip.downloader.enabled"] == "false"
+    assert "ports" not in elasticsearch
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SERVICES))
+def test_every_healthcheck_is_timed(compose, name):
+    healthcheck = compose["services"][name]["healthcheck"]
+
+    assert {"interval", "timeout", "retries"} <= set(healthcheck), f"{name} : healthcheck sans cadence"
+
+
+def test_services_start_once_what_they_need_is_healthy(compose):
+    def healthy_dependencies(name: str) -> set[str]:
+        depends_on = compose["services"][name].get("depends_on") or {}
+        return {dependency for dependency, rule in depends_on.items() if rule.get("condition") == "service_healthy"}
+
+    assert healthy_dependencies("web") == BACKING_SERVICES
+    assert healthy_dependencies("worker") == {"web"}
+    assert healthy_dependencies("proxy") == {"web"}
+
+
+def test_backing_services_live_on_an_internal_network_without_published_ports(compose):
+    networks = compose["networks"]
+    internal = {name for name, network in networks.items() if (network or {}).get("internal")}
+
+    assert internal, "aucun réseau interne déclaré"
+    for name in BACKING_SERVICES:
+        service = compose["services"][name]
+        assert set(service["networks"]) <= internal, f"{name} doit rester sur le réseau interne"
+        assert "ports" not in service
+    assert not set(compose["services"]["proxy"]["networks"]) & internal
+    for name in ("web", "worker"):
+        assert set(compose["services"][name]["networks"]) & internal, f"{name} doit joindre les services internes"
+        assert set(compose["services"][name]["networks"]) - internal, f"{name} doit pouvoir envoyer des e-mails"
 
 
 def test_named_volumes_are_declared_and_mounted_files_exist(compose):
@@ -92,3 +166,52 @@ def test_dockerfile_installs_the_lock_and_serves_with_daphne():
 
     assert "requirements.lock" in dockerfile
     assert "daphne" in dockerfile and "config.asgi:application" in dockerfile
+
+
+def test_backups_go_to_a_volume_of_the_web_service(compose):
+    header = (ROOT / "docker-compose.yml").read_text()
+
+    assert "backups:/backups" in compose["services"]["web"]["volumes"]
+    assert "backups" in compose["volumes"]
+    assert "docker compose exec web python manage.py backup /backups" in header
+    assert "manage.py restore /backups/" in header
+
+
+def test_the_image_has_the_postgresql_client_of_the_server_version(compose):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    server_major = re.fullmatch(r"postgres:(\d+)(\.\d+)*(-\S+)?", compose["services"]["postgres"]["image"]).group(1)
+
+    # pg_dump refuses to dump a server newer than itself.
+    assert f"postgresql-client-{server_major}" in dockerfile
+    assert re.search(r"mkdir -p [^\n]*/backups", dockerfile) and re.search(r"chown [^\n]*/backups", dockerfile)
+
+
+def test_nginx_passes_websockets_on_with_upgrade_headers_and_long_timeouts(nginx):
+    websocket = directives(block(nginx, "location /ws/"))
+    mapping = directives(block(nginx, "map $http_upgrade $connection_upgrade"))
+
+    assert all(str(pattern.pattern).startswith("ws/") for pattern in websocket_urlpatterns)
+    assert {"proxy_pass http://passerelles_web", "proxy_http_version 1.1", "proxy_set_header Upgrade $http_upgrade",
+            "proxy_set_header Connection $connection_upgrade", "proxy_set_header X-Forwarded-For $remote_addr",
+            "proxy_set_header Host $host"} <= websocket
+    assert {"default upgrade", "'' close"} <= mapping
+    assert "proxy_read_timeout 1h" in websocket and "proxy_send_timeout 1h" in websocket
+
+
+def test_nginx_caches_hashed_static_files_for_a_year_and_compresses_static_files_only(nginx):
+    static = block(nginx, "location /static/")
+    pattern = re.search(r'location ~ "([^"]+)"', static).group(1)
+    hashed = directives(block(static, f'location ~ "{pattern}"'))
+
+    assert "root /srv" in directives(static) and "gzip on" in directives(static)
+    assert any(line.startswith("gzip_types") and "text/css" in line and "application/javascript" in line
+               for line in directives(static))
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable"' in hashed
+    assert "expires off" in hashed
+    # Names as ManifestStaticFilesStorage writes them (12 hex digits of the content's MD5), not the copies
+    # under plain names that collectstatic keeps beside them.
+    assert re.search(pattern, "/static/css/site.3f2a9c1b7e40.css")
+    assert re.search(pattern, "/static/js/machina.min.0123456789ab.js")
+    assert not re.search(pattern, "/static/js/machina.min.js") and not re.search(pattern, "/static/css/site.css")
+    # Never for pages: compressed HTML with secrets in it is open to BREACH.
+    assert len(re.findall(r"^\s*gzip on;", nginx, flags=re.MULTILINE)) == 1
