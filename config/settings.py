@@ -148,7 +148,12 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------------------------------
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # A connection per request by default. Under ASGI (daphne) each request's synchronous code runs in a
+    # thread of its own: a kept connection outlives its thread until the garbage collector closes it,
+    # and 200 members (bench/bench_load.py) held PostgreSQL's 100 connections within a minute, then
+    # every request failed. DATABASE_CONN_MAX_AGE (seconds) only where a pooler stands in between.
+    DATABASES = {"default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")), conn_health_checks=True)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
