@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat import protocol, services
+from chat.layer_watch import LAYER_ERRORS, watch_for
 from directory import access
 
 # Kept for the placeholder ping route (tests/test_asgi.py): 4401 not logged in / not a member.
@@ -46,15 +47,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.grant = None
         self.heartbeat = None
+        self.watch = None
+        self.cut = False  # closed because the channel layer was lost
         self.last_typing = 0.0
         try:
             self.grant = await database_sync_to_async(services.check_access)(self.user, self.room_id)
         except services.ConnectionRefused as refusal:
             await self.close(code=refusal.code)
             return
-        await self.channel_layer.group_add(services.room_group(self.room_id), self.channel_name)
-        await self.channel_layer.group_add(services.user_group(self.user.pk), self.channel_name)
+        try:
+            await self.channel_layer.group_add(services.room_group(self.room_id), self.channel_name)
+            await self.channel_layer.group_add(services.user_group(self.user.pk), self.channel_name)
+        except LAYER_ERRORS:
+            # Redis cannot be reached: refused for now, the client retries with backoff.
+            self.grant = None
+            await self._discard_groups()
+            await self.close(code=protocol.CLOSE_UNAVAILABLE)
+            return
         await self.accept()
+        self.watch = watch_for(self.channel_layer)
+        if self.watch is not None:
+            self.watch.add(self)
         await self.send_frame({
             "type": "ready",
             "room": self.room_id,
@@ -67,14 +80,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.room_id, self.channel_name, self.user
         )
         await self.send_frame({"type": "presence", "online": online})
-        if came_online:
-            await services.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
-                                     exclude_channel=self.channel_name)
         self.heartbeat = asyncio.create_task(self.keep_alive())
+        if came_online:
+            try:
+                await services.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
+                                         exclude_channel=self.channel_name)
+            except LAYER_ERRORS:
+                await self.layer_lost()
 
     async def disconnect(self, code):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        if self.watch is not None:
+            self.watch.discard(self)
         if self.grant is None:
             return
         await self.leave_room()
@@ -84,13 +102,36 @@ class RoomConsumer(AsyncWebsocketConsumer):
         grant, self.grant = self.grant, None
         if grant is None:
             return
-        await self.channel_layer.group_discard(services.room_group(self.room_id), self.channel_name)
-        await self.channel_layer.group_discard(services.user_group(self.user.pk), self.channel_name)
+        await self._discard_groups()
         went_offline = await database_sync_to_async(services.presence_leave)(
             self.room_id, self.channel_name, self.user.pk
         )
         if went_offline:
-            await services.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
+            # Best effort: with the channel layer down, the others' connections are being closed anyway.
+            with contextlib.suppress(*LAYER_ERRORS):
+                await services.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
+
+    async def _discard_groups(self):
+        # Best effort too: the layer forgets this channel locally first; its server, if unreachable,
+        # forgets the subscription with the connection.
+        for group in (services.room_group(self.room_id), services.user_group(self.user.pk)):
+            with contextlib.suppress(*LAYER_ERRORS):
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def layer_lost(self):
+        """The channel layer cannot be reached: this connection would miss the room's frames from now
+        on. Say so and close with 4503; the client reconnects with backoff, then resumes from the
+        database, which holds every acknowledged message (chat/layer_watch.py, chat/PROTOCOL.md)."""
+        if self.cut:
+            return
+        self.cut = True
+        if self.watch is not None:
+            self.watch.suspect()  # the process's other connections are probably cut off too
+            self.watch.discard(self)
+            self.watch = None
+        await self.send_error(protocol.LIVE_UNAVAILABLE,
+                              _("Discussion en direct momentanément interrompue : reconnexion en cours…"))
+        await self.close(code=protocol.CLOSE_UNAVAILABLE)
 
     async def keep_alive(self):
         """Refresh this connection's presence entry; now and then, re-check access in case an
@@ -140,13 +181,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await handler(self, content)
         except services.ChatError as error:
             await self.send_frame(error.frame(client_id=_str_or_none(content.get("client_id"))))
+        except LAYER_ERRORS:
+            await self.layer_lost()
+
+    async def broadcast_saved(self, frame: dict):
+        """Broadcast the frame of a saved change. If the channel layer fails, this connection still gets
+        the frame (for a `message`, the sender's acknowledgement: it is saved) before the error goes up."""
+        try:
+            await services.broadcast(self.room_id, frame)
+        except LAYER_ERRORS:
+            await self.send_frame(frame)
+            raise
 
     async def on_send(self, content):
         posted = await database_sync_to_async(services.post_message)(
             self.user, self.room_id, content.get("client_id"), content.get("body")
         )
         if posted.created:
-            await services.broadcast(self.room_id, posted.frame)
+            await self.broadcast_saved(posted.frame)
         else:
             # A retry: the others already have it (or get it by resuming); the sender gets its ack again.
             await self.send_frame(posted.frame)
@@ -166,13 +218,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         frame = await database_sync_to_async(services.edit_message)(
             self.user, self.room_id, content.get("id"), content.get("body")
         )
-        await services.broadcast(self.room_id, frame)
+        await self.broadcast_saved(frame)
 
     async def on_delete(self, content):
         frame = await database_sync_to_async(services.delete_message)(
             self.user, self.room_id, content.get("id"), content.get("reason", "")
         )
-        await services.broadcast(self.room_id, frame)
+        await self.broadcast_saved(frame)
 
     async def on_read(self, content):
         result = await database_sync_to_async(services.mark_read)(self.user, self.room_id, content.get("up_to"))

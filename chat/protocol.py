@@ -17,6 +17,10 @@ from forum.markup import render_plain_text
 CLOSE_NOT_AUTHENTICATED = 4401  # not logged in, account inactive, or no longer a member of the network
 CLOSE_FORBIDDEN = 4403  # a member of the network, but not of this room (or no longer)
 CLOSE_NOT_FOUND = 4404  # no such room
+# The channel layer (Redis) cannot be reached: the live feed is cut. The client reconnects with backoff
+# and resumes from the database, which holds every acknowledged message (chat/layer_watch.py). Not the
+# standard 1013 ("try again later"): servers may send only 1000 and 3000-4999 (daphne enforces it).
+CLOSE_UNAVAILABLE = 4503
 
 # --- error codes (error frames; the connection stays open) -------------------------------------
 INVALID_JSON = "invalid_json"
@@ -33,10 +37,12 @@ NOT_FOUND = "message_not_found"
 FORBIDDEN = "forbidden"
 ALREADY_DELETED = "message_deleted"
 REASON_REQUIRED = "reason_required"
+LIVE_UNAVAILABLE = "live_unavailable"  # sent just before closing with CLOSE_UNAVAILABLE
 
 ERROR_CODES = frozenset({
     INVALID_JSON, FRAME_TOO_LARGE, BINARY_FRAME, INVALID_FRAME, UNKNOWN_TYPE, INVALID_CLIENT_ID, EMPTY_MESSAGE,
     MESSAGE_TOO_LONG, INVALID_TEXT, RATE_LIMITED, NOT_FOUND, FORBIDDEN, ALREADY_DELETED, REASON_REQUIRED,
+    LIVE_UNAVAILABLE,
 })
 
 CLIENT_ID_MAX_LENGTH = 64

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from chat import protocol
+from chat.layer_watch import LAYER_ERRORS
 from chat.models import (
     SHARED_KINDS_Q,
     ChatMembership,
@@ -99,14 +100,25 @@ def _send_now(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+
+    def send() -> None:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except LAYER_ERRORS as error:
+            # The change is committed; only its live delivery failed. The room's open connections are
+            # being closed by their process's watch (chat/layer_watch.py) and resume what they missed.
+            # Raising here would turn a saved message into a 500 and skip the other on_commit callbacks
+            # (search indexing among them): tests/faults/test_redis_down.py.
+            logger.warning("Diffusion impossible vers %s (couche de canaux injoignable : %s).", group, error)
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        async_to_sync(layer.group_send)(group, message)
+        send()
         return
     # An event loop runs in this very thread (Playwright's sync API in browser tests, for one):
     # async_to_sync refuses to run here, so the message leaves from a short-lived thread.
-    sender = threading.Thread(target=async_to_sync(layer.group_send), args=(group, message), daemon=True)
+    sender = threading.Thread(target=send, daemon=True)
     sender.start()
     sender.join(timeout=10)
 

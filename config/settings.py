@@ -191,9 +191,12 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, but Redis being down is a cache miss, not a 500 (config/cache.py);
+            # the timeouts bound what a Redis that does not answer at all costs a request.
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         },
         "machina_attachments": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -354,6 +357,10 @@ CHAT_PRESENCE_REFRESH_SECONDS = 30
 # Open connections re-check their access when told (access_changed), and this often in any case.
 CHAT_ACCESS_RECHECK_SECONDS = 300
 CHAT_TYPING_INTERVAL_SECONDS = 3
+# Each server process checks that its channel layer (Redis) still carries frames this often while it has
+# open connections, and closes them (4503: reconnect and resume) when it does not (chat/layer_watch.py).
+CHAT_LAYER_CHECK_SECONDS = float(os.environ.get("CHAT_LAYER_CHECK_SECONDS", "2"))  # 0: no check
+CHAT_LAYER_CHECK_TIMEOUT_SECONDS = 5.0
 # A direct message unread for this long is e-mailed to its recipient (send_chat_notices).
 CHAT_NOTICE_DELAY_MINUTES = int(os.environ.get("CHAT_NOTICE_DELAY_MINUTES", "15"))
 # Membership applications (issue 7): statutes, activity report and answers are PDF/ODT/DOCX up to this size.
