@@ -1,5 +1,7 @@
 """Shared fixtures: one person per role, built through the directory services."""
 
+import uuid
+
 import pytest
 
 from tests.factories import AssociationFactory, Role, RoleSpec, WorkingGroupFactory, make_person, region
@@ -61,3 +63,11 @@ def candidate_person(db):
 def _fast_password_hasher(settings):
     # PBKDF2 at production strength would dominate a suite that creates hundreds of people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    # Rate-limit counters (config/ratelimit.py) live in the cache, which outlives a test: the suite logs
+    # in, fails logins, posts and searches hundreds of times from one address. Each test counts from
+    # zero under a namespace of its own (a flush would also empty a Redis shared with other runs).
+    settings.RATE_LIMIT_NAMESPACE = f"test-{uuid.uuid4().hex[:12]}"

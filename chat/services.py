@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from collections import defaultdict
@@ -49,6 +48,7 @@ from chat.models import (
     ChatRoom,
     direct_room_key,
 )
+from config import ratelimit
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import NotificationFrequency, Region, Theme, WorkingGroup
@@ -432,34 +432,22 @@ def _clean_client_id(value: Any) -> str:
 
 
 def check_rate_limit(user_id: int) -> None:
-    """At most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS per person (sliding estimate).
+    """At most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS per person (config.ratelimit).
 
     Counters live in the cache (Redis in production), so the limit holds across connections and
     server processes. Refused attempts are not counted.
     """
-    limit, window = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_LIMIT_SECONDS
-    now = time.time()
-    bucket = int(now // window)
-    current_key, previous_key = f"chat:rate:{user_id}:{bucket}", f"chat:rate:{user_id}:{bucket - 1}"
-    counts = cache.get_many([current_key, previous_key])
-    elapsed = (now % window) / window
-    estimate = counts.get(previous_key, 0) * (1 - elapsed) + counts.get(current_key, 0)
-    if estimate + 1 > limit:
-        retry_after = max(1, math.ceil(window - now % window))
+    verdict = ratelimit.attempt(ratelimit.Rate.configured("chat", "CHAT"), str(user_id))
+    if not verdict.allowed:
         raise ChatError(
             protocol.RATE_LIMITED,
             ngettext(
                 "Vous envoyez trop de messages : attendez %(seconds)d seconde avant de réessayer.",
                 "Vous envoyez trop de messages : attendez %(seconds)d secondes avant de réessayer.",
-                retry_after,
-            ) % {"seconds": retry_after},
-            retry_after=retry_after,
+                verdict.retry_after,
+            ) % {"seconds": verdict.retry_after},
+            retry_after=verdict.retry_after,
         )
-    if not cache.add(current_key, 1, timeout=window * 2):
-        try:
-            cache.incr(current_key)
-        except ValueError:  # expired between add and incr
-            cache.set(current_key, 1, timeout=window * 2)
 
 
 def _next_seq(room_id: int) -> int:
@@ -715,14 +703,15 @@ def send_chat_notices(now: datetime | None = None) -> int:
 
     Follows each person's notification choice: "immediate" gets one e-mail per batch (every unread
     DM since the last notice), "daily" at most one summary per 24 hours, "never" nothing (and the
-    messages are marked as dealt with). A person without an e-mail address is skipped. Idempotent:
+    messages are marked as dealt with, as for a person who may no longer open the conversation,
+    access.can_join_chat_room). A person without an e-mail address is skipped. Idempotent:
     a batch claimed by one run is never sent again. Returns the number of e-mails sent.
     """
     now = now or timezone.now()
     pending = _pending_direct_messages(now)
     if not pending:
         return 0
-    people = User.objects.in_bulk(list(pending))
+    people = User.objects.select_related("association__region").in_bulk(list(pending))
     author_ids = {row["author_id"] for batches in pending.values() for b in batches for row in b.messages}
     authors = User.objects.in_bulk([pk for pk in author_ids if pk])
     recent_daily = set(
@@ -736,7 +725,11 @@ def send_chat_notices(now: datetime | None = None) -> int:
         if person is None:
             continue
         frequency = person.notification_frequency
-        if frequency == NotificationFrequency.NEVER:
+        # Permission audit (issue 8): a participant who may no longer open the conversation (their
+        # association left the network, their account lost its roles) was still e-mailed its messages.
+        # Their batches are dealt with as for "never": no e-mail now, none later for these messages.
+        may_open = access.can_join_chat_room(person, kind=ChatRoomKind.DIRECT, key=None, is_participant=True)
+        if frequency == NotificationFrequency.NEVER or not may_open:
             for batch in batches:
                 _claim(batch)
             continue

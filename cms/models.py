@@ -55,6 +55,13 @@ class PasserellesDocument(AbstractDocument):
 
     admin_form_fields = ("title", "file", "collection", "kind", "description", "themes", "tags")
 
+    def clean(self):
+        # Wagtail checks the file's extension here. A file the form refused (too large: see
+        # cms/forms_documents.py) never reaches the instance: its own error is enough, without a second
+        # one about the extension of an empty file.
+        if self.file:
+            super().clean()
+
     class Meta(AbstractDocument.Meta):
         verbose_name = _("document")
         verbose_name_plural = _("documents")

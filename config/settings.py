@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy, framing of the admin areas (config/security.py).
+    "config.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -302,6 +304,12 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # attachments, never shown inline under the site's origin.
 WAGTAILDOCS_DOCUMENT_MODEL = "cms.PasserellesDocument"
 WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
+# Wagtail has no size limit of its own for documents: our form base adds one (cms/forms_documents.py).
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.forms_documents.DocumentForm"
+CMS_DOCUMENT_MAX_BYTES = int(os.environ.get("CMS_DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZE", str(10 * 1024 * 1024)))
+# Decompression bombs: a small file may still claim a huge canvas (Wagtail's default is 128 megapixels).
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 # Restricted pages send anonymous visitors to our own login page.
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 WAGTAIL_I18N_ENABLED = False
@@ -309,7 +317,16 @@ WAGTAIL_I18N_ENABLED = False
 WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.workflows.publish_after_review"
 # No avatars fetched from a third party (it would send staff e-mail hashes out of the platform).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor a call from staff browsers to wagtail.org on the dashboard (and the CSP allows no other origin).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Request bodies. Form fields other than files: 5 MB in all (a long Wagtail page with its StreamField
+# stays far below); more is refused with a 400. Files: each one has its own limit, checked by its form
+# (FORUM_ATTACHMENT_MAX_BYTES, MEMBERSHIP_UPLOAD_MAX_BYTES, CMS_DOCUMENT_MAX_BYTES,
+# WAGTAILIMAGES_MAX_UPLOAD_SIZE) with a French message; above 2.5 MB an upload is streamed to a
+# temporary file instead of memory. The whole body is capped by nginx (client_max_body_size).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 
 # --- django-machina -------------------------------------------------------------------------------
 MACHINA_FORUM_NAME = "Forum Passerelles"
@@ -347,7 +364,8 @@ PARRAINAGE_NEW_MEMBER_DAYS = 365
 # Live chat (chat/PROTOCOL.md documents how clients see these limits).
 CHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("CHAT_MAX_MESSAGE_LENGTH", "4000"))  # characters
 CHAT_MAX_FRAME_BYTES = int(os.environ.get("CHAT_MAX_FRAME_BYTES", "32768"))  # one websocket frame, UTF-8
-# Per person, across rooms and connections: at most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS.
+# Per person, across rooms and connections: at most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS
+# (config/ratelimit.py, as the other abuse limits below).
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "10"))
 CHAT_RATE_LIMIT_SECONDS = int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10"))
 CHAT_RESUME_LIMIT = 200  # messages replayed by one `resume`; beyond, the client pages
@@ -378,17 +396,44 @@ PUBLIC_URL_PREFIXES = [
 ]
 PUBLIC_EXACT_URLS = ["/"]
 
+# --- Abuse limits (config/ratelimit.py: `<NAME>_RATE_LIMIT` events per `<NAME>_RATE_LIMIT_SECONDS`;
+# 0 switches a limit off, e.g. for benchmarks that replay many requests as one person) -------------
+# Failed logins, per account name and per client address (a successful login clears the account's
+# count, never the address's): the sixth failure within 30 minutes is refused without checking the
+# password.
+LOGIN_RATE_LIMIT = int(os.environ.get("LOGIN_RATE_LIMIT", "5"))
+LOGIN_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_RATE_LIMIT_SECONDS", "1800"))
+LOGIN_ADDRESS_RATE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "5"))
+LOGIN_ADDRESS_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT_SECONDS", "1800"))
+# New forum topics and replies, per person (machina's creation views, forum/overrides).
+FORUM_POSTING_RATE_LIMIT = int(os.environ.get("FORUM_POSTING_RATE_LIMIT", "10"))
+FORUM_POSTING_RATE_LIMIT_SECONDS = int(os.environ.get("FORUM_POSTING_RATE_LIMIT_SECONDS", "300"))
+# Searches (/recherche/ with a query) and header suggestions (one per pause in typing), per person.
+SEARCH_RATE_LIMIT = int(os.environ.get("SEARCH_RATE_LIMIT", "30"))
+SEARCH_RATE_LIMIT_SECONDS = int(os.environ.get("SEARCH_RATE_LIMIT_SECONDS", "60"))
+SEARCH_SUGGEST_RATE_LIMIT = int(os.environ.get("SEARCH_SUGGEST_RATE_LIMIT", "120"))
+SEARCH_SUGGEST_RATE_LIMIT_SECONDS = int(os.environ.get("SEARCH_SUGGEST_RATE_LIMIT_SECONDS", "60"))
+# Part of every counter's cache key (tests give each test its own, see the root conftest.py).
+RATE_LIMIT_NAMESPACE = os.environ.get("RATE_LIMIT_NAMESPACE", "")
+
+# --- Security -------------------------------------------------------------------------------------
+# Headers Django does not set (Content-Security-Policy, Permissions-Policy): config/security.py.
 SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Nothing of the site is framed, except Wagtail's preview inside its own editor: config/security.py
+# lets the Wagtail admin frame itself (X-Frame-Options SAMEORIGIN and CSP frame-ancestors 'self').
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # TLS ends before nginx (deploy/nginx.conf), which passes the original scheme on.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,

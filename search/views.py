@@ -11,11 +11,21 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from config import ratelimit
 from directory.mixins import MemberRequiredMixin
 from search import audiences, backend
 from search.documents import MAX_PAGE, MAX_QUERY_CHARS, PER_PAGE, Kind, SearchQuery, SearchResults
 
 MAX_FILTER_CHARS = 150
+
+
+def _refused(request, rate: ratelimit.Rate, *, as_json: bool = False):
+    """None when the person may search once more now (and counts it), else the 429 answer."""
+    verdict = ratelimit.attempt(rate, str(request.user.pk))
+    if verdict.allowed:
+        return None
+    return ratelimit.too_many_requests(
+        request, verdict, _("Vous avez lancé beaucoup de recherches en peu de temps."), as_json=as_json)
 
 
 def _page_number(raw: str | None) -> int:
@@ -50,6 +60,10 @@ class SearchView(MemberRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         query, notes = parse_query(request)
+        if query.text:  # the empty page costs nothing: only searches count
+            refused = _refused(request, ratelimit.Rate.configured("search", "SEARCH"))
+            if refused:
+                return refused
         results = backend.search(query) if query.text else SearchResults()
         if request.GET.get("format") == "json":
             return JsonResponse(self.as_json(query, results), json_dumps_params={"ensure_ascii": False})
@@ -115,6 +129,9 @@ class SuggestView(MemberRequiredMixin, View):
         text = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
         suggestions = []
         if len(text) >= 2:
+            refused = _refused(request, ratelimit.Rate.configured("search-suggest", "SEARCH_SUGGEST"), as_json=True)
+            if refused:
+                return refused
             suggestions = backend.autocomplete(text, audiences.keys_for(request.user), Kind.AUTOCOMPLETE, limit=8)
         return JsonResponse({"results": [
             {"kind": s.kind, "kind_label": str(Kind.LABELS[s.kind]), "title": s.title, "url": s.url}

@@ -6,10 +6,12 @@ classes not defined here stay machina's.
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from machina.apps.forum_conversation import views as machina_conversation_views
 from machina.apps.forum_conversation.models import Topic
 
+from config import ratelimit
 from forum import moderation
 from forum.views_moderation import LoggedModerationMixin
 
@@ -78,8 +80,35 @@ class TopicView(machina_conversation_views.TopicView):
             super().send_signal(request, response, topic)
 
 
-class PostCreateView(machina_conversation_views.PostCreateView):
-    """machina's reply view, saving a reply in one transaction.
+class PostingRateLimitMixin:
+    """At most FORUM_POSTING_RATE_LIMIT new topics and replies per person per window (config.ratelimit).
+
+    Counted when a topic or reply is about to be saved (never for a preview or an invalid form).
+    Over the limit, the editor comes back with the text as typed, the reason and HTTP 429.
+    """
+
+    def form_valid(self, post_form, attachment_formset, *args, **kwargs):
+        # *args: the topic views also receive their poll options formset.
+        if not self.preview:
+            rate = ratelimit.Rate.configured("forum-posting", "FORUM_POSTING")
+            verdict = ratelimit.attempt(rate, str(self.request.user.pk))
+            if not verdict.allowed:
+                post_form.add_error(None, gettext(
+                    "Vous avez publié beaucoup de messages en peu de temps : ce message n'est pas encore publié. "
+                    "%(wait)s Votre texte est conservé ci-dessous.") % {"wait": ratelimit.wait_message(verdict)})
+                response = self.form_invalid(post_form, attachment_formset, *args, **kwargs)
+                response.status_code = 429
+                response["Retry-After"] = str(verdict.retry_after)
+                return response
+        return super().form_valid(post_form, attachment_formset, *args, **kwargs)
+
+
+class TopicCreateView(PostingRateLimitMixin, machina_conversation_views.TopicCreateView):
+    """machina's new-topic view, within the posting limit."""
+
+
+class PostCreateView(PostingRateLimitMixin, machina_conversation_views.PostCreateView):
+    """machina's reply view, within the posting limit, saving a reply in one transaction.
 
     Saving a post makes machina write several rows (the post, the author's forum profile, the
     topic's and the forum's counters), each committed on its own in autocommit mode; one
