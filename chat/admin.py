@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from chat.models import ChatMessage, ChatModerationLog, ChatRoom
+from chat.models import ChatMembership, ChatMessage, ChatModerationLog, ChatRoom
+from directory import access
 
 
 @admin.register(ChatRoom)
@@ -40,3 +41,18 @@ class ChatMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_fields(self, request, obj=None):
+        # Permission audit (issue 8): this page showed every message's text to whoever may view
+        # messages here, superusers included, although direct messages stay between their two
+        # participants and an ad-hoc room's among its chosen people (access.can_join_chat_room). The
+        # text shows only to those who may open the room; support still sees the rest of the row.
+        fields = super().get_fields(request, obj)
+        if obj is not None and not _may_open_room(request.user, obj.room):
+            fields = [name for name in fields if name != "body"]
+        return fields
+
+
+def _may_open_room(user, room: ChatRoom) -> bool:
+    is_participant = ChatMembership.objects.filter(room=room, user=user).exists()
+    return access.can_join_chat_room(user, kind=room.kind, key=room.key, is_participant=is_participant)

@@ -5,12 +5,20 @@ outsiders that a private forum exists. Before any forum view runs, this middlewa
 behind the URL (forum, topic, post, attachment, poll, feed, moderation and tracking URLs), in one
 query, and answers 404 unless the person may read it. Permissions themselves stay machina's, granted
 to the groups that directory.access derives from roles.
+
+The forum as a whole is a members' space: a signed-in account outside the network gets 403 on every
+address under it (anonymous visitors were already sent to the login page by MembersOnlyMiddleware).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from machina.apps.forum.models import Forum
+
+from directory import access
 
 # URL name → (which kwarg, what it designates)
 _FORUM_KWARG = {
@@ -68,6 +76,10 @@ def forum_for(kind: str, pk: int, kwargs: dict) -> Forum | None:
     return Forum.objects.filter(**lookups).first()
 
 
+def _forum_root() -> str:
+    return reverse("forum:index")
+
+
 class ForumVisibilityMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,6 +88,14 @@ class ForumVisibilityMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith(_forum_root()) and request.user.is_authenticated \
+                and not access.is_member(request.user):
+            # Permission audit (issue 8): machina's own views only ask machina's permissions, and an
+            # account outside the network (a candidate association's) has none, yet could open the
+            # forum index, the feeds, members' forum profiles (their names and post counts), and have a
+            # forum profile and read marks written for it. The forum, like every members' space,
+            # answers such accounts 403 (directory.mixins.MemberRequiredMixin's answer).
+            raise PermissionDenied(_("Votre compte n'a pas accès aux espaces des membres."))
         match = getattr(request, "resolver_match", None)
         if match is None or match.view_name not in _FORUM_KWARG:
             return None
