@@ -340,7 +340,9 @@ def _is_relaxed(sql: str, params: list) -> bool:
 def _statement_label(sql: str, params: list) -> str:
     """A short French name for one SQL statement of a store search."""
     lowered = " ".join(sql.lower().split())
-    if "group by e.kind" in lowered:
+    if "group by e.kind, e.region, e.themes" in lowered:  # SQLite: count and facets in one statement
+        label = "comptage et facettes"
+    elif "group by e.kind" in lowered:
         label = "facette nature"
     elif "group by e.region" in lowered:
         label = "facette région"
