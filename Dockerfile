@@ -1,4 +1,5 @@
-# Passerelles — production image: daphne serves HTTP and websockets on port 8000 (see docker-compose.yml).
+# Passerelles — production image: uvicorn serves HTTP, daphne the websockets, each on port 8000 of its own
+# service (docker-compose.yml: web and ws; the worker runs manage.py db_worker).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -38,5 +39,7 @@ RUN mkdir -p /var/lib/passerelles /srv/static /srv/media /backups \
 USER passerelles
 EXPOSE 8000
 
-# --proxy-headers: the client address comes from the reverse proxy's X-Forwarded-For.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+# HTTP by default (docker-compose.yml gives each service its command). --proxy-headers: the client address
+# comes from the reverse proxy's X-Forwarded-For, which nginx writes (deploy/nginx.conf).
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", \
+     "--proxy-headers", "--forwarded-allow-ips", "*", "--lifespan", "off", "--no-access-log"]

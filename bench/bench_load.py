@@ -15,16 +15,17 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
 - **servers**, started as production starts them (Dockerfile, docker-compose.yml): DEBUG=0,
   SECRET_KEY and ALLOWED_HOSTS set, SECURE_SSL_REDIRECT=0 (no TLS on loopback; requests carry
   `X-Forwarded-Proto: https` as nginx sends it, so Django sees secure requests: secure cookies, CSRF
-  referer checks), `daphne --proxy-headers config.asgi:application`, and the background worker
+  referer checks), uvicorn and daphne with the flags of docker-compose.yml, and the background worker
   (`manage.py db_worker`, django-tasks' database backend: indexing and notifications off the request
   path, as in production). Search uses the database store (PostgreSQL full text): Elasticsearch, which
   production runs, is not on this machine. **Static files are left out**: nginx serves them in
   production (deploy/nginx.conf), so they never reach Django; the simulated browsers do not fetch them.
 - **topologies** (PASSERELLES_LOAD_TOPOLOGIES, comma-separated), compared under the same load:
-  `daphne`: one daphne process for HTTP and websockets (what docker-compose.yml ships);
+  `daphne`: one daphne process for HTTP and websockets (the alternative);
   `uvicorn`: HTTP on `uvicorn --workers UVICORN_WORKERS` (ASGI, one process per worker), websockets on
-  daphne; `daphne-x2` (optional): HTTP on two daphne processes (requests alternate between them, as an
-  nginx upstream of two servers would), websockets on daphne. All servers run for the whole test and
+  daphne (what docker-compose.yml ships, services web and ws, chosen on this test's result);
+  `daphne-x2` (optional): HTTP on two daphne processes (requests alternate between them, as an nginx
+  upstream of two servers would), websockets on daphne. All servers run for the whole test and
   the topologies take turns serving HTTP, in blocks of about BLOCK_S seconds (A B A B…, each the same
   share of the measured time): the same members, sessions and machine conditions for all of them, so
   that what else the machine runs falls on every topology alike. One daphne serves the websockets
@@ -1447,13 +1448,6 @@ def load_benchmark() -> Report:
         print("Test de charge arrêté : PostgreSQL et Redis doivent répondre (voir bench/bench_load.py).",
               file=sys.stderr, flush=True)
         raise SystemExit(2)
-    if "uvicorn" in settings.topologies:
-        try:
-            import uvicorn  # noqa: F401
-        except ImportError:
-            print("uvicorn n'est pas installé (pyproject.toml [dev]) : `make install`, ou "
-                  "PASSERELLES_LOAD_TOPOLOGIES=daphne.", file=sys.stderr, flush=True)
-            raise SystemExit(2) from None
 
     from django.db import connection
 

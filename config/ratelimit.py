@@ -133,11 +133,11 @@ def reset(rate: Rate, key: str) -> None:
 def client_address(request: HttpRequest) -> str:
     """The address the request comes from, for limits per client.
 
-    REMOTE_ADDR only, never a header a client could write itself. In production daphne runs behind
-    nginx with `--proxy-headers` (Dockerfile, docker-compose.yml): daphne then puts the address
-    nginx sends in X-Forwarded-For into REMOTE_ADDR. daphne takes the first address of that header,
-    so nginx overwrites it with the peer it sees (deploy/nginx.conf) instead of appending to what
-    the client sent.
+    REMOTE_ADDR only, never a header a client could write itself. In production uvicorn (HTTP) and
+    daphne (websockets) run behind nginx with `--proxy-headers` (Dockerfile, docker-compose.yml): they
+    put the address nginx sends in X-Forwarded-For into REMOTE_ADDR. Both take the first address of
+    that header (uvicorn trusting every proxy address), so nginx overwrites it with the peer it sees
+    (deploy/nginx.conf) instead of appending to what the client sent.
     """
     return request.META.get("REMOTE_ADDR") or "unknown"
 

@@ -150,7 +150,7 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------------------------------
 if DATABASE_URL:
-    # A connection per request by default. Under ASGI (daphne) each request's synchronous code runs in a
+    # A connection per request by default. Under ASGI (uvicorn, daphne) each request's synchronous code runs in a
     # thread of its own: a kept connection outlives its thread until the garbage collector closes it,
     # and 200 members (bench/bench_load.py) held PostgreSQL's 100 connections within a minute, then
     # every request failed. DATABASE_CONN_MAX_AGE (seconds) only where a pooler stands in between.

@@ -4,7 +4,9 @@ serves static files for long and passes websockets on; the image can back the si
 Parsing tests only: nothing here starts a container or nginx.
 """
 
+import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from django.utils.module_loading import import_string
 from chat.routing import websocket_urlpatterns
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_SERVICES = {"proxy", "web", "worker", "postgres", "redis", "elasticsearch"}
+EXPECTED_SERVICES = {"proxy", "web", "ws", "worker", "postgres", "redis", "elasticsearch"}
 BACKING_SERVICES = {"postgres", "redis", "elasticsearch"}
 
 
@@ -86,11 +88,52 @@ def test_web_runs_without_debug_and_needs_its_secrets(compose):
     assert env["ALLOWED_HOSTS"].startswith("${ALLOWED_HOSTS:?")
 
 
-def test_web_serves_the_asgi_application_with_daphne(compose):
-    command = " ".join(compose["services"]["web"]["command"])
+def server_arguments(command: list[str], server: str) -> list[str]:
+    """The words of a service's command from the server's name on (`sh -c "… && exec uvicorn …"` included)."""
+    words = shlex.split(command[-1]) if command[:2] == ["sh", "-c"] else list(command)
+    assert server in words, f"{server} absent de la commande {command}"
+    return words[words.index(server):]
 
-    assert "migrate --noinput" in command
-    assert "daphne" in command and "config.asgi:application" in command
+
+def option(words: list[str], name: str) -> str:
+    assert name in words, f"option {name} absente de {words}"
+    return words[words.index(name) + 1]
+
+
+def test_web_migrates_then_serves_http_with_uvicorn_workers(compose):
+    command = compose["services"]["web"]["command"]
+    words = server_arguments(command, "uvicorn")
+
+    assert command[-1].index("migrate --noinput") < command[-1].index("exec uvicorn")
+    assert words[1] == "config.asgi:application"
+    assert option(words, "--workers") == "${WEB_WORKERS:-2}"
+    # The client address nginx writes is the one the per-address limits count (config/ratelimit.py).
+    assert "--proxy-headers" in words and option(words, "--forwarded-allow-ips") == "*"
+    assert option(words, "--lifespan") == "off" and option(words, "--port") == "8000"
+
+
+def test_ws_serves_the_websockets_with_daphne_once_web_has_migrated(compose):
+    ws = compose["services"]["ws"]
+    words = server_arguments(ws["command"], "daphne")
+
+    assert words[-1] == "config.asgi:application" and "--proxy-headers" in words and option(words, "-p") == "8000"
+    assert "migrate" not in " ".join(ws["command"])
+    assert environment(ws) == environment(compose["services"]["web"])
+
+
+def test_the_load_test_measures_the_servers_as_the_stack_starts_them(compose):
+    """bench/bench_load.py's `uvicorn` topology is the shipped one: same server, workers and options."""
+    from bench.bench_load import UVICORN_WORKERS, _uvicorn
+
+    shipped = server_arguments(compose["services"]["web"]["command"], "uvicorn")
+    command = _uvicorn("uvicorn").command  # only built, never started
+    measured = command[command.index("uvicorn"):]
+
+    assert option(shipped, "--workers") == f"${{WEB_WORKERS:-{UVICORN_WORKERS}}}"
+    assert option(measured, "--workers") == str(UVICORN_WORKERS)
+    for flag in ("--proxy-headers", "--no-access-log"):
+        assert (flag in shipped) == (flag in measured)
+    assert option(measured, "--lifespan") == option(shipped, "--lifespan")
 
 
 def test_worker_runs_the_database_task_backend(compose):
@@ -131,8 +174,9 @@ def test_services_start_once_what_they_need_is_healthy(compose):
         return {dependency for dependency, rule in depends_on.items() if rule.get("condition") == "service_healthy"}
 
     assert healthy_dependencies("web") == BACKING_SERVICES
+    assert healthy_dependencies("ws") == {"web"}
     assert healthy_dependencies("worker") == {"web"}
-    assert healthy_dependencies("proxy") == {"web"}
+    assert healthy_dependencies("proxy") == {"web", "ws"}
 
 
 def test_backing_services_live_on_an_internal_network_without_published_ports(compose):
@@ -145,7 +189,7 @@ def test_backing_services_live_on_an_internal_network_without_published_ports(co
         assert set(service["networks"]) <= internal, f"{name} doit rester sur le réseau interne"
         assert "ports" not in service
     assert not set(compose["services"]["proxy"]["networks"]) & internal
-    for name in ("web", "worker"):
+    for name in ("web", "ws", "worker"):
         assert set(compose["services"][name]["networks"]) & internal, f"{name} doit joindre les services internes"
         assert set(compose["services"][name]["networks"]) - internal, f"{name} doit pouvoir envoyer des e-mails"
 
@@ -161,11 +205,13 @@ def test_named_volumes_are_declared_and_mounted_files_exist(compose):
                 assert source in declared, f"{name} utilise le volume {source}, non déclaré"
 
 
-def test_dockerfile_installs_the_lock_and_serves_with_daphne():
+def test_dockerfile_installs_the_lock_and_serves_http_with_uvicorn():
     dockerfile = (ROOT / "Dockerfile").read_text()
+    default = json.loads(re.search(r"^CMD (\[.*?\])", dockerfile, flags=re.MULTILINE | re.DOTALL).group(1)
+                         .replace("\\\n", ""))
 
     assert "requirements.lock" in dockerfile
-    assert "daphne" in dockerfile and "config.asgi:application" in dockerfile
+    assert default[:2] == ["uvicorn", "config.asgi:application"] and "--proxy-headers" in default
 
 
 def test_backups_go_to_a_volume_of_the_web_service(compose):
@@ -191,7 +237,7 @@ def test_nginx_passes_websockets_on_with_upgrade_headers_and_long_timeouts(nginx
     mapping = directives(block(nginx, "map $http_upgrade $connection_upgrade"))
 
     assert all(str(pattern.pattern).startswith("ws/") for pattern in websocket_urlpatterns)
-    assert {"proxy_pass http://passerelles_web", "proxy_http_version 1.1", "proxy_set_header Upgrade $http_upgrade",
+    assert {"proxy_pass http://passerelles_ws", "proxy_http_version 1.1", "proxy_set_header Upgrade $http_upgrade",
             "proxy_set_header Connection $connection_upgrade", "proxy_set_header X-Forwarded-For $remote_addr",
             "proxy_set_header Host $host"} <= websocket
     assert {"default upgrade", "'' close"} <= mapping
@@ -215,3 +261,12 @@ def test_nginx_caches_hashed_static_files_for_a_year_and_compresses_static_files
     assert not re.search(pattern, "/static/js/machina.min.js") and not re.search(pattern, "/static/css/site.css")
     # Never for pages: compressed HTML with secrets in it is open to BREACH.
     assert len(re.findall(r"^\s*gzip on;", nginx, flags=re.MULTILINE)) == 1
+
+
+def test_nginx_sends_websockets_to_daphne_and_the_rest_to_uvicorn(nginx, compose):
+    upstreams = {name: directives(block(nginx, f"upstream {name}")) for name in ("passerelles_web", "passerelles_ws")}
+
+    assert upstreams == {"passerelles_web": {"server web:8000"}, "passerelles_ws": {"server ws:8000"}}
+    assert "proxy_pass http://passerelles_web" in directives(block(nginx, "location /"))
+    assert "proxy_pass http://passerelles_ws" in directives(block(nginx, "location /ws/"))
+    assert {"web", "ws"} <= set(compose["services"])
