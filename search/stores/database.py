@@ -36,6 +36,8 @@ SINGLE_PASS_LIMIT = 20_000
 # SQLite: up to this many matches, results are ordered by relevance (bm25); beyond, see _search.
 RANK_LIMIT = 3_000
 FACET_SIZES = {"kind": 10, "theme": 20, "region": 20}
+# What a hit shows, in the order _hits reads it.
+PAGE_COLUMNS = "e.key, e.kind, e.title, e.url, e.body, e.date, e.author"
 
 
 def _quote(term: str) -> str:
@@ -144,16 +146,16 @@ class DatabaseStore(Store):
             total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
         else:
             total = self._scalar(f"SELECT count(*) FROM search_fts WHERE {where}", params)
-        order = self._sqlite_order(words, total)
-        rows = []
-        if total:
-            rows = self._rows(
-                f"SELECT e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM {source} "
-                f"WHERE {where}{filters} ORDER BY {order[0]} LIMIT %s OFFSET %s",
-                params + filter_params + order[1] + [query.per_page, query.offset],
-            )
+        rows = self._ordered_page(PAGE_COLUMNS, source, where + filters, params + filter_params,
+                                  self._sqlite_order(words, total), query) if total else []
         return SearchResults(total=total, hits=self._hits(rows, terms), facets={name: [] for name in FACET_SIZES},
                              store=self.name)
+
+    def _ordered_page(self, columns: str, source: str, where: str, params: list, order: tuple[str, list],
+                      query: SearchQuery) -> list[tuple]:
+        """The requested page of the matches of `where` (chosen facets included), in `order`."""
+        return self._rows(f"SELECT {columns} FROM {source} WHERE {where} ORDER BY {order[0]} LIMIT %s OFFSET %s",
+                          params + order[1] + [query.per_page, query.offset])
 
     @staticmethod
     def _sqlite_order(words: str, matching: int) -> tuple[str, list]:
@@ -190,13 +192,8 @@ class DatabaseStore(Store):
         facets = self._facets(source, where, params)
         filters, filter_params = self._filters(query)
         total = self._scalar(f"SELECT count(*) FROM {source} WHERE {where}{filters}", params + filter_params)
-        rows = []
-        if total:
-            rows = self._rows(
-                f"SELECT e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM {source} "
-                f"WHERE {where}{filters} ORDER BY {order[0]} LIMIT %s OFFSET %s",
-                params + filter_params + order[1] + [query.per_page, query.offset],
-            )
+        rows = self._ordered_page(PAGE_COLUMNS, source, where + filters, params + filter_params, order,
+                                  query) if total else []
         return SearchResults(total=total, hits=self._hits(rows, terms), facets=facets, store=self.name)
 
     def _sqlite_search(self, query: SearchQuery, terms: list[str], words: str, source: str, where: str,
@@ -214,9 +211,8 @@ class DatabaseStore(Store):
         if total > query.offset:
             filters, filter_params = self._filters(query)
             order = self._sqlite_order(words, sum(count for *_rest, count in grouped))
-            page_ids = [row[0] for row in self._rows(
-                f"SELECT e.id FROM {source} WHERE {where}{filters} ORDER BY {order[0]} LIMIT %s OFFSET %s",
-                params + filter_params + order[1] + [query.per_page, query.offset])]
+            page_ids = [row[0] for row in self._ordered_page("e.id", source, where + filters, params + filter_params,
+                                                             order, query)]
         return SearchResults(total=total, hits=self._hits(self._page_rows(page_ids), terms), facets=facets,
                              store=self.name)
 
@@ -270,7 +266,7 @@ class DatabaseStore(Store):
         if not page_ids:
             return []
         by_id = {row[0]: row[1:] for row in self._rows(
-            "SELECT e.id, e.key, e.kind, e.title, e.url, e.body, e.date, e.author FROM search_searchentry e "
+            f"SELECT e.id, {PAGE_COLUMNS} FROM search_searchentry e "
             f"WHERE e.id IN ({', '.join(['%s'] * len(page_ids))})", page_ids)}
         return [by_id[pk] for pk in page_ids if pk in by_id]
 
