@@ -46,9 +46,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.framework import ROOT, Report, register
+from bench.framework import BENCH_DIR, ROOT, Report, production_like_environment, register
 
-BENCH_DIR = ROOT / "var" / "bench"
 DATABASE = BENCH_DIR / "chat.sqlite3"
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 14
 PREFIX = f"passerelles-bench-{os.getpid()}"
@@ -67,19 +66,10 @@ USERNAME = "bench.chat.{:03d}"
 
 
 def environment() -> dict[str, str]:
-    env = {
-        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-not-a-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
-        "REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-        "REDIS_KEY_PREFIX": PREFIX,
-        # The rate limit stays in the path (its cache round trips are measured), far above the load.
-        "CHAT_RATE_LIMIT": "1000000",
-        "LOG_LEVEL": "ERROR",
-    }
+    # The rate limit stays in the path (its cache round trips are measured), far above the load.
+    env = production_like_environment(
+        allowed_hosts="127.0.0.1,localhost,testserver", REDIS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+        REDIS_KEY_PREFIX=PREFIX, CHAT_RATE_LIMIT="1000000", LOG_LEVEL="ERROR")
     if not os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = f"sqlite:///{DATABASE}"
     return env

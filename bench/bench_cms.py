@@ -7,11 +7,22 @@ seed code). Targets (issue 4): dashboard p95 under 150 ms, guide page p95 under 
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
+from functools import partial
 
-from bench.framework import ROOT, Report, measure, register, seed_fingerprint, timings_summary
+from bench.framework import (
+    BENCH_DIR,
+    ROOT,
+    Report,
+    count_queries,
+    get_ok,
+    measure,
+    prepare_sqlite_seed,
+    production_like_environment,
+    register,
+    seed_fingerprint,
+    timings_summary,
+)
 
 SCALE = 20
 MEMBER_USERNAME = "intervenant"
@@ -19,7 +30,6 @@ DIRECTOR_USERNAME = "directrice"
 DEMO_PASSWORD = "demo-passerelles"
 WARMUP = 20
 GUIDE_SLUG = "guide-du-financement"
-BENCH_DIR = ROOT / "var" / "bench"
 DATABASE = BENCH_DIR / "cms.sqlite3"
 MARKER = BENCH_DIR / "cms.seeded.json"
 TARGETS_MS = {"tableau de bord": 150.0, "guide": 80.0}
@@ -36,17 +46,7 @@ SEED_SOURCES = [
 
 
 def environment() -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite:///{DATABASE}",
-        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
-        "MEDIA_ROOT": str(BENCH_DIR / "cms-media"),
-        # Production-like request handling: no DEBUG (cached templates, no query log).
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-not-a-secret",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
-    }
+    return production_like_environment(DATABASE_URL=f"sqlite:///{DATABASE}", MEDIA_ROOT=str(BENCH_DIR / "cms-media"))
 
 
 def _seed_fingerprint() -> dict:
@@ -54,44 +54,8 @@ def _seed_fingerprint() -> dict:
 
 
 def prepare_database() -> bool:
-    """Migrate, and seed unless the marker shows this very seed already ran. True when reused."""
-    from django.core.management import call_command
-    from django.db import connection
+    return prepare_sqlite_seed(DATABASE, MARKER, _seed_fingerprint(), SCALE)
 
-    fingerprint = _seed_fingerprint()
-    reused = DATABASE.exists() and MARKER.exists() and json.loads(MARKER.read_text()) == fingerprint
-    if not reused:
-        connection.close()
-        for path in (DATABASE, MARKER, Path(f"{DATABASE}-wal"), Path(f"{DATABASE}-shm")):
-            path.unlink(missing_ok=True)
-    print("Migrations…", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    if not reused:
-        print(f"seed_demo --scale {SCALE} (plusieurs minutes la première fois)…", flush=True)
-        call_command("seed_demo", scale=SCALE)
-        MARKER.write_text(json.dumps(fingerprint) + "\n")
-    else:
-        print(f"Base de mesure réutilisée ({DATABASE.relative_to(ROOT)}, échelle {SCALE}).", flush=True)
-    return reused
-
-
-def _get(client, url: str):
-    response = client.get(url, secure=True)
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url} a répondu {response.status_code}")
-    return response
-
-
-def _count_queries(client, url: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = []
-    for _ in range(3):
-        with CaptureQueriesContext(connection) as captured:
-            _get(client, url)
-        counts.append(len(captured.captured_queries))
-    return max(counts)
 
 
 def _client(username: str | None):
@@ -121,8 +85,9 @@ def cms() -> Report:
     rows = []
     for name, client, url in pages:
         print(f"  {name} : {url}", flush=True)
-        durations = measure(lambda client=client, url=url: _get(client, url), n=requests, warmup=WARMUP)
-        row = {"name": name, "url": url, **timings_summary(durations), "queries": _count_queries(client, url)}
+        durations = measure(lambda client=client, url=url: get_ok(client, url), n=requests, warmup=WARMUP)
+        row = {"name": name, "url": url, **timings_summary(durations),
+               "queries": count_queries(partial(get_ok, client, url))}
         target = next((ms for prefix, ms in TARGETS_MS.items() if name.startswith(prefix)), None)
         if target is not None:
             row["target_p95_ms"] = target

@@ -6,19 +6,29 @@ file is kept between runs and reused while its marker says the same scale and th
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-from pathlib import Path
+from functools import partial
 
-from bench.framework import ROOT, Report, measure, register, seed_fingerprint, timings_summary
+from bench.framework import (
+    BENCH_DIR,
+    ROOT,
+    Report,
+    count_queries,
+    get_ok,
+    measure,
+    prepare_sqlite_seed,
+    production_like_environment,
+    register,
+    seed_fingerprint,
+    timings_summary,
+)
 
 SCALE = 20
 DEMO_USERNAME = "directrice"
 DEMO_PASSWORD = "demo-passerelles"
 WARMUP = 20
-BENCH_DIR = ROOT / "var" / "bench"
 DATABASE = BENCH_DIR / "directory.sqlite3"
 MARKER = BENCH_DIR / "directory.seeded.json"
 # The code whose output lives in the seeded file: a change in it means seeding again.
@@ -30,17 +40,7 @@ SEED_SOURCES = [
 
 
 def environment() -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite:///{DATABASE}",
-        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
-        # Production-like request handling: no DEBUG (cached templates, no query log).
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-not-a-secret",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        # Thousands of generated people: a slow password hash would only measure PBKDF2.
-        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
-    }
+    return production_like_environment(DATABASE_URL=f"sqlite:///{DATABASE}")
 
 
 def _seed_fingerprint() -> dict:
@@ -48,55 +48,20 @@ def _seed_fingerprint() -> dict:
 
 
 def prepare_database() -> bool:
-    """Migrate, and seed unless the marker shows this very seed already ran. True when reused."""
-    from django.core.management import call_command
-    from django.db import connection
+    return prepare_sqlite_seed(DATABASE, MARKER, _seed_fingerprint(), SCALE)
 
-    fingerprint = _seed_fingerprint()
-    reused = DATABASE.exists() and MARKER.exists() and json.loads(MARKER.read_text()) == fingerprint
-    if not reused:
-        connection.close()
-        for path in (DATABASE, MARKER, Path(f"{DATABASE}-wal"), Path(f"{DATABASE}-shm")):
-            path.unlink(missing_ok=True)
-    print("Migrations…", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    if not reused:
-        print(f"seed_demo --scale {SCALE} (quelques minutes la première fois)…", flush=True)
-        call_command("seed_demo", scale=SCALE)
-        MARKER.write_text(json.dumps(fingerprint) + "\n")
-    else:
-        print(f"Base de mesure réutilisée ({DATABASE.relative_to(ROOT)}, échelle {SCALE}).", flush=True)
-    return reused
-
-
-def _get(client, url: str):
-    response = client.get(url, secure=True)
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url} a répondu {response.status_code}")
-    return response
 
 
 def _last_page(client, list_url: str, visible: int) -> int:
     """The last page, read from the pagination links of page 1 (computed if the page shows none)."""
     from django.conf import settings
 
-    html = _get(client, list_url).content.decode()
+    html = get_ok(client, list_url).content.decode()
     pages = [int(number) for number in re.findall(r"[?&](?:amp;)?page=(\d+)", html)]
     if pages:
         return max(pages)
     return max(1, math.ceil(visible / settings.DIRECTORY_PAGE_SIZE))
 
-
-def _count_queries(client, url: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = []
-    for _ in range(3):
-        with CaptureQueriesContext(connection) as captured:
-            _get(client, url)
-        counts.append(len(captured.captured_queries))
-    return max(counts)
 
 
 @register("directory", "Annuaire : liste et fiche association", environment=environment)
@@ -130,8 +95,9 @@ def directory() -> Report:
     rows = []
     for name, url in pages:
         print(f"  {name} : {url}", flush=True)
-        durations = measure(lambda url=url: _get(client, url), n=requests, warmup=WARMUP)
-        rows.append({"name": name, "url": url, **timings_summary(durations), "queries": _count_queries(client, url)})
+        durations = measure(lambda url=url: get_ok(client, url), n=requests, warmup=WARMUP)
+        rows.append({"name": name, "url": url, **timings_summary(durations),
+                     "queries": count_queries(partial(get_ok, client, url))})
 
     data = {
         "scale": SCALE,

@@ -25,7 +25,6 @@ the one replied to; the replies of a previous run are removed at the start of ea
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import os
@@ -35,7 +34,18 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.framework import ROOT, Report, register, seed_fingerprint, timings_summary
+from bench.framework import (
+    BENCH_DIR,
+    ROOT,
+    Report,
+    count_queries,
+    production_like_environment,
+    register,
+    reset_server_database,
+    seed_fingerprint,
+    seed_marker,
+    timings_summary,
+)
 
 SCALE = 20
 MIN_TOPICS = 10_000
@@ -54,7 +64,6 @@ VARIANTS = ("ours", "stock")
 TARGET_P95_MS = 100.0
 # ours/stock p95 above 1 + this is "slower than stock"; below, the difference is timing noise.
 NOISE_TOLERANCE = 0.05
-BENCH_DIR = ROOT / "var" / "bench"
 DATABASE = BENCH_DIR / "forum.sqlite3"
 SEED_SOURCES = [
     ROOT / "directory" / "demo.py",
@@ -68,16 +77,7 @@ REPLY_FORMSET = {"attachment-TOTAL_FORMS": "0", "attachment-INITIAL_FORMS": "0",
 
 
 def environment() -> dict[str, str]:
-    env = {
-        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
-        # Production-like request handling: no DEBUG (cached templates, no query log).
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-not-a-secret",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        # Thousands of generated people: a slow password hash would only measure PBKDF2.
-        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
-    }
+    env = production_like_environment()
     # One person replays hundreds of searches and replies: the abuse limits (config/ratelimit.py)
     # would answer 429 after a few, so benchmarks switch them off (0) and measure the pages themselves.
     env.update(dict.fromkeys(("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "FORUM_POSTING_RATE_LIMIT",
@@ -94,35 +94,6 @@ def _seed_fingerprint() -> dict:
     return seed_fingerprint(SEED_SOURCES, SCALE)
 
 
-def _marker_path() -> Path:
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        return BENCH_DIR / "forum.seeded.json"
-    settings = connection.settings_dict
-    key = f"{connection.vendor}-{settings.get('HOST') or 'local'}-{settings.get('PORT') or ''}-{settings['NAME']}"
-    return BENCH_DIR / f"forum.seeded.{hashlib.sha1(key.encode()).hexdigest()[:12]}.json"
-
-
-def _reset_server_database(create_only: bool) -> None:
-    """Create (and, unless create_only, first drop) the configured server database; bench names only."""
-    from django.db import connection
-
-    name = connection.settings_dict["NAME"]
-    if "bench" not in name:
-        raise RuntimeError(f"Base « {name} » : le banc forum n'écrit que dans une base dont le nom contient « bench ».")
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        quoted = connection.ops.quote_name(name)
-        if exists and not create_only:
-            cursor.execute(f"DROP DATABASE {quoted}")
-            exists = False
-        if not exists:
-            cursor.execute(f"CREATE DATABASE {quoted}")
-
-
 def _seeded_enough() -> bool:
     from machina.apps.forum_conversation.models import Post, Topic
 
@@ -137,7 +108,7 @@ def prepare_database() -> bool:
     from forum import notifications
 
     fingerprint = _seed_fingerprint()
-    marker = _marker_path()
+    marker = seed_marker("forum")
     same_seed = marker.exists() and json.loads(marker.read_text()) == fingerprint
     if connection.vendor == "sqlite":
         if not (same_seed and DATABASE.exists()):
@@ -147,7 +118,7 @@ def prepare_database() -> bool:
                 path.unlink(missing_ok=True)
             same_seed = False
     elif connection.vendor == "postgresql":
-        _reset_server_database(create_only=same_seed)
+        reset_server_database(required_word="bench", create_only=same_seed)
     else:
         raise RuntimeError(f"Base non prise en charge par le banc forum : {connection.vendor}")
     print("Migrations…", flush=True)
@@ -358,18 +329,6 @@ def _check(response, expected: int, what: str):
     return response
 
 
-def _count_queries(action) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = []
-    for _ in range(3):
-        with CaptureQueriesContext(connection) as captured:
-            action()
-        counts.append(len(captured.captured_queries))
-    return max(counts)
-
-
 def _measure(action, *, n: int, warmup: int, setup=None) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU durations of `action`, after `warmup` calls; `setup` runs untimed before each.
 
@@ -416,7 +375,7 @@ def _measure_side_by_side(rows: list[dict], page: str, url: str, action, *, n: i
         with variant(which):
             if setup:
                 setup()
-            queries = _count_queries(partial(action, which))
+            queries = count_queries(partial(action, which))
         rows.append(_row(page, which, url, samples[which], queries))
 
 

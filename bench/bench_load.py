@@ -82,7 +82,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -101,7 +100,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from bench.framework import ROOT, Report, register, seed_fingerprint
+from bench.framework import (
+    BENCH_DIR,
+    ROOT,
+    Report,
+    production_like_environment,
+    register,
+    reset_server_database,
+    seed_fingerprint,
+    seed_marker,
+)
 
 SCALE = 5
 MIN_TOPICS = 2_000
@@ -127,7 +135,6 @@ ACK_TIMEOUT_S = 10.0
 DELIVERY_GRACE_S = 5.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 60.0
-BENCH_DIR = ROOT / "var" / "bench"
 SEED = 8_2026
 SEED_SOURCES = [
     ROOT / "directory" / "demo.py",
@@ -212,21 +219,12 @@ def redis_url() -> str:
 
 def environment() -> dict[str, str]:
     """The servers' environment too: they inherit this process's."""
-    env = {
-        "PASSERELLES_VAR_DIR": str(BENCH_DIR / "load"),
-        "DEBUG": "0",
-        "SECRET_KEY": "load-test-only-not-a-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        # Password hashing is cheap here (as in the other benches): logins exercise the real form,
-        # session and CSRF, not a million PBKDF2 rounds per simulated person.
-        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url(),
-        "REDIS_KEY_PREFIX": PREFIX,
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "LOG_LEVEL": "WARNING",
-    }
+    # Password hashing is cheap here (as in the other benches): logins exercise the real form, session and
+    # CSRF, not a million PBKDF2 rounds per simulated person.
+    env = production_like_environment(
+        allowed_hosts="127.0.0.1,localhost", PASSERELLES_VAR_DIR=str(BENCH_DIR / "load"),
+        DATABASE_URL=database_url(), REDIS_URL=redis_url(), REDIS_KEY_PREFIX=PREFIX,
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend", LOG_LEVEL="WARNING")
     # Every abuse limit stays in the path (its Redis round trips are measured) but far above the load:
     # all simulated members share one address.
     for name in ("LOGIN", "LOGIN_ADDRESS", "FORUM_POSTING", "SEARCH", "SEARCH_SUGGEST", "CHAT"):
@@ -300,34 +298,6 @@ def services_answer() -> list[str]:
 # --- database ----------------------------------------------------------------------------------------
 
 
-def _marker_path() -> Path:
-    from django.db import connection
-
-    settings = connection.settings_dict
-    key = f"{settings.get('HOST') or 'local'}-{settings.get('PORT') or ''}-{settings['NAME']}"
-    return BENCH_DIR / f"load.seeded.{hashlib.sha1(key.encode()).hexdigest()[:12]}.json"
-
-
-def _reset_database(create_only: bool) -> None:
-    """Create (and, unless create_only, first drop) the load database; only a name containing "load"."""
-    from django.db import connection
-
-    name = connection.settings_dict["NAME"]
-    if "load" not in name:
-        raise RuntimeError(f"Base « {name} » : le test de charge n'écrit que dans une base dont le nom "
-                           "contient « load ».")
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        quoted = connection.ops.quote_name(name)
-        if exists and not create_only:
-            cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")
-            exists = False
-        if not exists:
-            cursor.execute(f"CREATE DATABASE {quoted}")
-
-
 def prepare_database() -> bool:
     """Migrate, and seed unless the marker shows this very seed already ran here. True when reused."""
     from django.core.management import call_command
@@ -339,9 +309,9 @@ def prepare_database() -> bool:
     if connection.vendor != "postgresql":
         raise RuntimeError(f"Le test de charge vise PostgreSQL (trouvé : {connection.vendor}).")
     fingerprint = seed_fingerprint(SEED_SOURCES, SCALE)
-    marker = _marker_path()
+    marker = seed_marker("load")
     same_seed = marker.exists() and json.loads(marker.read_text()) == fingerprint
-    _reset_database(create_only=same_seed)
+    reset_server_database(required_word="load", create_only=same_seed)
     print("Migrations…", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     if same_seed and Topic.objects.count() >= MIN_TOPICS:

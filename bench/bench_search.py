@@ -50,7 +50,7 @@ from operator import or_
 from pathlib import Path
 
 from bench import bench_forum
-from bench.framework import ROOT, Report, register, seed_fingerprint, timings_summary
+from bench.framework import BENCH_DIR, ROOT, Report, count_queries, register, seed_fingerprint, timings_summary
 
 MIN_DOCUMENTS = 100_000
 QUERIES = [
@@ -80,7 +80,7 @@ SLOW_TIMEOUT_S = 10.0
 WAGTAIL_BUDGET_S = 240.0
 FACET_BUDGET_S = 60.0
 FACET_QUERIES = ["financement", "violences conjugales", "CJSE", "éthique"]
-BENCH_DIR = bench_forum.BENCH_DIR
+
 DATABASE = BENCH_DIR / "search.sqlite3"
 MARKER = BENCH_DIR / "search.seeded.json"
 SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "cms" / "demo.py", ROOT / "cms" / "demo_files.py",
@@ -156,18 +156,6 @@ def _p(values_s: list[float], q: int) -> float:
     if len(ms) == 1:
         return ms[0]
     return statistics.quantiles(ms, n=100, method="inclusive")[q - 1]
-
-
-def _count_queries(action) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = []
-    for _ in range(2):
-        with CaptureQueriesContext(connection) as captured:
-            action()
-        counts.append(len(captured.captured_queries))
-    return max(counts)
 
 
 def _load() -> list[float]:
@@ -309,7 +297,7 @@ def _measure_ours(people: dict, passes: int) -> tuple[list[dict], dict]:
         for path in ("store", "page"):
             bucket = samples[(role, path)]
             label = "moteur (backend.search)" if path == "store" else "page /recherche/"
-            queries = max(_count_queries(partial(_search_by, path, t, keys, client)) for t in QUERIES)
+            queries = max(count_queries(partial(_search_by, path, t, keys, client), repeats=2) for t in QUERIES)
             row = _row(f"{label}, {role}", bucket["wall"], bucket["cpu"], role=role, path=path,
                        queries=queries, target_p95_ms=TARGET_P95_MS)
             row["meets_target"] = row["p95_ms"] < TARGET_P95_MS

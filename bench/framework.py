@@ -20,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
+# The benchmarks' own databases, seed markers and server logs (never committed).
+BENCH_DIR = ROOT / "var" / "bench"
 
 
 @dataclass
@@ -86,6 +88,101 @@ def measure(function: Callable[[], object], *, n: int, warmup: int) -> list[floa
         function()
         durations.append(time.perf_counter() - start)
     return durations
+
+
+def production_like_environment(*, allowed_hosts: str = "testserver", **extra: str) -> dict[str, str]:
+    """The settings of a benchmark's Django, as production handles requests: DEBUG off (cached templates, no
+    query log), a throwaway secret key, no TLS redirect (requests say they are secure). Passwords are
+    hashed cheaply: thousands of generated people and logins would otherwise only measure PBKDF2."""
+    return {
+        "PASSERELLES_VAR_DIR": str(BENCH_DIR),
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-not-a-secret",
+        "ALLOWED_HOSTS": allowed_hosts,
+        "SECURE_SSL_REDIRECT": "0",
+        "PASSERELLES_FAST_PASSWORD_HASHER": "1",
+        **extra,
+    }
+
+
+def prepare_sqlite_seed(database: Path, marker: Path, fingerprint: dict, scale: int) -> bool:
+    """Migrate the benchmark's SQLite file, and seed it (`seed_demo --scale`) unless `marker` shows this very
+    seed already ran there. True when reused."""
+    import json
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    reused = database.exists() and marker.exists() and json.loads(marker.read_text()) == fingerprint
+    if not reused:
+        connection.close()
+        for path in (database, marker, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            path.unlink(missing_ok=True)
+    print("Migrations…", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if not reused:
+        print(f"seed_demo --scale {scale} (plusieurs minutes la première fois)…", flush=True)
+        call_command("seed_demo", scale=scale)
+        marker.write_text(json.dumps(fingerprint) + "\n")
+    else:
+        print(f"Base de mesure réutilisée ({database.relative_to(ROOT)}, échelle {scale}).", flush=True)
+    return reused
+
+
+def get_ok(client, url: str):
+    """GET `url` as a secure request (behind the TLS proxy); anything but 200 stops the benchmark."""
+    response = client.get(url, secure=True)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} a répondu {response.status_code}")
+    return response
+
+
+def count_queries(action: Callable[[], object], *, repeats: int = 3) -> int:
+    """The most SQL queries `action` made over `repeats` calls (the first may fill caches)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for _ in range(repeats):
+        with CaptureQueriesContext(connection) as captured:
+            action()
+        counts.append(len(captured.captured_queries))
+    return max(counts)
+
+
+# --- seeded databases -----------------------------------------------------------------------------
+
+
+def seed_marker(bench: str) -> Path:
+    """The file where benchmark `bench` notes what its configured database was seeded from."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return BENCH_DIR / f"{bench}.seeded.json"
+    settings = connection.settings_dict
+    key = f"{connection.vendor}-{settings.get('HOST') or 'local'}-{settings.get('PORT') or ''}-{settings['NAME']}"
+    return BENCH_DIR / f"{bench}.seeded.{hashlib.sha1(key.encode()).hexdigest()[:12]}.json"
+
+
+def reset_server_database(*, required_word: str, create_only: bool) -> None:
+    """Create (and, unless create_only, first drop) the configured PostgreSQL database. Only a database
+    whose name contains `required_word` (a benchmark's own): never one that holds anything else."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if required_word not in name:
+        raise RuntimeError(f"Base « {name} » : ce banc n'écrit que dans une base dont le nom contient "
+                           f"« {required_word} ».")
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        quoted = connection.ops.quote_name(name)
+        if exists and not create_only:
+            cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")
+            exists = False
+        if not exists:
+            cursor.execute(f"CREATE DATABASE {quoted}")
 
 
 # --- machine --------------------------------------------------------------------------------------
