@@ -21,9 +21,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+
+from tests.chat.live import database_url_of_test_database, free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = BASE_DIR / "tests" / "artifacts"
@@ -55,32 +56,6 @@ def chromium_executable() -> str | None:
 # --- server ---------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url_of_test_database() -> str:
-    """DATABASE_URL naming the test database pytest-django created (called after its creation)."""
-    from django.db import connection
-
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(settings_dict["NAME"])
-        if connection.creation.is_in_memory_db(name):
-            pytest.fail("La base de test SQLite est en mémoire : le serveur daphne ne pourrait pas la lire.")
-        return f"sqlite:///{Path(name).resolve()}"
-    if connection.vendor == "postgresql":
-        user = quote(settings_dict.get("USER") or "", safe="")
-        password = quote(settings_dict.get("PASSWORD") or "", safe="")
-        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings_dict.get("HOST") or "localhost"
-        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-        return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
-    pytest.fail(f"Base de données non prise en charge par les tests navigateur : {connection.vendor}")
-
-
 def _wait_until_listening(process: subprocess.Popen, port: int, log_path: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -100,8 +75,8 @@ def _wait_until_listening(process: subprocess.Popen, port: int, log_path: Path) 
 def daphne_server(django_db_setup, django_db_blocker) -> Iterator[str]:
     """Start `daphne config.asgi:application` on the test database; yields its base URL."""
     with django_db_blocker.unblock():
-        database_url = _database_url_of_test_database()
-    port = _free_port()
+        database_url = database_url_of_test_database()
+    port = free_port()
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS_DIR / "daphne.log"
     env = {
@@ -113,6 +88,9 @@ def daphne_server(django_db_setup, django_db_blocker) -> Iterator[str]:
         # DEBUG so that Django serves static files under daphne, as with `make run`.
         "DEBUG": "1",
         "PYTHONUNBUFFERED": "1",
+        # Every browser logs in from 127.0.0.1 for the whole package: the per-address login limit would end
+        # the run after a few deliberate failures (it is tested in tests/directory/test_login_throttle.py).
+        "LOGIN_ADDRESS_RATE_LIMIT": "1000",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]

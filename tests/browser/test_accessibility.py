@@ -25,7 +25,8 @@ from forum import services as forum_services
 from forum.models import ForumSpace
 from search import indexing
 from tests.browser.conftest import BASE_DIR
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, region, theme
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person, region, theme
 from tests.factories.cms import add_document, add_event, add_guide, add_news, document_block, heading, paragraph
 from tests.search.helpers import add_reply, add_topic
 
@@ -123,6 +124,23 @@ def wrong_password(page) -> None:
     expect(page.get_by_role("alert")).to_be_visible()
 
 
+def too_many_failures(page) -> None:
+    # The per-account limit (the browser tests' server lifts the per-address one, config in conftest.py).
+    for _ in range(6):
+        page.locator("#id_username").fill("compte.bloque")
+        page.locator("#id_password").fill("pas-le-bon-mot-de-passe")
+        page.locator("form:has(#id_username) [type=submit]").click()
+    expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion ont échoué")
+
+
+def refused_form(page) -> None:
+    page.context.clear_cookies()  # the CSRF cookie gone, as after a long-open page in a strict browser
+    page.locator("#id_username").fill(MEMBER)
+    page.locator("#id_password").fill("pas-le-bon-mot-de-passe")
+    page.locator("form:has(#id_username) [type=submit]").click()
+    expect(page.get_by_role("heading", level=1, name="Formulaire refusé")).to_be_visible()
+
+
 def empty_application(page) -> None:
     page.get_by_role("button", name="Déposer la candidature").click()
     expect(page.get_by_role("heading", name="Certains champs sont à corriger ou à compléter")).to_be_visible()
@@ -159,6 +177,10 @@ SCREENS = [
     Screen("connexion", "/compte/connexion/", "Connexion à Passerelles", logged_in=False),
     Screen("connexion-erreur", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
            prepare=wrong_password),
+    Screen("connexion-bloquee", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
+           prepare=too_many_failures),
+    Screen("formulaire-refuse", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
+           prepare=refused_form),
     Screen("adhesion", "/adhesion/", "Adhérer à la fédération", logged_in=False),
     Screen("adhesion-erreurs", "/adhesion/", "Adhérer à la fédération", logged_in=False, prepare=empty_application),
     Screen("tableau-de-bord", "/", "Bonjour Claire", prepare=open_account_menu),
@@ -173,14 +195,6 @@ SCREENS = [
     Screen("guide", "{guide_url}", GUIDE_TITLE),
     Screen("recherche", "/recherche/?q=financement", "Recherche", prepare=show_suggestions),
 ]
-
-
-def log_in(page, live_url: str, username: str) -> None:
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
 
 
 def run_axe(page, axe_source: str) -> list[dict]:

@@ -1,12 +1,11 @@
 """A new adherent and their parrain write to each other live, in two Chromium contexts."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from directory import services as directory_services
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, region
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person, region
 
 pytestmark = pytest.mark.browser
 
@@ -22,14 +21,6 @@ def sponsorship(live_url):
                            first_name="Sophie", last_name="Labat")
     directory_services.start_parrainage(sponsor, newcomer)
     return filleule, parrain
-
-
-def log_in(page, live_url, username):
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
 
 
 def test_a_new_adherent_and_their_parrain_exchange_direct_messages_live(live_url, browser, page, sponsorship,

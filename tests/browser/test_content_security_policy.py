@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 from chat import services as chat_services
 from forum import services as forum_services
 from forum.models import ForumSpace
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, theme
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person, theme
 from tests.factories.cms import add_document, add_event, add_guide, document_block, paragraph
 
 pytestmark = pytest.mark.browser
@@ -52,14 +53,6 @@ class Watcher:
         self.console.clear()
         self.page.evaluate("window.__cspViolations = []")
         return found
-
-
-def log_in(page, live_url: str, username: str) -> None:
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, region
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person, region
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +21,8 @@ def network(live_url):
 
 
 def test_a_director_logs_in_and_filters_the_directory_by_region(live_url, page, network, screenshot):
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill("directrice.navigateur")
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
+    log_in(page, live_url, "directrice.navigateur")
 
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
     assert any(cookie["name"] == "sessionid" for cookie in page.context.cookies())
 
     page.goto(f"{live_url}/annuaire/")

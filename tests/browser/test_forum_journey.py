@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from forum import services
 from forum.models import ForumSpace
 from tests.browser.conftest import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +28,6 @@ def network(live_url):
                 first_name="Bernard", last_name="Lemaire", job_title="Président")
     services.ensure_forum_tree()
     return ForumSpace.objects.select_related("forum").get(key="direction").forum
-
-
-def log_in(page, live_url: str, username: str) -> None:
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
 
 
 def test_a_director_opens_a_topic_that_a_president_cannot_see(live_url, browser, page, network, screenshot):

@@ -16,8 +16,9 @@ from playwright.sync_api import expect
 
 from directory.models import Association, Juridiction, MembershipApplication, Region, User
 from tests.browser.conftest import ARTIFACTS_DIR
+from tests.browser.steps import log_in
 from tests.directory.membership_support import docx, pdf
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person
 
 pytestmark = pytest.mark.browser
 
@@ -45,14 +46,6 @@ def wait_for_e_mail(address: str, containing: str, timeout: float = 5.0) -> str:
 
 def upload(field):
     return {"name": field.name, "mimeType": field.content_type or "application/octet-stream", "buffer": field.read()}
-
-
-def log_in(page, live_url, username):
-    page.goto(f"{live_url}/compte/connexion/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/connexion/"))
 
 
 @pytest.fixture

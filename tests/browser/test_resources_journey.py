@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import DEFAULT_PASSWORD, AssociationFactory, Role, RoleSpec, make_person, theme
+from tests.browser.steps import log_in
+from tests.factories import AssociationFactory, Role, RoleSpec, make_person, theme
 from tests.factories.cms import add_document, add_guide, document_block, heading, paragraph
 
 pytestmark = pytest.mark.browser
@@ -29,10 +30,7 @@ def resources(live_url):
 
 
 def test_a_member_finds_a_guide_by_theme_and_downloads_its_document(live_url, page, resources, screenshot):
-    page.goto(f"{live_url}/compte/connexion/?next=/ressources/")
-    page.locator("#id_username").fill("intervenant")
-    page.locator("#id_password").fill(DEFAULT_PASSWORD)
-    page.locator("form:has(#id_username) [type=submit]").click()
+    log_in(page, live_url, "intervenant", then="/ressources/")
     expect(page).to_have_url(re.compile(r"/ressources/$"))
     expect(page.get_by_role("link", name="Guide de réflexion éthique")).to_be_visible()
 
