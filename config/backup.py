@@ -137,7 +137,8 @@ def postgres_client(program: str, settings_dict: dict) -> tuple[list[str], dict[
     return arguments, environment
 
 
-def _run(arguments: list[str], environment: dict[str, str], what: str) -> None:
+def _run(arguments: list[str], environment: dict[str, str], what: str) -> str:
+    """Run a PostgreSQL client program; its standard output, or a BackupError that says what failed."""
     try:
         result = subprocess.run(arguments, env=environment, capture_output=True, text=True, check=False)
     except OSError as error:
@@ -145,6 +146,7 @@ def _run(arguments: list[str], environment: dict[str, str], what: str) -> None:
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip() or "aucun message"
         raise BackupError(f"{what} a échoué (code {result.returncode}) : {detail}")
+    return result.stdout
 
 
 def _sqlite_path(settings_dict: dict) -> Path:
@@ -451,15 +453,9 @@ def _check_migrations(manifest: dict) -> list[str]:
 
 
 def _dumped_tables(arguments: list[str], environment: dict[str, str], dump: Path) -> set[tuple[str, str]]:
-    try:
-        listing = subprocess.run([*arguments[:1], "--list", str(dump)], env=environment, capture_output=True,
-                                 text=True, check=False)
-    except OSError as error:
-        raise BackupError(f"pg_restore n'a pas pu être lancé : {error}") from error
-    if listing.returncode != 0:
-        raise BackupError(f"pg_restore --list a échoué : {listing.stderr.strip()}")
+    listing = _run([*arguments[:1], "--list", str(dump)], environment, "pg_restore --list")
     tables = set()
-    for line in listing.stdout.splitlines():
+    for line in listing.splitlines():
         # "215; 1259 16390 TABLE public auth_group postgres"
         match = re.match(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", line)
         if match:
