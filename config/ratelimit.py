@@ -1,4 +1,5 @@
-"""One rate limiter for the whole site: login failures, forum posting, search and chat messages.
+"""One rate limiter for the whole site: login failures, password resets, new membership applications,
+forum posting, search and chat messages.
 
 A `Rate` allows `limit` events per `window` seconds for one key (a person, an account name, a client
 address). Counters live in Django's default cache — Redis in production, so a limit holds across

@@ -413,6 +413,16 @@ SEARCH_RATE_LIMIT = int(os.environ.get("SEARCH_RATE_LIMIT", "30"))
 SEARCH_RATE_LIMIT_SECONDS = int(os.environ.get("SEARCH_RATE_LIMIT_SECONDS", "60"))
 SEARCH_SUGGEST_RATE_LIMIT = int(os.environ.get("SEARCH_SUGGEST_RATE_LIMIT", "120"))
 SEARCH_SUGGEST_RATE_LIMIT_SECONDS = int(os.environ.get("SEARCH_SUGGEST_RATE_LIMIT_SECONDS", "60"))
+# Password-reset e-mails: per client address, and per e-mail address asked for (whether or not an
+# account has it, so that the answer never tells which addresses are known).
+PASSWORD_RESET_RATE_LIMIT = int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5"))
+PASSWORD_RESET_RATE_LIMIT_SECONDS = int(os.environ.get("PASSWORD_RESET_RATE_LIMIT_SECONDS", "3600"))
+PASSWORD_RESET_EMAIL_RATE_LIMIT = int(os.environ.get("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3"))
+PASSWORD_RESET_EMAIL_RATE_LIMIT_SECONDS = int(os.environ.get("PASSWORD_RESET_EMAIL_RATE_LIMIT_SECONDS", "3600"))
+# New membership applications (/adhesion/, public: each draft sends its private link by e-mail), per
+# client address; invalid forms and a form sent twice create nothing and are not counted.
+MEMBERSHIP_DRAFT_RATE_LIMIT = int(os.environ.get("MEMBERSHIP_DRAFT_RATE_LIMIT", "5"))
+MEMBERSHIP_DRAFT_RATE_LIMIT_SECONDS = int(os.environ.get("MEMBERSHIP_DRAFT_RATE_LIMIT_SECONDS", "3600"))
 # Part of every counter's cache key (tests give each test its own, see the root conftest.py).
 RATE_LIMIT_NAMESPACE = os.environ.get("RATE_LIMIT_NAMESPACE", "")
 

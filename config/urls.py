@@ -23,11 +23,7 @@ account_patterns = [
     ),
     path(
         "mot-de-passe/reinitialisation/",
-        auth_views.PasswordResetView.as_view(
-            template_name="registration/password_reset_form.html",
-            email_template_name="registration/password_reset_email.txt",
-            subject_template_name="registration/password_reset_subject.txt",
-        ),
+        views_account.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

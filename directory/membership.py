@@ -456,6 +456,13 @@ def start_application_once(data: Mapping[str, Any], *, form_key: str = "",
     return application, token, True
 
 
+def started_token(form_key: str) -> str | None:
+    """The private token of the draft this rendering of the start form already created, if any."""
+    if not FORM_KEY_PATTERN.match(form_key or ""):
+        return None
+    return cache.get(_start_key(form_key)) or None
+
+
 def save_draft(application: MembershipApplication, data: Mapping[str, Any]) -> MembershipApplication:
     """Save the candidate's changes to a draft (a new upload replaces the previous document)."""
     files = _Files()

@@ -1,5 +1,9 @@
-from django.contrib.auth import views as auth_views
+"""Account pages: Django's login and password-reset views with the site's abuse limits (config/ratelimit.py)."""
 
+from django.contrib.auth import views as auth_views
+from django.utils.translation import gettext as _
+
+from config import ratelimit
 from directory.forms_account import LoginForm
 
 
@@ -15,3 +19,33 @@ class PasswordLoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, refusing once too many e-mails were asked for from one client address or for
+    one e-mail address (PASSWORD_RESET_*_RATE_LIMIT). The refusal is the same whether an account has the
+    address or not: it never tells which addresses are known."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        rates = [
+            (ratelimit.Rate.configured("password-reset-address", "PASSWORD_RESET"),
+             ratelimit.client_address(self.request)),
+            (ratelimit.Rate.configured("password-reset-email", "PASSWORD_RESET_EMAIL"),
+             form.cleaned_data["email"].strip().casefold()),
+        ]
+        refused = [verdict for verdict in (ratelimit.check(rate, key) for rate, key in rates) if not verdict.allowed]
+        if refused:
+            verdict = max(refused, key=lambda verdict: verdict.retry_after)
+            form.add_error(None, _("Trop de demandes de réinitialisation ont été faites : aucun nouveau courriel "
+                                   "n'est envoyé pour le moment. %(wait)s Le lien déjà reçu reste valable.")
+                           % {"wait": ratelimit.wait_message(verdict)})
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+        for rate, key in rates:
+            ratelimit.record(rate, key)
+        return super().form_valid(form)

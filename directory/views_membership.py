@@ -19,6 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
+from config import ratelimit
 from directory import access, membership
 from directory.forms_membership import (
     AnswerForm,
@@ -89,14 +90,29 @@ class MembershipStartView(View):
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "files_dropped": bool(request.FILES)},
                           status=400)
+        form_key = form.cleaned_data.get("form_key", "")
+        # New drafts per client address (each one sends an e-mail); the same form sent again is no new draft.
+        rate = ratelimit.Rate.configured("membership-draft", "MEMBERSHIP_DRAFT")
+        address = ratelimit.client_address(request)
+        verdict = ratelimit.check(rate, address)
+        if not verdict.allowed:
+            token = membership.started_token(form_key)
+            if token:
+                return self._already_recorded(request, token)
+            error = _("Trop de candidatures ont été commencées depuis votre connexion : celle-ci n'a pas été "
+                      "enregistrée. %(wait)s") % {"wait": ratelimit.wait_message(verdict)}
+            if request.FILES:
+                error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
+            response = render(request, self.template_name, {"form": form, "error": error}, status=429)
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
         try:
-            application, token, created = membership.start_application_once(
-                form.service_data(), form_key=form.cleaned_data.get("form_key", ""))
+            application, token, created = membership.start_application_once(form.service_data(), form_key=form_key)
         except membership.MembershipError as exc:
             return render(request, self.template_name, {"form": form, "error": str(exc)}, status=409)
         if not created:
-            messages.info(request, _("Cette candidature était déjà enregistrée : rien n'a été créé en double."))
-            return HttpResponseRedirect(membership.follow_path(token))
+            return self._already_recorded(request, token)
+        ratelimit.record(rate, address)
         if request.POST.get("action") == "submit":
             try:
                 membership.submit_application(application, token=token)
@@ -110,6 +126,11 @@ class MembershipStartView(View):
         else:
             messages.success(request, _("Votre brouillon est enregistré. Conservez bien le lien privé de cette page : "
                                         "il vous a aussi été envoyé par courriel."))
+        return HttpResponseRedirect(membership.follow_path(token))
+
+    @staticmethod
+    def _already_recorded(request, token: str):
+        messages.info(request, _("Cette candidature était déjà enregistrée : rien n'a été créé en double."))
         return HttpResponseRedirect(membership.follow_path(token))
 
 
