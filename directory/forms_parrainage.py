@@ -77,6 +77,7 @@ class StepForm(forms.Form):
 
 
 class OverviewFilterForm(forms.Form):
+    field_order = ["q", "status", "sans_contact"]  # as the overview's filter bar shows them
     status = forms.ChoiceField(
         label=_("Statut"), required=False, choices=[("", _("Tous les statuts")), *Parrainage.Status.choices],
         error_messages={"invalid_choice": _("Ce statut n'existe pas.")},
