@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGIN_URL = "/compte/connexion/"
 THROTTLED = "Trop de tentatives de connexion ont échoué"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def shipped_web_command(port: int) -> list[str]:
