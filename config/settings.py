@@ -381,6 +381,15 @@ CHAT_LAYER_CHECK_SECONDS = float(os.environ.get("CHAT_LAYER_CHECK_SECONDS", "2")
 CHAT_LAYER_CHECK_TIMEOUT_SECONDS = 5.0
 # A direct message unread for this long is e-mailed to its recipient (send_chat_notices).
 CHAT_NOTICE_DELAY_MINUTES = int(os.environ.get("CHAT_NOTICE_DELAY_MINUTES", "15"))
+# Recurring jobs (config/schedule.py, `manage.py run_schedule`): unread direct messages looked for this
+# often, the forum's daily digest at this local time, and a daily backup where BACKUP_DIR is set (only the
+# BACKUP_KEEP newest archives stay there).
+CHAT_NOTICES_EVERY_MINUTES = max(1, int(os.environ.get("CHAT_NOTICES_EVERY_MINUTES", "5")))
+FORUM_DIGEST_TIME = os.environ.get("FORUM_DIGEST_TIME", "07:00")
+BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+BACKUP_TIME = os.environ.get("BACKUP_TIME", "03:00")
+BACKUP_KEEP = max(1, int(os.environ.get("BACKUP_KEEP", "14")))
+SCHEDULE_STATE_FILE = VAR_DIR / "schedule.json"
 # Membership applications (issue 7): statutes, activity report and answers are PDF/ODT/DOCX up to this size.
 MEMBERSHIP_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 MEMBERSHIP_PAGE_SIZE = 20  # applications per page of the commission's list

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from chat.routing import websocket_urlpatterns
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_SERVICES = {"proxy", "web", "ws", "worker", "postgres", "redis", "elasticsearch"}
+EXPECTED_SERVICES = {"proxy", "web", "ws", "worker", "scheduler", "postgres", "redis", "elasticsearch"}
 BACKING_SERVICES = {"postgres", "redis", "elasticsearch"}
 
 
@@ -176,6 +176,7 @@ def test_services_start_once_what_they_need_is_healthy(compose):
     assert healthy_dependencies("web") == BACKING_SERVICES
     assert healthy_dependencies("ws") == {"web"}
     assert healthy_dependencies("worker") == {"web"}
+    assert healthy_dependencies("scheduler") == {"web"}
     assert healthy_dependencies("proxy") == {"web", "ws"}
 
 
@@ -212,6 +213,22 @@ def test_dockerfile_installs_the_lock_and_serves_http_with_uvicorn():
 
     assert "requirements.lock" in dockerfile
     assert default[:2] == ["uvicorn", "config.asgi:application"] and "--proxy-headers" in default
+
+
+def test_the_scheduler_runs_the_recurring_jobs_and_the_nightly_backup(compose):
+    scheduler = compose["services"]["scheduler"]
+    env = environment(scheduler)
+    internal = {name for name, network in compose["networks"].items() if (network or {}).get("internal")}
+
+    assert scheduler["command"] == ["python", "manage.py", "run_schedule"]
+    assert scheduler["healthcheck"]["test"] == ["CMD", "python", "manage.py", "run_schedule", "--check"]
+    assert env["BACKUP_DIR"] == "/backups" and "backups:/backups" in scheduler["volumes"]
+    # The backup reads the uploaded files, never writes them; the state file lives in the var volume.
+    assert "media:/srv/media:ro" in scheduler["volumes"]
+    assert "passerelles-var:/var/lib/passerelles" in scheduler["volumes"]
+    assert env["DATABASE_URL"] == environment(compose["services"]["web"])["DATABASE_URL"]
+    # It queues e-mails for the worker and sends nothing out itself.
+    assert set(scheduler["networks"]) <= internal
 
 
 def test_backups_go_to_a_volume_of_the_web_service(compose):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import ChatMessage, ChatNotice
+from config import schedule
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +108,20 @@ def test_the_command_sends_the_notices(alice, bruno, direct_room, capsys):
 
     assert "1 courriel(s) envoyé(s)" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+
+
+def test_the_scheduler_queues_the_notices_every_few_minutes(alice, bruno, direct_room, settings, tmp_path):
+    settings.BACKUP_DIR, settings.CHAT_NOTICES_EVERY_MINUTES = "", 5
+    state = tmp_path / "schedule.json"
+    dm(alice, direct_room, "d-1")
+    now = timezone.now()
+
+    first = dict(schedule.tick(state, schedule.jobs(), now=now))
+    dm(alice, direct_room, "d-2", "Une autre question")
+    early = dict(schedule.tick(state, schedule.jobs(), now=now + timedelta(minutes=2)))
+    later = dict(schedule.tick(state, schedule.jobs(), now=now + timedelta(minutes=5)))
+
+    # Tasks run at once here (the worker runs them in production): one e-mail per batch, each in turn.
+    assert "avis-messages" in first and "avis-messages" not in early and "avis-messages" in later
+    assert [message.to for message in mail.outbox] == [[bruno.email], [bruno.email]]
+    assert "Une autre question" in mail.outbox[1].body
