@@ -2,8 +2,8 @@
  *
  * Typing "@" followed by at least two letters asks the directory (data-mentions-url on this
  * script tag, JSON [{username, name, association}]) and shows the matching members in a listbox
- * under the editor. Keyboard: Down/Up move through the suggestions, Enter inserts
- * "@username", Escape closes. The textarea keeps focus and points at the highlighted option with
+ * under the editor (the list itself: listbox.js). Keyboard: Down/Up move through the suggestions,
+ * Enter inserts "@username", Escape closes. The textarea keeps focus and points at the highlighted option with
  * aria-activedescendant; a polite live region says how many members were found.
  * Vanilla JS, no dependency, no network call but the site's own endpoint.
  */
@@ -12,7 +12,7 @@
 
   var script = document.currentScript;
   var endpoint = script ? script.getAttribute("data-mentions-url") : null;
-  if (!endpoint || !window.fetch) {
+  if (!endpoint || !window.fetch || !window.PasserellesListbox) {
     return;
   }
 
@@ -36,61 +36,27 @@
     hint.id = listId + "-aide";
     hint.className = "mentions-hint";
     hint.textContent = "Pour mentionner un membre, tapez @ suivi d'au moins deux lettres de son nom.";
-
-    var list = document.createElement("ul");
-    list.id = listId;
-    list.className = "mentions-listbox";
-    list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Membres à mentionner");
-    list.hidden = true;
-
-    var status = document.createElement("div");
-    status.className = "visually-hidden";
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-
-    textarea.insertAdjacentElement("afterend", status);
-    textarea.insertAdjacentElement("afterend", list);
-    textarea.insertAdjacentElement("afterend", hint);
-    textarea.setAttribute("aria-autocomplete", "list");
-    textarea.setAttribute("aria-controls", listId);
     var described = (textarea.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
     described.push(hint.id);
     textarea.setAttribute("aria-describedby", described.join(" "));
 
     var items = [];
-    var active = -1;
     var token = null; // {query, start, end}: the "@query" being completed, by character offsets
     var dismissed = null; // the token closed with Escape: not reopened until it changes
     var timer = null;
     var pending = null;
 
-    function close() {
-      list.hidden = true;
-      list.textContent = "";
-      items = [];
-      active = -1;
-      textarea.removeAttribute("aria-activedescendant");
-    }
-
-    function announce(text) {
-      status.textContent = text;
-    }
-
-    function setActive(index) {
-      var options = list.querySelectorAll("[role='option']");
-      active = index;
-      for (var i = 0; i < options.length; i += 1) {
-        var selected = i === index;
-        options[i].setAttribute("aria-selected", selected ? "true" : "false");
-        if (selected) {
-          textarea.setAttribute("aria-activedescendant", options[i].id);
-          if (options[i].scrollIntoView) {
-            options[i].scrollIntoView({ block: "nearest" });
-          }
-        }
-      }
-    }
+    var listbox = window.PasserellesListbox.create(textarea, {
+      id: listId,
+      className: "mentions-listbox",
+      label: "Membres à mentionner",
+      choose: choose,
+      closed: function () {
+        dismissed = token;
+        listbox.announce("Suggestions fermées.");
+      },
+    });
+    textarea.insertAdjacentElement("afterend", hint); // under the editor, above the suggestions
 
     function choose(index) {
       var person = items[index];
@@ -104,24 +70,19 @@
       var caret = token.start + insert.length;
       textarea.setSelectionRange(caret, caret);
       textarea.focus();
-      announce(person.name + " mentionné·e.");
+      listbox.announce(person.name + " mentionné·e.");
       token = null;
-      close();
+      listbox.close();
     }
 
     function render(results) {
-      list.textContent = "";
       items = results.slice(0, 8);
       if (!items.length) {
-        close();
-        announce("Aucun membre ne correspond.");
+        listbox.close();
+        listbox.announce("Aucun membre ne correspond.");
         return;
       }
-      items.forEach(function (person, index) {
-        var option = document.createElement("li");
-        option.id = listId + "-" + index;
-        option.setAttribute("role", "option");
-        option.setAttribute("aria-selected", "false");
+      listbox.show(items, function (option, person) {
         var name = document.createElement("span");
         name.className = "mentions-option__name";
         name.textContent = person.name + " (@" + person.username + ")";
@@ -132,14 +93,9 @@
           association.textContent = person.association;
           option.appendChild(association);
         }
-        // mousedown would move the focus out of the editor: keep it there and choose on click.
-        option.addEventListener("mousedown", function (event) { event.preventDefault(); });
-        option.addEventListener("click", function () { choose(index); });
-        list.appendChild(option);
       });
-      list.hidden = false;
-      setActive(0);
-      announce(
+      listbox.highlight(0);
+      listbox.announce(
         (items.length === 1 ? "1 membre trouvé. " : items.length + " membres trouvés. ") +
         "Flèches haut et bas pour choisir, Entrée pour insérer, Échap pour fermer."
       );
@@ -171,13 +127,13 @@
       var caret = textarea.selectionStart;
       if (caret !== textarea.selectionEnd) {
         token = null;
-        close();
+        listbox.close();
         return;
       }
       var match = TOKEN.exec(textarea.value.slice(0, caret));
       if (!match || match[1].length < MIN_LENGTH || match[1].length > MAX_LENGTH) {
         token = null;
-        close();
+        listbox.close();
         return;
       }
       var current = { query: match[1], start: caret - match[1].length - 1, end: caret };
@@ -193,29 +149,9 @@
     textarea.addEventListener("click", detect);
     textarea.addEventListener("blur", function () {
       window.clearTimeout(timer);
-      close();
+      listbox.close();
     });
-    textarea.addEventListener("keydown", function (event) {
-      if (list.hidden || !items.length) {
-        return;
-      }
-      if (event.key === "ArrowDown") {
-        event.preventDefault();
-        setActive((active + 1) % items.length);
-      } else if (event.key === "ArrowUp") {
-        event.preventDefault();
-        setActive((active - 1 + items.length) % items.length);
-      } else if (event.key === "Enter" && active >= 0) {
-        event.preventDefault();
-        choose(active);
-      } else if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        dismissed = token;
-        close();
-        announce("Suggestions fermées.");
-      }
-    });
+    textarea.addEventListener("keydown", listbox.keydown);
   }
 
   function init() {

@@ -79,3 +79,42 @@ def test_a_director_opens_a_topic_that_a_president_cannot_see(live_url, browser,
         screenshot(president_page, "forum-directeurs-404-president")
     finally:
         context.close()
+
+
+def test_a_director_mentions_a_colleague_with_the_keyboard(live_url, page, network, screenshot):
+    make_person("maelle.colin", association=AssociationFactory(name="Association Landaise de Contrôle Judiciaire"),
+                roles=[RoleSpec(Role.DIRECTOR)], first_name="Maëlle", last_name="Colin")
+    make_person("mael.coste", association=AssociationFactory(name="Association Basque de Médiation"),
+                roles=[RoleSpec(Role.DIRECTOR)], first_name="Maël", last_name="Coste")
+    log_in(page, live_url, "directrice.forum")
+    page.goto(f"{live_url}/forum/")
+    page.get_by_role("link", name=DIRECTORS_FORUM, exact=True).click()
+    page.get_by_role("link", name="Nouveau sujet").first.click()
+    editor = page.get_by_label(re.compile(r"^Message\b"))
+
+    editor.press_sequentially("Merci à @Mae")
+
+    options = page.get_by_role("listbox", name="Membres à mentionner").get_by_role("option")
+    expect(options).to_have_count(2)
+    expect(page.get_by_role("status").filter(has_text="2 membres trouvés")).to_be_attached()
+    first = options.nth(0)
+    expect(first).to_have_attribute("aria-selected", "true")
+    expect(editor).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    screenshot(page, "forum-mention-suggestions")
+    second_name = options.nth(1).inner_text()
+
+    editor.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    editor.press("Enter")
+
+    chosen = "@mael.coste " if "mael.coste" in second_name else "@maelle.colin "
+    expect(editor).to_have_value(f"Merci à {chosen}")
+    expect(editor).to_be_focused()
+    expect(page.get_by_role("listbox", name="Membres à mentionner")).to_be_hidden()
+
+    # Escape closes the list, and it stays closed while the same mention is typed on.
+    editor.press_sequentially("et @Mae")
+    expect(options).to_have_count(2)
+    editor.press("Escape")
+    expect(page.get_by_role("listbox", name="Membres à mentionner")).to_be_hidden()
+    expect(editor).to_have_value(f"Merci à {chosen}et @Mae")

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from search import indexing
 from tests.browser.steps import log_in
 from tests.factories import AssociationFactory, Role, RoleSpec, make_person, theme
 from tests.factories.cms import add_document, add_guide, document_block, heading, paragraph
@@ -62,3 +63,35 @@ def test_a_member_finds_a_guide_by_theme_and_downloads_its_document(live_url, pa
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-length"] == str(resources.file_size)
     assert "private" in response.headers["cache-control"]
+
+
+def test_the_header_search_suggests_a_guide_and_opens_it_from_the_keyboard(live_url, page, resources, screenshot):
+    indexing.rebuild()
+    log_in(page, live_url, "intervenant")
+    box = page.get_by_role("combobox", name="Rechercher dans Passerelles")
+
+    box.press_sequentially("financ")
+
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    option = listbox.get_by_role("option", name=re.compile("Guide du financement"))
+    expect(option).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    screenshot(page, "recherche-suggestions")
+    position = int(option.get_attribute("id").rsplit("-", 1)[1])  # options are numbered from 0
+    for _ in range(position + 1):
+        box.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", option.get_attribute("id"))
+    box.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/ressources/guide-du-financement-des-associations-socio-judiciaires/$"))
+
+    # Escape closes the list; Enter then sends the search itself.
+    box = page.get_by_role("combobox", name="Rechercher dans Passerelles")
+    box.press_sequentially("éthique")
+    expect(page.get_by_role("listbox", name="Suggestions").get_by_role("option").first).to_be_visible()
+    box.press("Escape")
+    expect(page.get_by_role("listbox", name="Suggestions")).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/recherche/\?q=(%C3%A9|é)thique$"))
