@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -125,3 +126,13 @@ def test_the_scheduler_queues_the_notices_every_few_minutes(alice, bruno, direct
     assert "avis-messages" in first and "avis-messages" not in early and "avis-messages" in later
     assert [message.to for message in mail.outbox] == [[bruno.email], [bruno.email]]
     assert "Une autre question" in mail.outbox[1].body
+
+
+def test_the_command_can_leave_the_sending_to_the_worker(alice, bruno, direct_room, capsys):
+    dm(alice, direct_room, "d-1")
+
+    call_command("send_chat_notices", "--enqueue")
+
+    # Queued through django-tasks (whose embedded backend runs it at once; the worker does in production).
+    assert re.search(r"Envoi des avis confié au worker \(tâche \S+\)\.", capsys.readouterr().out)
+    assert [message.to for message in mail.outbox] == [[bruno.email]]
