@@ -133,6 +133,17 @@ def too_many_failures(page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion ont échoué")
 
 
+def too_many_resets(page) -> None:
+    # The per-e-mail limit (3 an hour): the form again, refusing the fourth request.
+    form_url = page.url
+    for attempt in range(4):
+        if attempt:
+            page.goto(form_url)
+        page.locator("#id_email").fill("personne.bloquee@exemple.org")
+        page.get_by_role("button", name="Recevoir le lien").click()
+    expect(page.get_by_role("alert")).to_contain_text("Trop de demandes de réinitialisation")
+
+
 def refused_form(page) -> None:
     page.context.clear_cookies()  # the CSRF cookie gone, as after a long-open page in a strict browser
     page.locator("#id_username").fill(MEMBER)
@@ -179,6 +190,8 @@ SCREENS = [
            prepare=wrong_password),
     Screen("connexion-bloquee", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
            prepare=too_many_failures),
+    Screen("reinitialisation-bloquee", "/compte/mot-de-passe/reinitialisation/", "Mot de passe oublié",
+           logged_in=False, prepare=too_many_resets),
     Screen("formulaire-refuse", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
            prepare=refused_form),
     Screen("adhesion", "/adhesion/", "Adhérer à la fédération", logged_in=False),
