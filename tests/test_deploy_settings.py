@@ -6,15 +6,11 @@ config/settings.py reads the environment once, at import.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.manage_process import run_manage
 
 PRODUCTION = {
     "DEBUG": "0",
@@ -32,22 +28,9 @@ FULL_STACK = {
 }
 
 
-def manage(tmp_path: Path, environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PASSERELLES_VAR_DIR": str(tmp_path / "var"),
-        **environment,
-    }
-    return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
 @pytest.mark.parametrize("extra", [{}, FULL_STACK], ids=["embedded", "full-stack"])
 def test_check_deploy_reports_nothing_with_production_settings(tmp_path, extra):
-    result = manage(tmp_path, {**PRODUCTION, **extra}, "check", "--deploy", "--fail-level", "WARNING")
+    result = run_manage(tmp_path, {**PRODUCTION, **extra}, "check", "--deploy", "--fail-level", "WARNING")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
@@ -60,7 +43,7 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path, extra):
 def test_startup_fails_clearly_without_a_production_secret(tmp_path, missing, message):
     environment = {name: value for name, value in PRODUCTION.items() if name != missing}
 
-    result = manage(tmp_path, environment, "check")
+    result = run_manage(tmp_path, environment, "check")
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
@@ -68,7 +51,7 @@ def test_startup_fails_clearly_without_a_production_secret(tmp_path, missing, me
 
 
 def test_an_empty_secret_counts_as_missing(tmp_path):
-    result = manage(tmp_path, {**PRODUCTION, "SECRET_KEY": ""}, "check")
+    result = run_manage(tmp_path, {**PRODUCTION, "SECRET_KEY": ""}, "check")
 
     assert result.returncode != 0
     assert "SECRET_KEY doit être défini" in result.stderr
@@ -79,7 +62,7 @@ def test_production_cookies_and_transport_are_secure(tmp_path):
               "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS >= 31536000, s.SESSION_COOKIE_HTTPONLY, "
               "s.SECURE_PROXY_SSL_HEADER)")
 
-    result = manage(tmp_path, PRODUCTION, "shell", "--no-imports", "-c", script)
+    result = run_manage(tmp_path, PRODUCTION, "shell", "--no-imports", "-c", script)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True True True True True ('HTTP_X_FORWARDED_PROTO', 'https')"

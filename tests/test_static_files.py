@@ -6,36 +6,27 @@ names. Production settings are read at import: each case runs manage.py in a sub
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import machina
 import pytest
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.manage_process import run_manage
+
 STATIC_TAG = re.compile(r"""\{%\s*static\s+["']([^"']+)["']\s*%\}""")
 SHOW_URL = "from django.templatetags.static import static; print(static('css/site.css'))"
 
 
 def manage(tmp_path: Path, static_root: Path, *arguments: str, debug: bool = False) -> str:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PASSERELLES_VAR_DIR": str(tmp_path / "var"),
+    result = run_manage(tmp_path, {
         "STATIC_ROOT": str(static_root),
         "DEBUG": "1" if debug else "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "passerelles.example.org",
-    }
-    result = subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=600)
+    }, *arguments, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
