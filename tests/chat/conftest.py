@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import uuid
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -14,17 +11,15 @@ from chat.models import ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
 from tests.factories import AssociationFactory, Role, RoleSpec, WorkingGroupFactory, make_person, region, theme
+from tests.isolation import own_cache_prefix
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 @pytest.fixture(autouse=True)
 def _own_cache_namespace(settings):
-    # Rate-limit counters and presence live in the cache, which outlives a test (and, on Redis, may be
-    # shared with other runs): each test gets a key prefix of its own rather than a flush.
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"chat-test-{uuid.uuid4().hex[:10]}"
-    settings.CACHES = caches
+    # Rate-limit counters and presence live in the cache.
+    own_cache_prefix(settings, "chat-test")
 
 
 @pytest.fixture

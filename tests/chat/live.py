@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,6 +67,25 @@ def database_url_of_test_database() -> str:
     host = settings_dict.get("HOST") or "localhost"
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+@contextlib.contextmanager
+def started_servers(build: Callable[..., DaphneServer]) -> Iterator[Callable[..., DaphneServer]]:
+    """Yields `make(...)`, which builds a server with `build(...)` and starts it; every server made is
+    stopped on the way out, whatever the test did."""
+    servers: list[DaphneServer] = []
+
+    def make(*args, **kwargs) -> DaphneServer:
+        server = build(*args, **kwargs)
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.stop()
 
 
 class DaphneServer:

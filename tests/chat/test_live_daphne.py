@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 
 from chat.models import ChatMessage
-from tests.chat.live import ChatClient, DaphneServer, redis_answers
+from tests.chat.live import ChatClient, DaphneServer, redis_answers, started_servers
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -34,17 +34,9 @@ def cookie_of(user) -> str:
 
 @pytest.fixture
 def server_factory(request):
-    servers = []
-
-    def make(layer: str) -> DaphneServer:
-        server = DaphneServer(layer=layer, name=request.node.name.replace("/", "_"))
-        servers.append(server)
-        server.start()
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    name = request.node.name.replace("/", "_")
+    with started_servers(lambda layer: DaphneServer(layer=layer, name=name)) as make:
+        yield make
 
 
 @pytest.mark.parametrize("layer", LAYERS)

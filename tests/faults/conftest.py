@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.chat.live import started_servers
 from tests.faults.servers import FaultDaphne, RedisServer, redis_server_binary
 
 
@@ -41,14 +42,5 @@ def private_redis(request) -> Iterator[RedisServer]:
 @pytest.fixture
 def daphne_factory(request) -> Iterator[Callable[..., FaultDaphne]]:
     """Start daphne subprocesses on the given services; every one is killed at the end of the test."""
-    servers: list[FaultDaphne] = []
-
-    def make(**kwargs) -> FaultDaphne:
-        server = FaultDaphne(name=_name_of(request), **kwargs)
-        servers.append(server)
-        server.start()
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    with started_servers(lambda **kwargs: FaultDaphne(name=_name_of(request), **kwargs)) as make:
+        yield make

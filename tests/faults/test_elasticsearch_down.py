@@ -11,8 +11,6 @@ what it holds in the end.
 
 from __future__ import annotations
 
-import copy
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +22,7 @@ from forum.models import ForumSpace
 from search import backend, indexing
 from search.models import PendingIndexUpdate
 from tests.faults.fake_elasticsearch import FakeElasticsearch
+from tests.isolation import own_cache_prefix
 from tests.search.helpers import add_topic, client_for, search_json, search_page, titles
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
@@ -31,11 +30,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
 @pytest.fixture(autouse=True)
 def _own_cache(settings):
-    # The rebuild flag lives in the cache, which may be a Redis shared with other test runs: a prefix of
-    # this test's own keeps the flag it sets from reaching them.
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"faults-es-{uuid.uuid4().hex[:10]}"
-    settings.CACHES = caches
+    # The rebuild flag lives in the cache: the flag this test sets must not reach other tests or runs.
+    own_cache_prefix(settings, "faults-es")
 
 
 @pytest.fixture
