@@ -100,6 +100,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from bench import bench_forum
 from bench.framework import (
     BENCH_DIR,
     ROOT,
@@ -136,15 +137,7 @@ DELIVERY_GRACE_S = 5.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 60.0
 SEED = 8_2026
-SEED_SOURCES = [
-    ROOT / "directory" / "demo.py",
-    ROOT / "directory" / "reference.py",
-    ROOT / "directory" / "management" / "commands" / "seed_demo.py",
-    ROOT / "forum" / "demo.py",
-    ROOT / "forum" / "structure.py",
-    ROOT / "cms" / "demo.py",
-    ROOT / "chat" / "demo.py",
-]
+SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "cms" / "demo.py", ROOT / "chat" / "demo.py"]
 SEARCH_QUERIES = [
     "financement", "éthique", "placement à l'extérieur", "violences conjugales", "contrôle judiciaire",
     "médiation pénale", "réunion nationale", "guide juridique", "parrainage", "enquête sociale rapide",

@@ -193,14 +193,21 @@ def _dump_database(vendor: str, target: Path, alias: str) -> None:
         raise BackupError(f"La base SQLite {source_path} est introuvable.")
     # Read-only: a missing or mistyped path must not create an empty database.
     source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
     try:
-        source.backup(copy)
-    except sqlite3.Error as error:
-        raise BackupError(f"La copie de la base SQLite {source_path} a échoué : {error}") from error
+        _sqlite_backup(source, sqlite3.connect(target), f"La copie de la base SQLite {source_path} a échoué")
     finally:
-        copy.close()
         source.close()
+
+
+def _sqlite_backup(source: sqlite3.Connection, target: sqlite3.Connection, failure: str) -> None:
+    """Copy `source` into `target` with SQLite's backup API (closing `target`); a BackupError saying
+    `failure` when it cannot."""
+    try:
+        source.backup(target)
+    except sqlite3.Error as error:
+        raise BackupError(f"{failure} : {error}") from error
+    finally:
+        target.close()
 
 
 # --- Archive members --------------------------------------------------------------------------------
@@ -497,13 +504,8 @@ def _restore_sqlite(copy_path: Path, alias: str) -> None:
             raise BackupError(f"La base SQLite de l'archive est endommagée : {check}")
         connections.close_all()
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(target_path, timeout=30)
-        try:
-            copy.backup(target)
-        except sqlite3.Error as error:
-            raise BackupError(f"L'écriture de la base SQLite {target_path} a échoué : {error}") from error
-        finally:
-            target.close()
+        _sqlite_backup(copy, sqlite3.connect(target_path, timeout=30),
+                       f"L'écriture de la base SQLite {target_path} a échoué")
     except sqlite3.DatabaseError as error:
         raise BackupError(f"La base SQLite de l'archive est illisible : {error}") from error
     finally:
