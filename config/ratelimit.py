@@ -105,6 +105,12 @@ def check(rate: Rate, key: str) -> Verdict:
     raise AssertionError("unreachable: an empty window allows one event")  # pragma: no cover
 
 
+def check_all(*counters: tuple[Rate, str]) -> Verdict:
+    """`check` for several (rate, key) at once: refused if any refuses, with the longest wait."""
+    refused = [verdict for verdict in (check(rate, key) for rate, key in counters) if not verdict.allowed]
+    return max(refused, key=lambda verdict: verdict.retry_after) if refused else ALLOWED
+
+
 def record(rate: Rate, key: str) -> None:
     """Count one event for `key`."""
     if not rate.enabled:
@@ -153,6 +159,13 @@ def wait_message(verdict: Verdict) -> str:
         "count": minutes}
 
 
+def refusal(response: HttpResponse, verdict: Verdict) -> HttpResponse:
+    """`response` (a page that says why, e.g. the form again) made a rate-limit refusal: 429, Retry-After."""
+    response.status_code = 429
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
 def too_many_requests(request: HttpRequest, verdict: Verdict, message: str, *, as_json: bool = False) -> HttpResponse:
     """The answer to a refused request: HTTP 429 with Retry-After, a French page or JSON.
 
@@ -163,12 +176,11 @@ def too_many_requests(request: HttpRequest, verdict: Verdict, message: str, *, a
     if as_json or request.GET.get("format") == "json":
         response: HttpResponse = JsonResponse(
             {"error": {"code": "rate_limited", "message": full_message, "retry_after": verdict.retry_after}},
-            status=429, json_dumps_params={"ensure_ascii": False},
+            json_dumps_params={"ensure_ascii": False},
         )
     else:
         body = render_to_string("429.html", {"message": message, "wait": wait_message(verdict),
                                              "retry_after": verdict.retry_after}, request=request)
-        response = HttpResponse(body, status=429)
-    response["Retry-After"] = str(verdict.retry_after)
-    return response
+        response = HttpResponse(body)
+    return refusal(response, verdict)
 

@@ -33,11 +33,10 @@ def _account_key(username: str) -> str:
 
 def login_verdict(request: HttpRequest | None, username: str) -> ratelimit.Verdict:
     """Whether one more login attempt for `username` from the request's address is allowed now."""
-    verdicts = [ratelimit.check(_account_rate(), _account_key(username))]
+    counters = [(_account_rate(), _account_key(username))]
     if request is not None:
-        verdicts.append(ratelimit.check(_address_rate(), ratelimit.client_address(request)))
-    refused = [verdict for verdict in verdicts if not verdict.allowed]
-    return max(refused, key=lambda verdict: verdict.retry_after) if refused else ratelimit.ALLOWED
+        counters.append((_address_rate(), ratelimit.client_address(request)))
+    return ratelimit.check_all(*counters)
 
 
 def record_login_failure(request: HttpRequest | None, username: str) -> None:
@@ -51,9 +50,10 @@ def forget_account_failures(username: str) -> None:
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form with the failure limits above; `throttled` tells the view to answer 429."""
+    """Django's login form with the failure limits above; `throttled` (the refusing verdict) tells the view
+    to answer 429."""
 
-    throttled = False
+    throttled: ratelimit.Verdict | None = None
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -62,8 +62,7 @@ class LoginForm(AuthenticationForm):
             return super().clean()  # a missing field: the field's own error, nothing counted
         verdict = login_verdict(self.request, username)
         if not verdict.allowed:
-            self.throttled = True
-            self.retry_after = verdict.retry_after
+            self.throttled = verdict
             raise ValidationError(
                 _("Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est "
                   "suspendue pour un moment. %(wait)s Si vous avez oublié votre mot de passe, "

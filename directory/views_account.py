@@ -16,8 +16,7 @@ class PasswordLoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.throttled:
             # The form again, with the reason; 429 tells scripts and proxies it is a rate limit.
-            response.status_code = 429
-            response["Retry-After"] = str(form.retry_after)
+            return ratelimit.refusal(response, form.throttled)
         return response
 
 
@@ -37,15 +36,12 @@ class PasswordResetView(auth_views.PasswordResetView):
             (ratelimit.Rate.configured("password-reset-email", "PASSWORD_RESET_EMAIL"),
              form.cleaned_data["email"].strip().casefold()),
         ]
-        refused = [verdict for verdict in (ratelimit.check(rate, key) for rate, key in rates) if not verdict.allowed]
-        if refused:
-            verdict = max(refused, key=lambda verdict: verdict.retry_after)
+        verdict = ratelimit.check_all(*rates)
+        if not verdict.allowed:
             form.add_error(None, _("Trop de demandes de réinitialisation ont été faites : aucun nouveau courriel "
                                    "n'est envoyé pour le moment. %(wait)s Le lien déjà reçu reste valable.")
                            % {"wait": ratelimit.wait_message(verdict)})
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
-            response["Retry-After"] = str(verdict.retry_after)
-            return response
+            return ratelimit.refusal(self.render_to_response(self.get_context_data(form=form)), verdict)
         for rate, key in rates:
             ratelimit.record(rate, key)
         return super().form_valid(form)

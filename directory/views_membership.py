@@ -103,9 +103,7 @@ class MembershipStartView(View):
                       "enregistrée. %(wait)s") % {"wait": ratelimit.wait_message(verdict)}
             if request.FILES:
                 error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
-            response = render(request, self.template_name, {"form": form, "error": error}, status=429)
-            response["Retry-After"] = str(verdict.retry_after)
-            return response
+            return ratelimit.refusal(render(request, self.template_name, {"form": form, "error": error}), verdict)
         try:
             application, token, created = membership.start_application_once(form.service_data(), form_key=form_key)
         except membership.MembershipError as exc:

@@ -96,10 +96,7 @@ class PostingRateLimitMixin:
                 post_form.add_error(None, gettext(
                     "Vous avez publié beaucoup de messages en peu de temps : ce message n'est pas encore publié. "
                     "%(wait)s Votre texte est conservé ci-dessous.") % {"wait": ratelimit.wait_message(verdict)})
-                response = self.form_invalid(post_form, attachment_formset, *args, **kwargs)
-                response.status_code = 429
-                response["Retry-After"] = str(verdict.retry_after)
-                return response
+                return ratelimit.refusal(self.form_invalid(post_form, attachment_formset, *args, **kwargs), verdict)
         return super().form_valid(post_form, attachment_formset, *args, **kwargs)
 
 
