@@ -91,6 +91,8 @@ def test_a_director_mentions_a_colleague_with_the_keyboard(live_url, page, netwo
     page.get_by_role("link", name=DIRECTORS_FORUM, exact=True).click()
     page.get_by_role("link", name="Nouveau sujet").first.click()
     editor = page.get_by_label(re.compile(r"^Message\b"))
+    # The script (deferred) is ready once it has put its hint under the editor: typing before would be lost.
+    expect(page.get_by_text("Pour mentionner un membre, tapez @")).to_be_visible()
 
     editor.press_sequentially("Merci à @Mae")
 
