@@ -447,3 +447,25 @@ class RoleAssignment(models.Model):
         scope = self.region or self.theme or self.working_group
         label = self.get_role_display()
         return f"{label} ({scope})" if scope else str(label)
+
+
+class ManagedGroup(models.Model):
+    """A Django group that the directory derives from roles, found by a stable key, never by its name.
+
+    Keys: `role:<role>` (directors, presidents…), `region:<region id>`, `wg:<working group id>`. Forum
+    permissions, page and collection restrictions and search audiences name these groups through their
+    keys (directory.access), so renaming a region, a working group or the group itself in /admin/ changes
+    nothing of who sees what; the group's name is only its label, kept in step by directory.groups.
+    """
+
+    key = models.CharField(_("clé"), max_length=100, unique=True)
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="managed",
+                                 verbose_name=_("groupe"))
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("groupe géré par l'annuaire")
+        verbose_name_plural = _("groupes gérés par l'annuaire")
+
+    def __str__(self) -> str:
+        return self.key
