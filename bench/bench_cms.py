@@ -35,12 +35,12 @@ MARKER = BENCH_DIR / "cms.seeded.json"
 TARGETS_MS = {"tableau de bord": 150.0, "guide": 80.0}
 # The code whose output lives in the seeded file: a change in it means seeding again.
 SEED_SOURCES = [
-    ROOT / "directory" / "demo.py",
+    ROOT / "demo" / "directory.py",
     ROOT / "directory" / "reference.py",
-    ROOT / "directory" / "management" / "commands" / "seed_demo.py",
-    ROOT / "forum" / "demo.py",
-    ROOT / "cms" / "demo.py",
-    ROOT / "cms" / "demo_files.py",
+    ROOT / "demo" / "management" / "commands" / "seed_demo.py",
+    ROOT / "demo" / "forum.py",
+    ROOT / "demo" / "cms.py",
+    ROOT / "demo" / "cms_files.py",
     ROOT / "cms" / "setup.py",
 ]
 

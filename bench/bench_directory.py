@@ -33,9 +33,9 @@ DATABASE = BENCH_DIR / "directory.sqlite3"
 MARKER = BENCH_DIR / "directory.seeded.json"
 # The code whose output lives in the seeded file: a change in it means seeding again.
 SEED_SOURCES = [
-    ROOT / "directory" / "demo.py",
+    ROOT / "demo" / "directory.py",
     ROOT / "directory" / "reference.py",
-    ROOT / "directory" / "management" / "commands" / "seed_demo.py",
+    ROOT / "demo" / "management" / "commands" / "seed_demo.py",
 ]
 
 

@@ -66,10 +66,10 @@ TARGET_P95_MS = 100.0
 NOISE_TOLERANCE = 0.05
 DATABASE = BENCH_DIR / "forum.sqlite3"
 SEED_SOURCES = [
-    ROOT / "directory" / "demo.py",
+    ROOT / "demo" / "directory.py",
     ROOT / "directory" / "reference.py",
-    ROOT / "directory" / "management" / "commands" / "seed_demo.py",
-    ROOT / "forum" / "demo.py",
+    ROOT / "demo" / "management" / "commands" / "seed_demo.py",
+    ROOT / "demo" / "forum.py",
     ROOT / "forum" / "structure.py",
 ]
 REPLY_FORMSET = {"attachment-TOTAL_FORMS": "0", "attachment-INITIAL_FORMS": "0",

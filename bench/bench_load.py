@@ -137,7 +137,7 @@ DELIVERY_GRACE_S = 5.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 60.0
 SEED = 8_2026
-SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "cms" / "demo.py", ROOT / "chat" / "demo.py"]
+SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "demo" / "cms.py", ROOT / "demo" / "chat.py"]
 SEARCH_QUERIES = [
     "financement", "éthique", "placement à l'extérieur", "violences conjugales", "contrôle judiciaire",
     "médiation pénale", "réunion nationale", "guide juridique", "parrainage", "enquête sociale rapide",

@@ -83,8 +83,8 @@ FACET_QUERIES = ["financement", "violences conjugales", "CJSE", "éthique"]
 
 DATABASE = BENCH_DIR / "search.sqlite3"
 MARKER = BENCH_DIR / "search.seeded.json"
-SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "cms" / "demo.py", ROOT / "cms" / "demo_files.py",
-                ROOT / "chat" / "demo.py"]
+SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "demo" / "cms.py", ROOT / "demo" / "cms_files.py",
+                ROOT / "demo" / "chat.py"]
 WAGTAIL_BATCH = 1000
 PER_PAGE = 20
 # Statements of one store search whose plan is kept in the JSON (the slowest query's).

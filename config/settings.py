@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "forum.overrides.forum_member",
     "forum.overrides.forum_permission",
     "forum.apps.ExchangeConfig",
+    # Demo data (seed_demo), after the domain apps it fills
+    "demo.apps.DemoConfig",
     # Real time and background work
     "channels",
     "django_tasks",

@@ -8,9 +8,9 @@ import pytest
 from wagtail.documents import get_document_model
 from wagtail.models import Page, PageViewRestriction
 
-from cms.demo import seed_cms
-from cms.demo_files import odt_document, pdf_document
 from cms.models import EventPage, EventRegistration, GuidePage, NewsPage
+from demo.cms import seed_cms
+from demo.cms_files import odt_document, pdf_document
 from directory import access
 from directory.access import CmsAudience
 from directory.roles import Role

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from cms.demo_files import pdf_document
+from demo.cms_files import pdf_document
 from tests.factories.cms import members_collection
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client, override_settings
 
-from directory import access, demo, membership, services
+from demo import directory as network
+from directory import access, membership, services
 from directory.models import (
     ApplicationEvent,
     Association,
@@ -94,7 +95,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
             out = io.StringIO()
             call_command("seed_demo", stdout=out)
             first = _state()
-            demo.seed()
+            network.seed()
             yield {"output": out.getvalue(), "first": first, "second": _state()}
         finally:
             transaction.set_rollback(True)
@@ -157,12 +158,12 @@ EXPECTED_DEMO_ROLES = {
 
 
 def test_every_demo_account_is_listed():
-    assert {username for username, _label in demo.demo_accounts()} == set(EXPECTED_DEMO_ROLES)
+    assert {username for username, _label in network.demo_accounts()} == set(EXPECTED_DEMO_ROLES)
 
 
 @pytest.mark.parametrize(("username", "role"), sorted(EXPECTED_DEMO_ROLES.items()))
 def test_demo_account_logs_in_with_the_demo_password_and_holds_its_role(seeded, username, role):
-    assert Client().login(username=username, password=demo.DEMO_PASSWORD)
+    assert Client().login(username=username, password=network.DEMO_PASSWORD)
     assert access.has_role(User.objects.get(username=username), role)
 
 
@@ -181,7 +182,7 @@ def test_generated_people_cannot_log_in(seeded):
 def test_the_new_member_has_an_active_parrain(seeded):
     newcomer = User.objects.get(username="nouvel.adherent").association
     assert newcomer.status == Association.Status.MEMBER
-    assert newcomer.admitted_on >= demo.REFERENCE_DATE - timedelta(days=365)
+    assert newcomer.admitted_on >= network.REFERENCE_DATE - timedelta(days=365)
     parrainage = Parrainage.objects.get(filleul=newcomer, status=Parrainage.Status.ACTIVE)
     assert parrainage.parrain == User.objects.get(username="parrain").association
 
@@ -191,14 +192,14 @@ def test_the_new_member_s_onboarding_has_begun(seeded):
     parrainage = Parrainage.objects.get(filleul=newcomer, status=Parrainage.Status.ACTIVE)
     steps = list(parrainage.steps.order_by("done_on"))
     assert len(steps) >= 2
-    assert all(parrainage.started_on <= step.done_on <= demo.REFERENCE_DATE for step in steps)
+    assert all(parrainage.started_on <= step.done_on <= network.REFERENCE_DATE for step in steps)
     assert {step.done_by.username for step in steps} == {"parrain", "nouvel.adherent"}
 
 
 def test_an_association_awaits_a_parrain_and_the_parrain_has_a_proposal_to_answer(seeded):
     from directory import selectors_parrainage
 
-    awaiting = list(selectors_parrainage.awaiting_parrain(today=demo.REFERENCE_DATE))
+    awaiting = list(selectors_parrainage.awaiting_parrain(today=network.REFERENCE_DATE))
     assert awaiting
     declined = Parrainage.objects.filter(filleul__in=awaiting, status=Parrainage.Status.DECLINED)
     assert declined.exclude(decline_reason="").exists()
@@ -215,7 +216,7 @@ Kind = ApplicationEvent.Kind
 
 
 def demo_application(status: str) -> MembershipApplication:
-    return MembershipApplication.objects.get(siret__in=[a.siret for a in demo.DEMO_APPLICATIONS], status=status)
+    return MembershipApplication.objects.get(siret__in=[a.siret for a in network.DEMO_APPLICATIONS], status=status)
 
 
 def log_of(application: MembershipApplication) -> list[str]:
@@ -242,7 +243,7 @@ def test_the_demo_submitted_application_awaits_the_commission(seeded):
     submitted = demo_application(Status.SUBMITTED)
     assert membership.missing_items(submitted) == []
     assert log_of(submitted) == [Kind.CREATED, Kind.SUBMITTED]
-    assert demo.REFERENCE_DATE - timedelta(days=30) < submitted.submitted_at.date() <= demo.REFERENCE_DATE
+    assert network.REFERENCE_DATE - timedelta(days=30) < submitted.submitted_at.date() <= network.REFERENCE_DATE
 
 
 def test_the_application_under_examination_has_a_discussion_and_an_answered_question(seeded):
@@ -270,7 +271,7 @@ def test_the_application_log_is_dated_from_the_reference_date_in_order(seeded):
         dates = list(application.events.order_by("pk").values_list("created_at", flat=True))
         assert dates == sorted(dates)
         assert application.created_at == dates[0] and application.updated_at == dates[-1]
-        assert dates[-1].date() <= demo.REFERENCE_DATE
+        assert dates[-1].date() <= network.REFERENCE_DATE
 
 
 def test_the_demo_staff_account_sees_the_submitted_applications(seeded):
@@ -282,7 +283,7 @@ def test_the_demo_staff_account_sees_the_submitted_applications(seeded):
 
 
 def test_the_demo_private_links_open_the_candidate_pages(seeded):
-    for path, _label in demo.demo_application_links():
+    for path, _label in network.demo_application_links():
         response = Client().get(path)
         assert response.status_code == 200, path
 
@@ -295,7 +296,7 @@ def test_the_demo_documents_are_accepted_by_the_upload_checks(seeded):
 
 
 def test_the_demo_pdf_has_a_cross_reference_table_that_points_at_its_objects():
-    content = demo.demo_pdf("Statuts (révisés)", ["Article 1 – Dénomination", "Ligne \\ avec (parenthèses)"])
+    content = network.demo_pdf("Statuts (révisés)", ["Article 1 – Dénomination", "Ligne \\ avec (parenthèses)"])
     xref = int(content.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
     assert content[xref:].startswith(b"xref\n0 6\n")
     rows = content[xref:].split(b"\n")[3:8]
@@ -306,8 +307,8 @@ def test_the_demo_pdf_has_a_cross_reference_table_that_points_at_its_objects():
 
 
 def test_the_demo_odt_is_an_opendocument_text_and_always_the_same_bytes():
-    content = demo.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
-    assert content == demo.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
+    content = network.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
+    assert content == network.demo_odt("Rapport d'activité", ["Paragraphe avec <balise> & esperluette."])
     assert content[30:38] == b"mimetype" and content[38:38 + len(membership.ODT_MIMETYPE)] == membership.ODT_MIMETYPE
     upload = SimpleUploadedFile("rapport.odt", content)
     assert membership.document_error(upload) is None
@@ -317,7 +318,7 @@ def test_seeding_again_puts_back_a_demo_application_the_commission_moved_on(seed
     submitted = demo_application(Status.SUBMITTED)
     membership.decide(submitted, User.objects.get(username="equipe"), Status.REFUSED, "Essai.")
 
-    demo.seed_membership()
+    network.seed_membership()
 
     assert not MembershipApplication.objects.filter(pk=submitted.pk).exists()
     assert _state()["applications"] == seeded["second"]["applications"]
@@ -327,8 +328,8 @@ def test_seeding_again_puts_back_a_demo_application_the_commission_moved_on(seed
 def test_seeding_the_applications_queues_no_e_mail(seeded, django_capture_on_commit_callbacks):
     MembershipApplication.objects.all().delete()
     with django_capture_on_commit_callbacks() as callbacks:
-        demo.seed_membership()
-    assert MembershipApplication.objects.count() == len(demo.DEMO_APPLICATIONS)
+        network.seed_membership()
+    assert MembershipApplication.objects.count() == len(network.DEMO_APPLICATIONS)
     assert callbacks == []
 
 
@@ -343,11 +344,11 @@ def test_groups_are_what_the_access_module_derives(seeded):
 def test_the_command_prints_a_french_summary_with_the_logins(seeded):
     output = seeded["output"]
     assert "Associations :" in output and "Personnes :" in output
-    assert f"mot de passe : {demo.DEMO_PASSWORD}" in output
+    assert f"mot de passe : {network.DEMO_PASSWORD}" in output
     for username in EXPECTED_DEMO_ROLES:
         assert f"  {username} " in output
     assert "Candidatures d'adhésion : 4 (1 brouillon, 1 déposée, 1 en cours d'examen, 1 ajournée)." in output
-    for path, _label in demo.demo_application_links():
+    for path, _label in network.demo_application_links():
         assert f"  {path} " in output
 
 
@@ -361,21 +362,21 @@ def test_seeding_again_restores_what_was_changed(seeded):
     association.staff_count = 500
     association.save()
 
-    demo.seed_directory()
+    network.seed_directory()
 
     assert _state() == seeded["second"]
-    assert User.objects.get(username="directrice").check_password(demo.DEMO_PASSWORD)
+    assert User.objects.get(username="directrice").check_password(network.DEMO_PASSWORD)
 
 
 def test_a_larger_scale_adds_generated_associations_and_people(seeded):
     associations, people = Association.objects.count(), User.objects.count()
-    demo.seed(scale=2)
+    network.seed(scale=2)
     assert Association.objects.count() > associations
     assert User.objects.count() > people
     after = _state()
-    demo.seed_directory(scale=2)
+    network.seed_directory(scale=2)
     assert _state() == after
-    generated = list(User.objects.filter(association__slug__in=[a.slug for a in demo.build_directory_plan(2)
+    generated = list(User.objects.filter(association__slug__in=[a.slug for a in network.build_directory_plan(2)
                                                                  .extra_associations]).order_by("username"))
     assert generated
     for person in generated[::7]:
@@ -384,11 +385,11 @@ def test_a_larger_scale_adds_generated_associations_and_people(seeded):
 
 
 def test_the_plan_is_deterministic_and_smaller_scales_are_prefixes():
-    one, three = demo.build_directory_plan(1), demo.build_directory_plan(3)
-    assert demo.build_directory_plan(3) == three
+    one, three = network.build_directory_plan(1), network.build_directory_plan(3)
+    assert network.build_directory_plan(3) == three
     assert three.people == one.people and three.associations == one.associations
-    assert three.extra_people[: len(demo.build_directory_plan(2).extra_people)] == (
-        demo.build_directory_plan(2).extra_people
+    assert three.extra_people[: len(network.build_directory_plan(2).extra_people)] == (
+        network.build_directory_plan(2).extra_people
     )
     assert len({p.username for p in three.people + three.extra_people}) == len(three.people + three.extra_people)
     assert len({a.slug for a in three.associations + three.extra_associations}) == len(

@@ -11,9 +11,9 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
 from cms import services
-from cms.demo_files import odt_document, pdf_document
 from cms.models import EventIndexPage, EventPage, GuidePage, NewsIndexPage, NewsPage, ResourcesIndexPage
 from cms.setup import MEMBERS_COLLECTION_NAME
+from demo.cms_files import odt_document, pdf_document
 from directory.access import CmsAudience
 
 PRESIDENTS_COLLECTION = "Réservé aux président·es"

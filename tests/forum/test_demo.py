@@ -6,7 +6,8 @@ import pytest
 from django.db.models import Q
 from machina.apps.forum_conversation.models import Post
 
-from forum import demo, services
+from demo import forum as forum_demo
+from forum import services
 from forum.markup import render_markdown
 from forum.models import ForumSpace
 
@@ -26,10 +27,10 @@ def unrendered(posts):
 
 
 def test_generated_bulk_posts_have_their_rendered_html(theme_space):
-    topics, posts = demo._generate_bulk([theme_space], 1, random.Random(demo.SEED))
+    topics, posts = forum_demo._generate_bulk([theme_space], 1, random.Random(forum_demo.SEED))
 
     generated = Post.objects.filter(topic__forum=theme_space.forum)
-    assert topics == demo.GENERATED_TOPICS_PER_FORUM_AND_SCALE and generated.count() == posts > topics
+    assert topics == forum_demo.GENERATED_TOPICS_PER_FORUM_AND_SCALE and generated.count() == posts > topics
     assert not unrendered(generated).exists()
     for post in generated.order_by("pk")[:5]:
         assert post.content.rendered == render_markdown(post.content.raw)
@@ -37,11 +38,11 @@ def test_generated_bulk_posts_have_their_rendered_html(theme_space):
 
 
 def test_seeding_again_renders_posts_an_earlier_seed_left_empty(theme_space):
-    demo._generate_bulk([theme_space], 1, random.Random(demo.SEED))
+    forum_demo._generate_bulk([theme_space], 1, random.Random(forum_demo.SEED))
     generated = Post.objects.filter(topic__forum=theme_space.forum)
     generated.update(_content_rendered=None)  # what bulk posts of an earlier seed look like
 
-    assert demo._render_unrendered_posts() == generated.count()
+    assert forum_demo._render_unrendered_posts() == generated.count()
 
     assert not unrendered(generated).exists()
-    assert demo._render_unrendered_posts() == 0
+    assert forum_demo._render_unrendered_posts() == 0

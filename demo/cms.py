@@ -1,6 +1,6 @@
 """CMS demo content: guides, tool library with real PDF/ODT files, agenda, news, a review in progress.
 
-Called by `directory.demo.seed()` after the directory and forum steps. Deterministic (fixed texts,
+Called by `demo.directory.seed()` after the directory and forum steps. Deterministic (fixed texts,
 fixed random seed; event and news dates are placed around the day of the first seed, as the forum's
 meetings are) and idempotent (pages are found again by slug under their parent, documents by title
 in their collection, registrations by person). `scale` adds generated practice sheets and news
@@ -24,7 +24,6 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, Page
 
 from cms import services
-from cms.demo_files import odt_document, pdf_document
 from cms.models import (
     EventIndexPage,
     EventPage,
@@ -36,6 +35,7 @@ from cms.models import (
     ToolLibraryPage,
 )
 from cms.setup import MEMBERS_COLLECTION_NAME, ensure_site_structure
+from demo.cms_files import odt_document, pdf_document
 from directory.access import CmsAudience
 from directory.models import Region, Theme, User
 from directory.roles import ROLE_GROUP_NAMES, Role

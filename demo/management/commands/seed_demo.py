@@ -1,9 +1,9 @@
-"""`python manage.py seed_demo [--scale N]`: the demo network (logic in directory.demo)."""
+"""`python manage.py seed_demo [--scale N]`: the demo network (logic in demo.directory)."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
-from directory import demo
+from demo import directory as network
 
 
 class Command(BaseCommand):
@@ -24,6 +24,6 @@ class Command(BaseCommand):
         # Demo people have invented addresses: the invitations that seeding triggers (national
         # meetings…) must never leave the machine, whatever the configured e-mail backend.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            result = demo.seed(scale=scale, stdout=self.stdout)
-        for line in demo.summary_lines(result):
+            result = network.seed(scale=scale, stdout=self.stdout)
+        for line in network.summary_lines(result):
             self.stdout.write(line)

@@ -1,7 +1,7 @@
-"""Demo chat (called by directory.demo.seed): shared rooms, memberships, a few French conversations.
+"""Demo chat (called by demo.directory.seed): shared rooms, memberships, a few French conversations.
 
 Deterministic and idempotent: messages carry fixed client ids (a second run finds them), their dates
-derive from directory.demo.REFERENCE_DATE, and the read markers are set so that `nouvel.adherent`
+derive from demo.directory.REFERENCE_DATE, and the read markers are set so that `nouvel.adherent`
 finds one unread direct message from their parrain.
 """
 
@@ -50,7 +50,7 @@ MEETING_ROOM_NAME = "Réunion régionale Sud-Ouest – 14 octobre 2025"
 
 
 def _at(day_offset: int, hour: int, minutes: int) -> datetime:
-    from directory.demo import REFERENCE_DATE
+    from demo.directory import REFERENCE_DATE
 
     moment = datetime.combine(REFERENCE_DATE + timedelta(days=day_offset), time(hour, 0))
     return timezone.make_aware(moment + timedelta(minutes=minutes))

@@ -1689,7 +1689,7 @@ def _moment(step: ApplicationStep) -> datetime:
 
 
 def _date_application(application: MembershipApplication, plan: DemoApplication) -> None:
-    """Dates from REFERENCE_DATE instead of the clock, and the fixed private link (as chat.demo dates
+    """Dates from REFERENCE_DATE instead of the clock, and the fixed private link (as demo.chat dates
     its messages): a second run leaves the same rows."""
     moments = [_moment(step) for step in plan.steps]
     by_action = {step.action: moment for step, moment in zip(plan.steps, moments, strict=True)}
@@ -1841,9 +1841,9 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     """
     if scale < 1:
         raise ValueError("L'échelle doit être un entier supérieur ou égal à 1.")
-    from chat.demo import seed_chat
-    from cms.demo import seed_cms
-    from forum.demo import seed_forum
+    from demo.chat import seed_chat
+    from demo.cms import seed_cms
+    from demo.forum import seed_forum
     from search import indexing
 
     # Bulk-created content sends no signals: the search index is rebuilt once, at the end, rather

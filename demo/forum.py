@@ -1,6 +1,6 @@
 """Forum demo content: the tree, French topics and replies in every forum, national meetings.
 
-Called by `directory.demo.seed()` after the directory step. Deterministic (fixed random seed,
+Called by `demo.directory.seed()` after the directory step. Deterministic (fixed random seed,
 fixed reference date for the past) and idempotent (topics are found again by forum and subject;
 generated topics are numbered and only the missing ones are created). `scale` adds generated
 topics and posts in bulk for benchmarks: at scale 20, over 10 000 topics and 100 000 posts.
