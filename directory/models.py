@@ -114,6 +114,17 @@ class SizeBand(models.TextChoices):
         return cls.XLARGE
 
 
+def validate_siret(value: str) -> None:
+    """Model validator: 14 digits with the right key (the rule lives in directory.membership)."""
+    from django.core.exceptions import ValidationError
+
+    from directory.membership import siret_error
+
+    error = siret_error(value) if value else None
+    if error:
+        raise ValidationError(error, code="invalid_siret")
+
+
 class Association(models.Model):
     class Status(models.TextChoices):
         CANDIDATE = "candidate", _("Candidate")
@@ -152,11 +163,18 @@ class Association(models.Model):
     public_phone = models.CharField(_("téléphone de contact"), max_length=30, blank=True)
     description = models.TextField(_("présentation"), blank=True)
     willing_to_sponsor = models.BooleanField(_("volontaire pour parrainer"), default=False)
+    # Issue 14: the network import finds an association again by its SIRET.
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, default="",
+                             validators=[validate_siret],
+                             help_text=_("14 chiffres ; sert à retrouver l'association lors d'un import du réseau."))
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("association")
         verbose_name_plural = _("associations")
+        constraints = [
+            models.UniqueConstraint(fields=["siret"], condition=~Q(siret=""), name="association_siret_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -469,3 +487,31 @@ class ManagedGroup(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Network import and invitations (issue 14) -----------------------------------------------------
+
+
+class Invitation(models.Model):
+    """The invitation of a person to choose their password: when, by whom, how many times, accepted when.
+
+    One row per person; a resend updates `sent_at` and counts in `times_sent`. The link itself is a
+    signed token (directory.invitations) that stops working once a password is set.
+    """
+
+    person = models.OneToOneField(User, on_delete=models.CASCADE, related_name="invitation",
+                                  verbose_name=_("personne"))
+    first_sent_at = models.DateTimeField(_("première invitation le"))
+    sent_at = models.DateTimeField(_("dernière invitation le"), db_index=True)
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("envoyée par"))
+    times_sent = models.PositiveIntegerField(_("nombre d'envois"), default=0)
+    accepted_at = models.DateTimeField(_("activée le"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return str(self.person)
