@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import time
@@ -22,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 # The benchmarks' own databases, seed markers and server logs (never committed).
 BENCH_DIR = ROOT / "var" / "bench"
+# Settings refuse a weak key with DEBUG off: a fresh one per run (set in os.environ by bench/run.py, so the
+# servers a benchmark starts share it).
+BENCH_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 @dataclass
@@ -97,10 +101,12 @@ def production_like_environment(*, allowed_hosts: str = "testserver", **extra: s
     return {
         "PASSERELLES_VAR_DIR": str(BENCH_DIR),
         "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-not-a-secret",
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "ALLOWED_HOSTS": allowed_hosts,
         "SECURE_SSL_REDIRECT": "0",
         "PASSERELLES_FAST_PASSWORD_HASHER": "1",
+        # The measured database is demo data (seed_demo), which DEBUG off would otherwise refuse.
+        "PASSERELLES_DEMO_SERVER": "1",
         **extra,
     }
 

@@ -32,6 +32,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
 
 if DEBUG:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-passerelles-not-for-production")
@@ -41,6 +43,16 @@ else:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY doit être défini quand DEBUG est désactivé.")
+    # The bar of Django's own `check --deploy` (security.W009), enforced at startup instead of warned
+    # about: sessions, password-reset links and signed values are only as safe as this key.
+    if (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+            or SECRET_KEY.startswith("django-insecure-")):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY est trop faible : il faut au moins {SECRET_KEY_MIN_LENGTH} caractères, dont "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} différents, sans le préfixe « django-insecure- » des clés de "
+            "développement de Django. Pour en générer une : "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS doit être défini quand DEBUG est désactivé.")
 
@@ -355,6 +367,9 @@ MIGRATION_MODULES = {
 }
 
 # --- Passerelles ----------------------------------------------------------------------------------
+# seed_demo writes accounts with a published password: with DEBUG off it runs only on a server declared
+# a demonstration (PASSERELLES_DEMO_SERVER=1, or `seed_demo --demo-server`).
+DEMO_SERVER = env_bool("PASSERELLES_DEMO_SERVER", False)
 DIRECTORY_PAGE_SIZE = 20
 # Parrainage (issue 7): a parrain association accompanies at most this many filleuls at a time
 # (pending proposals count); a parrainage without a chat message for this many days is flagged.

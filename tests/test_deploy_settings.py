@@ -66,3 +66,37 @@ def test_production_cookies_and_transport_are_secure(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True True True True True ('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+@pytest.mark.parametrize("weak_key", [
+    secrets.token_urlsafe(30),  # too short
+    "a" * 25 + "b" * 25 + "c" * 25,  # long, but only three distinct characters
+    "django-insecure-" + secrets.token_urlsafe(50),  # Django's development key
+], ids=["short", "few-distinct-characters", "django-insecure"])
+def test_startup_refuses_a_weak_secret_key_and_says_how_to_make_one(tmp_path, weak_key):
+    result = run_manage(tmp_path, {**PRODUCTION, "SECRET_KEY": weak_key}, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY est trop faible" in result.stderr
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(50))"' in result.stderr
+
+
+def test_a_generated_secret_key_of_fifty_characters_is_accepted(tmp_path):
+    result = run_manage(tmp_path, {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50)[:50]}, "check")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_weak_secret_key_is_fine_with_debug_on(tmp_path):
+    result = run_manage(tmp_path, {"DEBUG": "1", "SECRET_KEY": "court"}, "check")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_seed_demo_refuses_a_production_server_before_touching_its_database(tmp_path):
+    result = run_manage(tmp_path, PRODUCTION, "seed_demo")
+
+    assert result.returncode != 0
+    assert "seed_demo refuse de s'exécuter quand DEBUG est désactivé" in result.stderr
+    assert not (tmp_path / "var" / "passerelles.sqlite3").exists()

@@ -93,7 +93,9 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             out = io.StringIO()
-            call_command("seed_demo", stdout=out)
+            # DEBUG off, as on a server: the seed runs because the flag declares a demonstration.
+            with override_settings(DEBUG=False, DEMO_SERVER=False):
+                call_command("seed_demo", "--demo-server", stdout=out)
             first = _state()
             network.seed()
             yield {"output": out.getvalue(), "first": first, "second": _state()}
@@ -400,3 +402,32 @@ def test_the_plan_is_deterministic_and_smaller_scales_are_prefixes():
 def test_a_scale_below_one_is_refused():
     with pytest.raises(CommandError, match="supérieur ou égal à 1"):
         call_command("seed_demo", "--scale", "0")
+
+
+@override_settings(DEBUG=False, DEMO_SERVER=False)
+def test_with_debug_off_seed_demo_refuses_and_writes_nothing():
+    # Counted rather than assumed empty: the module's seeded network may be open around this test.
+    people, associations = User.objects.count(), Association.objects.count()
+
+    with pytest.raises(CommandError, match="DEBUG est désactivé") as refusal:
+        call_command("seed_demo")
+
+    assert "--demo-server" in str(refusal.value) and "PASSERELLES_DEMO_SERVER=1" in str(refusal.value)
+    assert (User.objects.count(), Association.objects.count()) == (people, associations)
+
+
+def test_the_demo_server_flag_lets_the_seed_run_with_debug_off(seeded):
+    assert User.objects.get(username="equipe").is_superuser
+    assert "mot de passe" in seeded["output"]
+
+
+@pytest.mark.parametrize("debug,demo_server", [(True, False), (False, True)], ids=["debug", "demo-server-setting"])
+def test_seed_demo_runs_in_development_or_on_a_server_declared_a_demonstration(monkeypatch, debug, demo_server):
+    calls = []
+    monkeypatch.setattr(network, "seed", lambda **kwargs: calls.append(kwargs) or {})
+    monkeypatch.setattr(network, "summary_lines", lambda result: ["fait"])
+
+    with override_settings(DEBUG=debug, DEMO_SERVER=demo_server):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert [call["scale"] for call in calls] == [1]
