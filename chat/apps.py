@@ -7,3 +7,9 @@ class ChatConfig(AppConfig):
     label = "chat"
     verbose_name = _("Discussions")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from chat import services
+        from directory import hooks
+
+        hooks.register(services.on_access_changed)

@@ -178,14 +178,21 @@ def _shared_rooms_for_keys(keys: Iterable[str]) -> dict[str, ChatRoom]:
 
 @transaction.atomic
 def ensure_shared_rooms() -> int:
-    """Create the room of every region, working group and theme that has none; returns how many."""
+    """Create the room of every region, working group and theme that has none, and give every shared
+    room the name of its region, working group or theme as it is called now; returns how many were
+    created. (A deleted region, working group or theme takes its room with it: foreign keys.)"""
     keys = [access.chat_room_key(ChatRoomKind.REGION, pk) for pk in Region.objects.values_list("pk", flat=True)]
     keys += [access.chat_room_key(ChatRoomKind.WORKING_GROUP, slug)
              for slug in WorkingGroup.objects.values_list("slug", flat=True)]
     keys += [access.chat_room_key(ChatRoomKind.THEME, slug) for slug in Theme.objects.values_list("slug", flat=True)]
-    existing = set(ChatRoom.objects.filter(key__in=keys).values_list("key", flat=True))
-    _shared_rooms_for_keys(set(keys) - existing)
-    return len(set(keys) - existing)
+    existing = {room.key: room for room in ChatRoom.objects.filter(key__in=keys)}
+    _shared_rooms_for_keys(set(keys) - existing.keys())
+    for key, room in existing.items():
+        fields = _shared_room_fields(key)
+        if fields and (room.name, room.description) != (fields["name"], fields["description"]):
+            room.name, room.description = fields["name"], fields["description"]
+            room.save(update_fields=["name", "description"])
+    return len(set(keys) - existing.keys())
 
 
 def _last_message_ids(room_ids: Iterable[int]) -> dict[int, int]:
@@ -234,20 +241,29 @@ def sync_memberships(user) -> tuple[set[int], set[int]]:
     return added, removed
 
 
-def on_access_changed(user) -> None:
-    """Called by directory.services.sync_groups whenever a person's roles or association change.
+def on_access_changed(change) -> None:
+    """The chat's handler of the directory's "access changed" hook (registered in ChatConfig.ready).
 
-    Re-syncs their shared-room memberships now (same transaction) and, after commit, tells their
-    open websocket connections to re-check access: a connection to a room they left stops receiving
-    at once and is closed (chat/PROTOCOL.md, close codes 4401/4403).
+    New, renamed or deleted regions, working groups and themes: their rooms follow. People whose
+    roles, association or account changed: their shared-room memberships are re-synced now (same
+    transaction) and, after commit, their open websocket connections re-check access: a connection
+    to a room they left stops receiving at once and is closed (chat/PROTOCOL.md, close codes 4401/4403).
     """
-    sync_memberships(user)
-    notify_access_changed_on_commit([user.pk])
+    if change.everyone:
+        sync_all_memberships()
+    elif change.scopes:
+        ensure_shared_rooms()
+    if change.user_ids and not change.everyone:
+        people = User.objects.filter(pk__in=change.user_ids).select_related("association")
+        for person in people:
+            sync_memberships(person)
+    if change.user_ids:
+        notify_access_changed_on_commit(change.user_ids)
 
 
 @transaction.atomic
 def sync_all_memberships() -> dict[str, int]:
-    """Every person's shared-room memberships at once (demo data, `chat_setup`): a few bulk queries."""
+    """Every person's shared-room memberships at once (demo data, `setup_site`): a few bulk queries."""
     ensure_shared_rooms()
     rooms_by_key = dict(ChatRoom.objects.filter(SHARED_KINDS_Q).values_list("key", "pk"))
     wanted: dict[int, set[int]] = {}

@@ -7,3 +7,9 @@ class CmsConfig(AppConfig):
     label = "cms"
     verbose_name = _("Ressources")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cms import setup
+        from directory import hooks
+
+        hooks.register(setup.on_access_changed)

@@ -2,8 +2,10 @@
 
 Tree (parent_page_types / subpage_types): HomePage (site root, `/`) → ResourcesIndexPage
 (`/ressources/`, members only by a view restriction by group) → GuidePage, ToolLibraryPage,
-EventIndexPage → EventPage, NewsIndexPage → NewsPage. Pages own their page logic (context,
-templates, routes); reads and access decisions are in cms.selectors, changes in cms.services.
+EventIndexPage → EventPage, NewsIndexPage → NewsPage, WorkingGroupIndexPage → WorkingGroupPage
+(one per working group, restricted to its members and staff) → GuidePage. Pages own their page
+logic (context, templates, routes); reads and access decisions are in cms.selectors, changes in
+cms.services.
 """
 
 from __future__ import annotations
@@ -135,12 +137,13 @@ class HomePage(PrivateWhenSignedInMixin, Page):
         return "cms/dashboard.html" if access.is_member(request.user) else "cms/landing.html"
 
     def get_context(self, request, *args, **kwargs):
+        from cms import dashboard
         from cms import selectors as cms_selectors
         from directory import selectors as directory_selectors
 
         context = super().get_context(request, *args, **kwargs)
         if access.is_member(request.user):
-            context.update(directory_selectors.dashboard_context(
+            context.update(dashboard.dashboard_context(
                 request.user, forum_permission_handler=getattr(request, "forum_permission_handler", None)))
             context.update(cms_selectors.dashboard_panels(
                 request.user, visibility=cms_selectors.visibility_for_request(request)))
@@ -159,7 +162,8 @@ class ResourcesIndexPage(PrivateWhenSignedInMixin, Page):
 
     max_count = 1
     parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.GuidePage", "cms.ToolLibraryPage", "cms.EventIndexPage", "cms.NewsIndexPage"]
+    subpage_types = ["cms.GuidePage", "cms.ToolLibraryPage", "cms.EventIndexPage", "cms.NewsIndexPage",
+                     "cms.WorkingGroupIndexPage"]
     content_panels = [*Page.content_panels, FieldPanel("intro")]
 
     class Meta:
@@ -194,7 +198,8 @@ class GuidePage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
         help_text=_("Laissez vide pour afficher la date de la dernière publication."),
     )
 
-    parent_page_types = ["cms.ResourcesIndexPage"]
+    # A working group's own guides (minutes, drafts) live under its private page.
+    parent_page_types = ["cms.ResourcesIndexPage", "cms.WorkingGroupPage"]
     subpage_types: list[str] = []
     content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body"), themes_panel(),
                       FieldPanel("content_updated_on")]
@@ -348,11 +353,11 @@ class EventPage(PrivateWhenSignedInMixin, BodyContextMixin, RoutablePageMixin, P
         return bool(self.video_link)
 
     def audience_groups(self) -> frozenset[str]:
-        """The groups that may register (directory.access); a regional event whose region was deleted
+        """The group keys that may register (directory.access); a regional event whose region was deleted
         is left to federal staff until an editor chooses another region."""
         if self.audience == CmsAudience.REGION and not self.region_id:
             return access.cms_audience_groups(CmsAudience.STAFF)
-        return access.cms_audience_groups(self.audience, region_name=self.region.name if self.region_id else None)
+        return access.cms_audience_groups(self.audience, region_id=self.region_id)
 
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
@@ -473,6 +478,72 @@ class NewsPage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
     class Meta:
         verbose_name = _("actualité")
         verbose_name_plural = _("actualités")
+
+
+# --- Working groups ------------------------------------------------------------------------------
+
+
+class WorkingGroupIndexPage(PrivateWhenSignedInMixin, Page):
+    """`/ressources/groupes-de-travail/`: the working groups' private spaces the reader may open.
+
+    Created with the spaces by `cms.setup.ensure_working_group_spaces`, never by hand.
+    """
+
+    intro = models.TextField(_("introduction"), blank=True, max_length=1000)
+
+    max_count = 1
+    is_creatable = False
+    parent_page_types = ["cms.ResourcesIndexPage"]
+    subpage_types = ["cms.WorkingGroupPage"]
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("index des groupes de travail")
+        verbose_name_plural = _("index des groupes de travail")
+
+    def get_context(self, request, *args, **kwargs):
+        from cms import selectors, selectors_working_groups
+
+        context = super().get_context(request, *args, **kwargs)
+        context["spaces"] = selectors_working_groups.spaces_for(self, selectors.visibility_for_request(request))
+        return context
+
+
+class WorkingGroupPage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
+    """A working group's private space: its description, members, forum, room and pages.
+
+    One per working group, created, retitled and restricted (to the group's members and federal staff)
+    by `cms.setup.ensure_working_group_spaces` as soon as the group exists. When the group is deleted
+    the page stays, with its content, for federal staff only (`working_group` becomes empty).
+    """
+
+    working_group = models.OneToOneField(
+        "directory.WorkingGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="cms_page",
+        verbose_name=_("groupe de travail"),
+    )
+    intro = models.TextField(
+        _("introduction"), blank=True, max_length=1000,
+        help_text=_("Quelques phrases affichées sous la description du groupe de travail."),
+    )
+    body = StreamField(BodyStreamBlock(), blank=True, verbose_name=_("contenu"))
+
+    is_creatable = False
+    parent_page_types = ["cms.WorkingGroupIndexPage"]
+    subpage_types = ["cms.GuidePage"]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("espace d'un groupe de travail")
+        verbose_name_plural = _("espaces des groupes de travail")
+
+    def get_context(self, request, *args, **kwargs):
+        from cms import selectors, selectors_working_groups
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(selectors_working_groups.space_context(self, request.user,
+                                                               selectors.visibility_for_request(request)))
+        return context
 
 
 # --- Workflow ------------------------------------------------------------------------------------

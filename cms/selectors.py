@@ -46,7 +46,7 @@ PAGE_SIZE = 20
 
 @dataclass(frozen=True)
 class Restriction:
-    """One Wagtail view restriction: the tree path it covers, its type and its groups' names."""
+    """One Wagtail view restriction: the tree path it covers, its type and its managed groups' keys."""
 
     path: str
     restriction_type: str
@@ -54,12 +54,12 @@ class Restriction:
 
 
 def _load_restrictions(model, path_lookup: str) -> list[Restriction]:
-    rows = model.objects.values_list("pk", path_lookup, "restriction_type", "groups__name")
+    rows = model.objects.values_list("pk", path_lookup, "restriction_type", "groups__managed__key")
     grouped: dict[int, tuple[str, str, set[str]]] = {}
-    for pk, path, restriction_type, group_name in rows:
+    for pk, path, restriction_type, group_key in rows:
         entry = grouped.setdefault(pk, (path, restriction_type, set()))
-        if group_name:
-            entry[2].add(group_name)
+        if group_key:
+            entry[2].add(group_key)
     return [Restriction(path, kind, frozenset(groups)) for path, kind, groups in grouped.values()]
 
 
@@ -603,10 +603,10 @@ class PanelItem:
     my_status: str | None = None
 
 
-def _event_in_audience(user, audience: str, region_name: str | None) -> bool:
-    if audience == access.CmsAudience.REGION and not region_name:
+def _event_in_audience(user, audience: str, region_id: int | None) -> bool:
+    if audience == access.CmsAudience.REGION and not region_id:
         audience = access.CmsAudience.STAFF  # as EventPage.audience_groups: region deleted
-    return access.in_any_group(user, access.cms_audience_groups(audience, region_name=region_name))
+    return access.in_any_group(user, access.cms_audience_groups(audience, region_id=region_id))
 
 
 def dashboard_panels(user, visibility: Visibility | None = None) -> dict:
@@ -621,12 +621,12 @@ def dashboard_panels(user, visibility: Visibility | None = None) -> dict:
     page_url = _page_url_builder()
     upcoming = (v.pages(EventPage.objects.filter(ends_at__gte=timezone.now()))
                 .annotate(my_status=_my_status(user)).order_by("starts_at", "pk")
-                .values("title", "url_path", "starts_at", "place", "audience", "region__name", "my_status")
+                .values("title", "url_path", "starts_at", "place", "audience", "region_id", "my_status")
                 [:UPCOMING_WINDOW])
     events = [
         PanelItem(row["title"], page_url(row["url_path"]), row["starts_at"], row["place"], row["my_status"])
         for row in upcoming
-        if row["my_status"] or _event_in_audience(user, row["audience"], row["region__name"])
+        if row["my_status"] or _event_in_audience(user, row["audience"], row["region_id"])
     ][:DASHBOARD_EVENTS]
     theme_ids = user_theme_ids(user)
     guides: list[PanelItem] = []

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 
 from cms.models import EventPage, EventRegistration
-from directory import access
+from directory import access, groups
 
 
 class CmsError(ValueError):
@@ -166,13 +166,8 @@ def review_page(page: Page, user, *, approve: bool, comment: str = "") -> None:
 # --- Restrictions (used by the demo and by staff tooling) --------------------------------------
 
 
-def _groups_for(audience: str, region_name: str | None = None):
-    from django.contrib.auth.models import Group
-
-    names = access.cms_audience_groups(audience, region_name=region_name)
-    for name in names:
-        Group.objects.get_or_create(name=name)
-    return list(Group.objects.filter(name__in=names))
+def _groups_for(audience: str, region_id: int | None = None):
+    return list(groups.groups_for_keys(access.cms_audience_groups(audience, region_id=region_id)).values())
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""The CMS structure every install needs, created by a migration and kept by `manage.py cms_setup`.
+"""The CMS structure every install needs, created by a migration and kept by `manage.py setup_site`.
 
 - the HomePage at the site root (`/`, replacing Wagtail's welcome page) and the ResourcesIndexPage
   (`/ressources/`) under it, restricted by group to the members (`directory.access`);
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from directory import access
+from directory.roles import ROLE_GROUP_NAMES, Role
 
 HOME_TITLE = "Accueil"
 HOME_SLUG = "accueil"
@@ -97,6 +98,21 @@ def _create_page(Page, model, ContentType, *, parent, title: str, slug: str, loc
     return page
 
 
+def _managed_group(apps, Group, key: str, label: str):
+    """The managed group of `key` (directory.groups). A migration that runs before the directory's
+    keyed groups exist finds the group by its label; the directory's migration links it later."""
+    try:
+        ManagedGroup = apps.get_model("directory", "ManagedGroup")
+    except LookupError:
+        return Group.objects.get_or_create(name=label)[0]
+    entry = ManagedGroup.objects.filter(key=key).select_related("group").first()
+    if entry is not None:
+        return entry.group
+    group = Group.objects.filter(name=label, managed__isnull=True).first() or Group.objects.create(name=label)
+    ManagedGroup.objects.create(key=key, group=group)
+    return group
+
+
 def ensure_site_structure(apps=None) -> SetupResult:
     """Create what is missing of the CMS structure and re-assert its access rules (see module doc)."""
     if apps is None:
@@ -115,8 +131,8 @@ def ensure_site_structure(apps=None) -> SetupResult:
     PeerReviewTask = get("cms", "PeerReviewTask")
     created: list[str] = []
 
-    members = Group.objects.get_or_create(name=access.cms_members_group())[0]
-    staff = Group.objects.get_or_create(name=access.cms_editors_group())[0]
+    members = _managed_group(apps, Group, access.cms_members_group(), ROLE_GROUP_NAMES[Role.MEMBER])
+    staff = _managed_group(apps, Group, access.cms_editors_group(), ROLE_GROUP_NAMES[Role.FEDERAL_STAFF])
     locale = Locale.objects.order_by("pk").first() or Locale.objects.create(language_code="fr")
     root = Page.objects.filter(depth=1).order_by("path").first()
     page_type = _content_type(ContentType, "wagtailcore", "page")
@@ -203,3 +219,146 @@ def ensure_site_structure(apps=None) -> SetupResult:
 
     return SetupResult(home_id=home.pk, resources_id=resources.pk, members_collection_id=collection.pk,
                        workflow_id=workflow.pk, created=created)
+
+
+def on_access_changed(change) -> None:
+    """The CMS's handler of the directory's "access changed" hook (registered in CmsConfig.ready): on a
+    deploy (`setup_site`) or when the network's scopes change, the site structure is re-asserted."""
+    if change.scopes or change.everyone:
+        ensure_site_structure()
+        ensure_working_group_spaces()
+
+
+# --- Working groups' private spaces ---------------------------------------------------------------
+
+WORKING_GROUPS_TITLE = "Groupes de travail"
+WORKING_GROUPS_SLUG = "groupes-de-travail"
+WORKING_GROUPS_INTRO = ("Les espaces privés des groupes de travail des commissions nationales : chacun n'est "
+                        "visible que de ses membres et de l'équipe fédérale.")
+
+
+def working_group_page_title(name: str) -> str:
+    return f"Groupe de travail {name}"
+
+
+@dataclass
+class WorkingGroupSpacesResult:
+    index_id: int
+    created: list[str]
+    renamed: list[str]
+    restricted: list[str]
+
+
+def _free_slug(parent, slug: str, *, exclude_id: int | None = None) -> str:
+    """`slug`, or `slug-2`… when another child of `parent` already has it (Wagtail wants siblings unique)."""
+    taken = set(parent.get_children().exclude(pk=exclude_id).values_list("slug", flat=True))
+    candidate, n = slug, 2
+    while candidate in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
+
+
+def _publish_new(parent, page) -> None:
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+
+
+def _retitle(page, title: str, slug: str) -> None:
+    """Give a live space its group's current name (and slug), through a published revision.
+
+    A draft an editor left unpublished stays a draft: the live page alone takes the new name.
+    """
+    page.title = title
+    page.slug = slug
+    if page.has_unpublished_changes:
+        page.save()
+    else:
+        page.save_revision().publish()
+
+
+def _restrict_to(PageViewRestriction, page, group_ids: set[int], existing: list) -> bool:
+    """Leave on `page` exactly one restriction, of type "groups", to `group_ids`; True if anything changed."""
+    changed = False
+    restriction, *extra = existing or [None]
+    for other in extra:
+        other.delete()
+        changed = True
+    if restriction is None:
+        restriction = PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.GROUPS)
+        changed = True
+    elif restriction.restriction_type != PageViewRestriction.GROUPS or restriction.password:
+        restriction.restriction_type = PageViewRestriction.GROUPS
+        restriction.password = ""
+        restriction.save()
+        changed = True
+    if {group.pk for group in restriction.groups.all()} != group_ids:
+        restriction.groups.set(group_ids)
+        changed = True
+    return changed
+
+
+def ensure_working_group_spaces() -> WorkingGroupSpacesResult:
+    """Give every working group its private space, at once, and keep each space's access exact.
+
+    Idempotent. Creates the index "Groupes de travail" under the resources root and one live
+    WorkingGroupPage per working group (title "Groupe de travail <name>", slug the group's), gives a
+    renamed group's page its new name, and restricts each page to exactly the groups of
+    `access.working_group_space_groups` (its members and federal staff); the page of a deleted group
+    keeps its content for federal staff only. Works with the live models and Wagtail's page API, so it
+    runs from the "access changed" hook and `setup_site`, never from a migration.
+    """
+    from django.db import transaction
+    from wagtail.models import PageViewRestriction
+
+    from cms.models import ResourcesIndexPage, WorkingGroupIndexPage, WorkingGroupPage
+    from directory import groups
+    from directory.models import WorkingGroup
+    from directory.roles import STAFF_GROUP_KEY
+
+    created: list[str] = []
+    renamed: list[str] = []
+    restricted: list[str] = []
+    with transaction.atomic():
+        index = WorkingGroupIndexPage.objects.order_by("path").first()
+        if index is None:
+            resources = ResourcesIndexPage.objects.order_by("path").first()
+            if resources is None:
+                ensure_site_structure()
+                resources = ResourcesIndexPage.objects.order_by("path").get()
+            index = WorkingGroupIndexPage(title=WORKING_GROUPS_TITLE, intro=WORKING_GROUPS_INTRO,
+                                          slug=_free_slug(resources, WORKING_GROUPS_SLUG))
+            _publish_new(resources, index)
+            created.append(WORKING_GROUPS_TITLE)
+
+        pages = {page.working_group_id: page for page in WorkingGroupPage.objects.filter(working_group__isnull=False)}
+        for working_group in WorkingGroup.objects.order_by("pk"):
+            title = working_group_page_title(working_group.name)
+            page = pages.get(working_group.pk)
+            if page is None:
+                page = WorkingGroupPage(title=title, working_group=working_group,
+                                        slug=_free_slug(index, working_group.slug))
+                _publish_new(index, page)
+                pages[working_group.pk] = page
+                created.append(title)
+            elif page.title != title or page.slug != working_group.slug:
+                slug = page.slug
+                if page.slug != working_group.slug:
+                    slug = _free_slug(page.get_parent(), working_group.slug, exclude_id=page.pk)
+                if (page.title, page.slug) != (title, slug):
+                    _retitle(page, title, slug)
+                    renamed.append(title)
+
+        orphans = list(WorkingGroupPage.objects.filter(working_group__isnull=True))
+        keys_of = {page.pk: access.working_group_space_groups(working_group_id)
+                   for working_group_id, page in pages.items()}
+        keys_of.update({page.pk: frozenset({STAFF_GROUP_KEY}) for page in orphans})
+        group_of = groups.groups_for_keys(set().union(*keys_of.values()))
+        existing: dict[int, list] = {}
+        for restriction in (PageViewRestriction.objects.filter(page_id__in=list(keys_of))
+                            .prefetch_related("groups").order_by("pk")):
+            existing.setdefault(restriction.page_id, []).append(restriction)
+        for page in [*pages.values(), *orphans]:
+            group_ids = {group_of[key].pk for key in keys_of[page.pk] if key in group_of}
+            if _restrict_to(PageViewRestriction, page, group_ids, existing.get(page.pk, [])):
+                restricted.append(page.title)
+    return WorkingGroupSpacesResult(index_id=index.pk, created=created, renamed=renamed, restricted=restricted)

@@ -14,7 +14,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
@@ -38,7 +37,7 @@ from cms.setup import MEMBERS_COLLECTION_NAME, ensure_site_structure
 from demo.cms_files import odt_document, pdf_document
 from directory.access import CmsAudience
 from directory.models import Region, Theme, User
-from directory.roles import ROLE_GROUP_NAMES, Role
+from directory.roles import MEMBERS_GROUP_KEY, STAFF_GROUP_KEY
 
 SEED = 20251104
 REFERENCE_DATE = date(2025, 9, 15)
@@ -743,7 +742,7 @@ def _ensure_pending_review(resources: ResourcesIndexPage) -> bool:
     """A draft guide submitted by a staff member, waiting for another one's review (workflow demo)."""
     if _child(resources, GuidePage, PENDING_GUIDE.slug):
         return False
-    writer = (User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.FEDERAL_STAFF], is_active=True)
+    writer = (User.objects.filter(groups__managed__key=STAFF_GROUP_KEY, is_active=True)
               .exclude(username="equipe").order_by("username").first())
     if writer is None:
         return False
@@ -762,7 +761,7 @@ def _event_moment(start: date, hour: int) -> datetime:
 
 def _registrants(plan: EventPlan, event: EventPage, rng: random.Random) -> list[User]:
     groups = event.audience_groups()
-    people = list(User.objects.filter(is_active=True, groups__name__in=groups)
+    people = list(User.objects.filter(is_active=True, groups__managed__key__in=groups)
                   .exclude(username__in=["intervenant", "president", "directrice", "equipe", "correspondant", "dica"])
                   .distinct().order_by("username")[:200])
     rng.shuffle(people)
@@ -878,7 +877,7 @@ def cms_counts() -> dict[str, int]:
         "registrations": EventRegistration.objects.exclude(status=EventRegistration.Status.CANCELLED).count(),
         "waiting": EventRegistration.objects.filter(status=EventRegistration.Status.WAITING).count(),
         "restricted": GuidePage.objects.filter(
-            Q(view_restrictions__isnull=False) & ~Q(view_restrictions__groups__name=ROLE_GROUP_NAMES[Role.MEMBER])
+            Q(view_restrictions__isnull=False) & ~Q(view_restrictions__groups__managed__key=MEMBERS_GROUP_KEY)
         ).distinct().count(),
     }
 
@@ -887,7 +886,6 @@ def cms_counts() -> dict[str, int]:
 def seed_cms(scale: int = 1, stdout=None) -> dict[str, int]:
     """Structure (cms.setup), collections and documents, guides, library, agenda, news, a pending review."""
     ensure_site_structure()
-    Group.objects.get_or_create(name=ROLE_GROUP_NAMES[Role.MEMBER])
     rng = random.Random(SEED)
     staff = _staff()
     resources = ResourcesIndexPage.objects.get()

@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, Protocol
 from xml.sax.saxutils import escape as xml_escape
 
-from django.contrib.auth.models import Group
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -34,6 +33,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from directory import access, membership, services
+from directory import groups as directory_groups
 from directory.models import (
     ApplicationEvent,
     Association,
@@ -50,13 +50,7 @@ from directory.models import (
     WorkingGroup,
 )
 from directory.reference import JURIDICTIONS, REGIONS, THEMES, de, load_reference_data
-from directory.roles import (
-    REGION_GROUP_PREFIX,
-    REGION_SCOPED,
-    ROLE_GROUP_NAMES,
-    WORKING_GROUP_GROUP_PREFIX,
-    Role,
-)
+from directory.roles import REGION_SCOPED, Role
 from directory.services import RoleSpec
 
 SEED = 20250915
@@ -1067,7 +1061,6 @@ class _References:
         self.themes = {t.slug: t for t in Theme.objects.all()}
         self.working_groups = {w.slug: w for w in WorkingGroup.objects.all()}
         self.region_ids = {slug: r.pk for slug, r in self.regions.items()}
-        self.region_names = {r.pk: r.name for r in self.regions.values()}
 
     def role_spec(self, role: RolePlan) -> RoleSpec:
         return RoleSpec(
@@ -1165,10 +1158,10 @@ def _apply_parrainages(plans: Iterable[tuple[str, str, date]], associations: dic
 def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
     """A proposal awaiting an answer, a declined one, and the new adherent's first onboarding steps.
 
-    Written through directory.parrainage (the commission's choice by the `equipe` account, the
+    Written through parrainage.services (the commission's choice by the `equipe` account, the
     parrain's answer by its director), without e-mails; each step is skipped when already there.
     """
-    from directory import parrainage as journey
+    from parrainage import services as journey
 
     people = {u.username: u for u in User.objects.filter(username__in=["equipe", "parrain", "nouvel.adherent"])}
     commission = people.get("equipe")
@@ -1263,16 +1256,10 @@ def _bulk_apply_associations(plans: Sequence[AssociationPlan], refs: _References
     return by_slug
 
 
-def _is_managed_group(name: str) -> bool:
-    return (
-        name in ROLE_GROUP_NAMES.values() or name.startswith((REGION_GROUP_PREFIX, WORKING_GROUP_GROUP_PREFIX))
-    )
-
-
-def _planned_group_names(
+def _planned_group_keys(
     user: User, plan: PersonPlan, association: Association | None, refs: _References
 ) -> set[str]:
-    """The groups `access.group_names` gives this person, computed from the plan without queries.
+    """The group keys `access.group_keys` gives this person, computed from the plan without queries.
 
     The access module is asked itself, with the profile it would load from the database built
     from the plan instead, so the rule book stays in one place.
@@ -1286,17 +1273,15 @@ def _planned_group_names(
         association_id=association.pk if association else None,
         association_status=association.status if association else None,
         association_region_id=association.region_id if association else None,
-        association_region_name=refs.region_names.get(association.region_id) if association else None,
         roles=frozenset(r.role for r in plan.roles),
         scoped_region_ids=frozenset(refs.regions[r.region].pk for r in scoped),
-        scoped_region_names=frozenset(refs.regions[r.region].name for r in scoped),
+        working_group_ids=frozenset(g.pk for g in groups),
         working_group_slugs=frozenset(g.slug for g in groups),
-        working_group_names=frozenset(g.name for g in groups),
         theme_slugs=frozenset(r.theme for r in plan.roles if r.theme),
     )
     setattr(user, access._PROFILE_ATTR, profile)
     try:
-        return access.group_names(user)
+        return access.group_keys(user)
     finally:
         access.forget(user)
 
@@ -1359,22 +1344,20 @@ def _bulk_apply_people(
     )
 
     by_pk = {a.pk: a for a in associations.values()}
-    group_names = {
-        users[p.username].pk: _planned_group_names(
+    group_keys = {
+        users[p.username].pk: _planned_group_keys(
             users[p.username], p, by_pk.get(association_ids.get(p.association)), refs
         )
         for p in plans
     }
-    all_names = set().union(*group_names.values()) if group_names else set()
-    Group.objects.bulk_create([Group(name=name) for name in sorted(all_names)], ignore_conflicts=True)
-    group_ids = dict(Group.objects.filter(name__in=all_names).values_list("name", "pk"))
-    managed = {pk for name, pk in Group.objects.values_list("name", "pk") if _is_managed_group(name)}
+    all_keys = set().union(*group_keys.values()) if group_keys else set()
+    group_ids = {key: group.pk for key, group in directory_groups.groups_for_keys(all_keys).items()}
     _sync_links(
         User.groups.through,
         "user_id",
         "group_id",
-        {user_id: {group_ids[n] for n in names} for user_id, names in group_names.items()},
-        removable=managed,
+        {user_id: {group_ids[k] for k in keys} for user_id, keys in group_keys.items()},
+        removable=directory_groups.managed_group_ids(),
     )
 
 

@@ -217,7 +217,7 @@ GENERATED_REPLY_BODIES = [
 def _readers(forum: Forum, space: ForumSpace) -> list[User]:
     """People who take part in the forum, through the groups its audience names (sorted: deterministic)."""
     audience = services.audience_for_space(space)
-    groups = Group.objects.filter(name__in=audience.participants)
+    groups = Group.objects.filter(managed__key__in=audience.participants)
     return list(User.objects.filter(groups__in=groups, is_active=True).distinct().order_by("username"))
 
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from directory import hooks
 from directory.roles import (
+    MEMBERS_GROUP_KEY,
     REGION_SCOPED,
-    ROLE_GROUP_NAMES,
+    STAFF_GROUP_KEY,
     Role,
-    region_group_name,
-    working_group_group_name,
+    region_group_key,
+    role_group_key,
+    working_group_group_key,
 )
-
-if TYPE_CHECKING:
-    pass
 
 # Cached per user instance (per request); services call `forget(user)` after changing roles.
 _PROFILE_ATTR = "_passerelles_access_profile"
@@ -36,12 +35,10 @@ class AccessProfile:
     association_id: int | None = None
     association_status: str | None = None
     association_region_id: int | None = None
-    association_region_name: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     scoped_region_ids: frozenset[int] = field(default_factory=frozenset)
-    scoped_region_names: frozenset[str] = field(default_factory=frozenset)
+    working_group_ids: frozenset[int] = field(default_factory=frozenset)
     working_group_slugs: frozenset[str] = field(default_factory=frozenset)
-    working_group_names: frozenset[str] = field(default_factory=frozenset)
     theme_slugs: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -89,14 +86,8 @@ def profile(user) -> AccessProfile:
             from directory.models import Association
 
             association = Association.objects.select_related("region").filter(pk=user.association_id).first()
-    if association is not None and association.region_id:
-        region = association.region
-        region_id, region_name = region.pk, region.name
-    else:
-        region_id, region_name = None, None
-    assignments = list(
-        RoleAssignment.objects.filter(user_id=user.pk).select_related("region", "theme", "working_group")
-    )
+    region_id = association.region_id if association is not None else None
+    assignments = list(RoleAssignment.objects.filter(user_id=user.pk).select_related("theme", "working_group"))
     result = AccessProfile(
         is_authenticated=True,
         is_active=user.is_active,
@@ -104,17 +95,11 @@ def profile(user) -> AccessProfile:
         association_id=user.association_id,
         association_status=association.status if association else None,
         association_region_id=region_id,
-        association_region_name=region_name,
         roles=frozenset(a.role for a in assignments),
         scoped_region_ids=frozenset(a.region_id for a in assignments if a.role in REGION_SCOPED and a.region_id),
-        scoped_region_names=frozenset(
-            a.region.name for a in assignments if a.role in REGION_SCOPED and a.region_id
-        ),
+        working_group_ids=frozenset(a.working_group_id for a in assignments if a.working_group_id),
         working_group_slugs=frozenset(
             a.working_group.slug for a in assignments if a.working_group_id
-        ),
-        working_group_names=frozenset(
-            a.working_group.name for a in assignments if a.working_group_id
         ),
         theme_slugs=frozenset(a.theme.slug for a in assignments if a.theme_id),
     )
@@ -157,10 +142,19 @@ def version() -> str:
 def changed() -> None:
     """Something access answers derive from changed: every cached answer is outdated.
 
-    Replaced now (this process sees the change at once) and again after the transaction commits: a
-    request that read the new version before the commit may have cached an answer computed from the
-    old rows under it.
+    Inside a unit of work (directory.hooks: every directory service and admin screen) the version is
+    replaced once, when the unit ends, however many rows changed; elsewhere at once.
     """
+    if hooks.in_unit_of_work():
+        hooks.at_end_of_unit(_replace_version)
+    else:
+        _replace_version()
+
+
+def _replace_version() -> None:
+    """Replaced now (this process sees the change at once) and again after the transaction commits: a
+    request that read the new version before the commit may have cached an answer computed from the
+    old rows under it."""
     from django.core.cache import cache
     from django.db import transaction
 
@@ -231,23 +225,24 @@ def visible_association_statuses(user) -> list[str]:
     return []
 
 
-def group_names(user) -> set[str]:
-    """The Django groups a person belongs to, derived from roles and association.
+def group_keys(user) -> set[str]:
+    """Keys of the groups a person belongs to, derived from roles and association (directory.roles).
 
-    This is what `directory.services.sync_groups` writes; machina forum permissions and Wagtail
-    page privacy are granted to these groups, so they follow roles automatically.
+    This is what `directory.services.sync_groups` writes (through directory.groups); machina forum
+    permissions and Wagtail page privacy are granted to these groups, so they follow roles
+    automatically. Keys name regions and working groups by id: renaming them changes nothing here.
     """
     p = profile(user)
     if not p.is_member:
         return set()
-    names = {ROLE_GROUP_NAMES[Role.MEMBER]}
-    names.update(ROLE_GROUP_NAMES[role] for role in p.roles if role in ROLE_GROUP_NAMES)
-    region_names = set(p.scoped_region_names)
-    if p.association_region_name:
-        region_names.add(p.association_region_name)
-    names.update(region_group_name(name) for name in region_names)
-    names.update(working_group_group_name(name) for name in p.working_group_names)
-    return names
+    keys = {MEMBERS_GROUP_KEY}
+    keys.update(role_group_key(role) for role in p.roles)
+    region_ids = set(p.scoped_region_ids)
+    if p.association_region_id:
+        region_ids.add(p.association_region_id)
+    keys.update(region_group_key(pk) for pk in region_ids)
+    keys.update(working_group_group_key(pk) for pk in p.working_group_ids)
+    return keys
 
 
 def audience_keys(user) -> set[str]:
@@ -291,37 +286,37 @@ class ForumAudience:
         return self.participants | self.moderators
 
 
-def forum_audience(kind: str, *, region_name: str | None = None, working_group_name: str | None = None
+def forum_audience(kind: str, *, region_id: int | None = None, working_group_id: int | None = None
                    ) -> ForumAudience:
     """The rule for each kind of forum space (issue 3): participants post, moderators also moderate.
 
-    Federal staff moderate every space except the directors' one, which stays among directors
-    (fiche II.8: a place where directors speak freely to peers).
+    Audiences are group keys (directory.roles). Federal staff moderate every space except the
+    directors' one, which stays among directors (fiche II.8: a place where directors speak freely to
+    peers).
     """
-    members = ROLE_GROUP_NAMES[Role.MEMBER]
-    staff = frozenset({ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]})
+    staff = frozenset({STAFF_GROUP_KEY})
     if kind in (ForumKind.THEME, ForumKind.WELCOME):
-        return ForumAudience(frozenset({members}), staff)
+        return ForumAudience(frozenset({MEMBERS_GROUP_KEY}), staff)
     if kind == ForumKind.DIRECTION:
-        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.DIRECTOR]}), frozenset())
+        return ForumAudience(frozenset({role_group_key(Role.DIRECTOR)}), frozenset())
     if kind == ForumKind.PRESIDENCY:
-        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.PRESIDENT]}), staff)
+        return ForumAudience(frozenset({role_group_key(Role.PRESIDENT)}), staff)
     if kind == ForumKind.BOARD:
-        return ForumAudience(frozenset({ROLE_GROUP_NAMES[Role.BOARD_ADMIN]}), staff)
+        return ForumAudience(frozenset({role_group_key(Role.BOARD_ADMIN)}), staff)
     if kind == ForumKind.REGION:
-        if not region_name:
+        if not region_id:
             raise ValueError("A regional forum needs its region.")
-        return ForumAudience(frozenset({region_group_name(region_name)}), staff)
+        return ForumAudience(frozenset({region_group_key(region_id)}), staff)
     if kind == ForumKind.WORKING_GROUP:
-        if not working_group_name:
+        if not working_group_id:
             raise ValueError("A working-group forum needs its working group.")
-        return ForumAudience(frozenset({working_group_group_name(working_group_name)}), staff)
+        return ForumAudience(frozenset({working_group_group_key(working_group_id)}), staff)
     raise ValueError(f"Unknown forum kind: {kind}")
 
 
 def audience_role_group(role: str) -> str:
-    """The group holding everyone with `role` (national meetings address a role's audience)."""
-    return ROLE_GROUP_NAMES[role]
+    """The key of the group holding everyone with `role` (national meetings address a role's audience)."""
+    return role_group_key(role)
 
 
 # --- CMS: pages, documents and events (issue 4) -------------------------------------------------
@@ -343,60 +338,65 @@ class CmsAudience:
 
 
 def cms_members_group() -> str:
-    """The group of every member of the network: the resources area is restricted to it."""
-    return ROLE_GROUP_NAMES[Role.MEMBER]
+    """The key of the group of every member of the network: the resources area is restricted to it."""
+    return MEMBERS_GROUP_KEY
 
 
 def cms_editors_group() -> str:
     """Federal staff edit and review the CMS (Wagtail admin access, page and document permissions)."""
-    return ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]
+    return STAFF_GROUP_KEY
 
 
-def cms_audience_groups(audience: str, *, region_name: str | None = None) -> frozenset[str]:
-    """The groups a CMS audience stands for. Federal staff belong to every restricted audience.
+def cms_audience_groups(audience: str, *, region_id: int | None = None) -> frozenset[str]:
+    """The group keys a CMS audience stands for. Federal staff belong to every restricted audience.
 
     `members` is the whole network; `presidents` is the presidents' guide (fiche II.5) and the
-    presidents' collection; `region` needs the region's name (réunions régionales).
+    presidents' collection; `region` needs the region (réunions régionales).
     """
-    staff = ROLE_GROUP_NAMES[Role.FEDERAL_STAFF]
     if audience == CmsAudience.MEMBERS:
-        return frozenset({ROLE_GROUP_NAMES[Role.MEMBER]})
+        return frozenset({MEMBERS_GROUP_KEY})
     if audience == CmsAudience.PRESIDENTS:
-        return frozenset({ROLE_GROUP_NAMES[Role.PRESIDENT], staff})
+        return frozenset({role_group_key(Role.PRESIDENT), STAFF_GROUP_KEY})
     if audience == CmsAudience.DIRECTORS:
-        return frozenset({ROLE_GROUP_NAMES[Role.DIRECTOR], staff})
+        return frozenset({role_group_key(Role.DIRECTOR), STAFF_GROUP_KEY})
     if audience == CmsAudience.BOARD:
-        return frozenset({ROLE_GROUP_NAMES[Role.BOARD_ADMIN], staff})
+        return frozenset({role_group_key(Role.BOARD_ADMIN), STAFF_GROUP_KEY})
     if audience == CmsAudience.CORRESPONDENTS:
-        return frozenset({ROLE_GROUP_NAMES[Role.CORRESPONDENT], ROLE_GROUP_NAMES[Role.DICA], staff})
+        return frozenset({role_group_key(Role.CORRESPONDENT), role_group_key(Role.DICA), STAFF_GROUP_KEY})
     if audience == CmsAudience.REGION:
-        if not region_name:
+        if not region_id:
             raise ValueError("A regional audience needs its region.")
-        return frozenset({region_group_name(region_name), staff})
+        return frozenset({region_group_key(region_id), STAFF_GROUP_KEY})
     if audience == CmsAudience.STAFF:
-        return frozenset({staff})
+        return frozenset({STAFF_GROUP_KEY})
     raise ValueError(f"Unknown CMS audience: {audience}")
 
 
-def in_any_group(user, group_names_allowed) -> bool:
-    """Whether the person belongs (through their roles) to one of `group_names_allowed`.
+def working_group_space_groups(working_group_id: int) -> frozenset[str]:
+    """Who opens a working group's private space (its page and documents): its members and staff."""
+    return frozenset({working_group_group_key(working_group_id), STAFF_GROUP_KEY})
+
+
+def in_any_group(user, group_keys_allowed) -> bool:
+    """Whether the person belongs (through their roles) to one of the groups `group_keys_allowed` names.
 
     Superusers pass, as with Wagtail's own group restrictions. Group membership is the one derived
-    from roles (`group_names`), which is what `directory.services.sync_groups` writes.
+    from roles (`group_keys`), which is what `directory.services.sync_groups` writes.
     """
     p = profile(user)
     if not (p.is_authenticated and p.is_active):
         return False
     if p.is_superuser:
         return True
-    return bool(group_names(user) & set(group_names_allowed))
+    return bool(group_keys(user) & set(group_keys_allowed))
 
 
 def passes_view_restriction(user, restriction_type: str, restriction_groups) -> bool:
     """The rule for one Wagtail view restriction (page or collection), decided from roles.
 
-    Types are Wagtail's: "none", "login", "groups", "password". Shared passwords are not used in
-    this project: a password restriction never lets anyone in through listings.
+    Types are Wagtail's: "none", "login", "groups", "password"; `restriction_groups` are the keys of
+    its managed groups (a hand-made group lets in nobody but superusers). Shared passwords are not
+    used in this project: a password restriction never lets anyone in through listings.
     """
     if restriction_type == "none":
         return True
@@ -418,7 +418,7 @@ def can_edit_cms(user) -> bool:
 # of expertise and the themes they are referent for). Direct and ad-hoc rooms have chosen
 # participants, which the chat app stores; it passes `is_participant` to the rules below. chat
 # materialises memberships (read markers, unread counts) and re-syncs them on every role change
-# (chat.services.on_access_changed, called by directory.services.sync_groups).
+# (chat.services.on_access_changed, which hears the directory's "access changed" hook).
 
 _CHAT_THEMES_ATTR = "_passerelles_chat_theme_slugs"
 

@@ -1,5 +1,8 @@
 """What makes cached access answers outdated (directory.access.changed): the model signals.
 
+Regions, working groups and themes also announce themselves through the "access changed" hook
+(directory.hooks) whenever one is created, renamed or deleted, however that happens.
+
 Each model below feeds an access decision somewhere: roles, groups and associations (every rule),
 machina's forum permissions and forum tree (readable forums), rooms and memberships (chat), page and
 collection view restrictions and page moves (CMS privacy). Saving or deleting one of them, however
@@ -11,7 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from directory import access
+from directory import access, hooks
 
 # Any save or delete of these changes who may see what.
 WATCHED = (
@@ -25,6 +28,10 @@ WATCHED = (
     "wagtailcore.PageViewRestriction",
     "wagtailcore.CollectionViewRestriction",
 )
+
+
+# The network's scopes: each has its forum, chat room and (working groups) CMS space and group.
+SCOPES = ("directory.Region", "directory.WorkingGroup", "directory.Theme")
 
 
 def _changed(sender=None, **kwargs) -> None:
@@ -43,6 +50,13 @@ def _created(sender, instance, created, **kwargs) -> None:
     # membership's later saves only move its read markers: only a new one matters here.
     if created:
         access.changed()
+
+
+def _scope_changed(sender, instance, **kwargs) -> None:
+    # A region, working group or theme created, renamed or deleted (in /admin/, by an import, in a
+    # shell): the apps create, rename or retire its forum, room, space and group (directory.hooks).
+    access.changed()
+    hooks.access_changed(scopes=True)
 
 
 def _m2m_changed(sender, action, **kwargs) -> None:
@@ -70,5 +84,9 @@ def connect() -> None:
         model = apps.get_model(label)
         post_save.connect(_created, sender=model, dispatch_uid=f"access-changed-created-{label}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"access-changed-delete-{label}")
+    for label in SCOPES:
+        model = apps.get_model(label)
+        post_save.connect(_scope_changed, sender=model, dispatch_uid=f"access-scope-save-{label}")
+        post_delete.connect(_scope_changed, sender=model, dispatch_uid=f"access-scope-delete-{label}")
     forum_moved.connect(_changed, dispatch_uid="access-changed-forum-moved")
     post_page_move.connect(_changed, dispatch_uid="access-changed-page-moved")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from directory import membership, services
+from directory import hooks, membership, services
 from directory.models import (
     ApplicationEvent,
     Association,
@@ -31,15 +31,47 @@ from directory.models import (
 )
 
 
+class UnitOfWorkAdmin(admin.ModelAdmin):
+    """Each change made through these screens is one unit of work (directory.hooks): whatever it
+    touches (a region renamed, roles edited inline, an association excluded), the forum, chat, CMS and
+    search hear of it once, before the page answers."""
+
+    def changeform_view(self, *args, **kwargs):
+        with hooks.unit_of_work():
+            return super().changeform_view(*args, **kwargs)
+
+    def delete_view(self, *args, **kwargs):
+        with hooks.unit_of_work():
+            return super().delete_view(*args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        if request.method != "POST":  # actions and list editing
+            return super().changelist_view(request, *args, **kwargs)
+        with hooks.unit_of_work():
+            return super().changelist_view(request, *args, **kwargs)
+
+
+class StableSlugAdmin(UnitOfWorkAdmin):
+    """Regions, working groups and themes are renamed freely; their slug, which chat rooms and search
+    audiences use as a key, is set once at creation."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "slug") if obj is not None else fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else super().get_prepopulated_fields(request, obj)
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(StableSlugAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(CourDAppel)
-class CourDAppelAdmin(admin.ModelAdmin):
+class CourDAppelAdmin(UnitOfWorkAdmin):
     list_display = ("name", "region")
     list_filter = ("region",)
     list_select_related = ("region",)
@@ -48,7 +80,7 @@ class CourDAppelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Juridiction)
-class JuridictionAdmin(admin.ModelAdmin):
+class JuridictionAdmin(UnitOfWorkAdmin):
     list_display = ("name", "cour")
     list_filter = ("cour__region", "cour")
     list_select_related = ("cour",)
@@ -57,7 +89,7 @@ class JuridictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(StableSlugAdmin):
     list_display = ("name", "kind")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -65,7 +97,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingGroup)
-class WorkingGroupAdmin(admin.ModelAdmin):
+class WorkingGroupAdmin(StableSlugAdmin):
     list_display = ("name", "theme")
     list_select_related = ("theme",)
     search_fields = ("name",)
@@ -73,7 +105,7 @@ class WorkingGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):
+class AssociationAdmin(UnitOfWorkAdmin):
     list_display = ("name", "city", "departement", "region", "size_band", "status", "admitted_on")
     list_filter = ("status", "region", "size_band")
     list_select_related = ("region",)
@@ -101,7 +133,7 @@ class OnboardingStepInline(admin.TabularInline):
 
 
 @admin.register(Parrainage)
-class ParrainageAdmin(admin.ModelAdmin):
+class ParrainageAdmin(UnitOfWorkAdmin):
     """Parrainages with the proposal as the commission saw it and the parrain's answer.
 
     Score, reasons and answer are written by directory.parrainage (the commission's choice, the
@@ -280,7 +312,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(UnitOfWorkAdmin, UserAdmin):
     """People of the network; their groups follow their roles and association."""
 
     inlines = (RoleAssignmentInline,)
@@ -317,3 +349,9 @@ class PersonAdmin(UserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.sync_groups(form.instance)
+
+
+# --- Network import and invitations (issue 14): screens added to the admins above ----------------------
+from directory import admin_network  # noqa: E402
+
+admin_network.install(admin.site)

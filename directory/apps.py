@@ -9,6 +9,7 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from directory import access_signals
+        from directory import access_signals, groups, hooks
 
         access_signals.connect()
+        hooks.register(groups.on_access_changed)

@@ -27,7 +27,8 @@ REGION_SCOPED = {Role.DICA, Role.CORRESPONDENT}
 THEME_SCOPED = {Role.REFERENT}
 WORKING_GROUP_SCOPED = {Role.WORKING_GROUP_MEMBER}
 
-# Group names are stable keys: forum permissions, page privacy and search audiences refer to them.
+# The labels of the role groups. Groups are found by their keys (below, directory.groups), never by
+# these names: a label can be changed in /admin/ without changing anyone's access.
 ROLE_GROUP_NAMES: dict[str, str] = {
     Role.DIRECTOR: "Directeurs et directrices",
     Role.PRESIDENT: "Président·es",
@@ -46,8 +47,30 @@ WORKING_GROUP_GROUP_PREFIX = "Groupe de travail : "
 
 
 def region_group_name(region_name: str) -> str:
+    """The label of a region's group (its key is `region_group_key`)."""
     return f"{REGION_GROUP_PREFIX}{region_name}"
 
 
 def working_group_group_name(working_group_name: str) -> str:
+    """The label of a working group's group (its key is `working_group_group_key`)."""
     return f"{WORKING_GROUP_GROUP_PREFIX}{working_group_name}"
+
+
+# Stable keys of the groups the directory manages (directory.models.ManagedGroup): roles by their
+# code, regions and working groups by their primary key. Access rules speak only in these keys.
+
+
+def role_group_key(role: str) -> str:
+    return f"role:{role}"
+
+
+def region_group_key(region_id: int) -> str:
+    return f"region:{region_id}"
+
+
+def working_group_group_key(working_group_id: int) -> str:
+    return f"wg:{working_group_id}"
+
+
+MEMBERS_GROUP_KEY = role_group_key(Role.MEMBER)
+STAFF_GROUP_KEY = role_group_key(Role.FEDERAL_STAFF)

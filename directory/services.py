@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group
-from django.db import transaction
-
-from directory import access
+from directory import access, groups, hooks
 from directory.models import (
     Association,
     CourDAppel,
@@ -24,15 +21,7 @@ from directory.models import (
     User,
     WorkingGroup,
 )
-from directory.roles import (
-    REGION_GROUP_PREFIX,
-    REGION_SCOPED,
-    ROLE_GROUP_NAMES,
-    THEME_SCOPED,
-    WORKING_GROUP_GROUP_PREFIX,
-    WORKING_GROUP_SCOPED,
-    Role,
-)
+from directory.roles import REGION_SCOPED, THEME_SCOPED, WORKING_GROUP_SCOPED, Role
 
 
 class DirectoryError(ValueError):
@@ -49,10 +38,6 @@ class RoleSpec:
     working_group: WorkingGroup | None = None
 
 
-def _is_managed_group(name: str) -> bool:
-    return name in ROLE_GROUP_NAMES.values() or name.startswith((REGION_GROUP_PREFIX, WORKING_GROUP_GROUP_PREFIX))
-
-
 def check_role_spec(spec: RoleSpec) -> None:
     if spec.role not in Role.values:
         raise DirectoryError(f"Rôle inconnu : {spec.role}")
@@ -64,47 +49,28 @@ def check_role_spec(spec: RoleSpec) -> None:
         raise DirectoryError("Ce rôle doit préciser son groupe de travail.")
 
 
-@transaction.atomic
 def sync_groups(user: User) -> set[str]:
     """Make the person's managed Django groups exactly those the access module derives.
 
-    Groups that this project does not manage (created by hand in the admin) are left alone.
-    Returns the names of the managed groups the person now belongs to.
+    Groups that this project does not manage (created by hand in the admin) are left alone. Tells
+    the other apps through the "access changed" hook (directory.hooks), once per unit of work.
+    Returns the keys of the managed groups the person now belongs to.
     """
-    access.forget(user)
-    wanted = access.group_names(user)
-    current = {g.name: g for g in user.groups.all()}
-    to_remove = [g for name, g in current.items() if _is_managed_group(name) and name not in wanted]
-    to_add_names = wanted - current.keys()
-    if to_remove:
-        user.groups.remove(*to_remove)
-    if to_add_names:
-        existing = {g.name: g for g in Group.objects.filter(name__in=to_add_names)}
-        missing = [Group(name=name) for name in to_add_names if name not in existing]
-        if missing:
-            Group.objects.bulk_create(missing, ignore_conflicts=True)
-            existing = {g.name: g for g in Group.objects.filter(name__in=to_add_names)}
-        user.groups.add(*existing.values())
-    access.forget(user)
-    _access_changed(user)
-    # The hook computed access on this instance: drop that cache too, callers may reload the person.
-    access.forget(user)
+    with hooks.unit_of_work():
+        access.forget(user)
+        wanted = access.group_keys(user)
+        wanted_ids = groups.group_ids_for_keys(wanted)
+        current_managed = set(user.groups.filter(managed__isnull=False).values_list("pk", flat=True))
+        if current_managed - wanted_ids:
+            user.groups.remove(*(current_managed - wanted_ids))
+        if wanted_ids - current_managed:
+            user.groups.add(*(wanted_ids - current_managed))
+        access.forget(user)
+        hooks.access_changed(users=[user])
     return wanted
 
 
-def _access_changed(user: User) -> None:
-    """Tell the apps that keep state derived from access that this person's access changed.
-
-    An explicit call rather than a signal (STYLE.md, point 4): chat re-syncs the person's room
-    memberships in this transaction and, after commit, makes their open websocket connections
-    re-check the rooms they are in. The import is lazy because chat depends on directory.
-    """
-    from chat import services as chat_services
-
-    chat_services.on_access_changed(user)
-
-
-@transaction.atomic
+@hooks.unit_of_work()
 def set_roles(user: User, specs: Iterable[RoleSpec]) -> None:
     """Replace all of a person's roles with `specs`, then resync their groups."""
     specs = list(dict.fromkeys(specs))
@@ -122,7 +88,7 @@ def set_roles(user: User, specs: Iterable[RoleSpec]) -> None:
     sync_groups(user)
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def grant_role(user: User, spec: RoleSpec) -> RoleAssignment:
     check_role_spec(spec)
     assignment, _created = RoleAssignment.objects.get_or_create(
@@ -132,7 +98,7 @@ def grant_role(user: User, spec: RoleSpec) -> RoleAssignment:
     return assignment
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def revoke_role(user: User, spec: RoleSpec) -> None:
     RoleAssignment.objects.filter(
         user=user, role=spec.role, region=spec.region, theme=spec.theme, working_group=spec.working_group
@@ -140,7 +106,7 @@ def revoke_role(user: User, spec: RoleSpec) -> None:
     sync_groups(user)
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def move_person(user: User, association: Association | None) -> None:
     """Attach a person to another association (or none); their regional groups follow."""
     user.association = association
@@ -148,7 +114,7 @@ def move_person(user: User, association: Association | None) -> None:
     sync_groups(user)
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def create_person(
     *,
     username: str,
@@ -193,7 +159,7 @@ def create_person(
     return user
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def set_association_status(association: Association, status: str) -> None:
     """Admit, exclude or re-admit an association: its people's access follows at once."""
     if status not in Association.Status.values:
@@ -204,7 +170,7 @@ def set_association_status(association: Association, status: str) -> None:
         sync_groups(person)
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def set_coverage(
     association: Association,
     juridictions: Iterable[Juridiction],
@@ -217,7 +183,7 @@ def set_coverage(
     association.cours.set(cour_ids)
 
 
-@transaction.atomic
+@hooks.unit_of_work()
 def start_parrainage(parrain: Association, filleul: Association, started_on=None) -> Parrainage:
     """Record an active sponsorship (issue 7 adds the proposal and acceptance steps)."""
     if parrain.pk == filleul.pk:

@@ -15,4 +15,10 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from forum import receivers  # noqa: F401 (connects the notification receivers)
+        from directory import hooks
+        from forum import (
+            receivers,  # noqa: F401 (connects the notification receivers)
+            services,
+        )
+
+        hooks.register(services.on_access_changed)

@@ -40,7 +40,7 @@ from machina.apps.forum_conversation.models import Post, Topic
 from machina.apps.forum_permission.handler import PermissionHandler
 
 from directory.models import NotificationFrequency
-from directory.roles import MEMBERS_GROUP_NAME
+from directory.roles import MEMBERS_GROUP_KEY
 from forum.models import ForumSubscription, NationalMeeting, Notification
 from forum.selectors import topic_url
 
@@ -107,7 +107,7 @@ def extract_mentions(raw: str) -> list[str]:
 
 def members() -> QuerySet:
     """Active members of the network: the people directory.services puts in the members' group."""
-    return User.objects.filter(is_active=True, groups__name=MEMBERS_GROUP_NAME)
+    return User.objects.filter(is_active=True, groups__managed__key=MEMBERS_GROUP_KEY)
 
 
 def mentioned_members(raw: str) -> list:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from machina.apps.forum.models import Forum
@@ -15,6 +14,7 @@ from machina.apps.forum_permission.handler import PermissionHandler
 from machina.apps.forum_permission.models import ForumPermission, GroupForumPermission
 
 from directory import access
+from directory import groups as directory_groups
 from forum.models import ForumSpace, MeetingResponse, NationalMeeting
 from forum.structure import CategorySpec, ForumSpec, forum_tree
 
@@ -32,13 +32,13 @@ MODERATE = PARTICIPATE + (
 def audience_for_space(space: ForumSpace | ForumSpec) -> access.ForumAudience:
     return access.forum_audience(
         space.kind,
-        region_name=space.region.name if space.region else None,
-        working_group_name=space.working_group.name if space.working_group else None,
+        region_id=space.region.pk if space.region else None,
+        working_group_id=space.working_group.pk if space.working_group else None,
     )
 
 
 def _desired_permissions(audiences: list[access.ForumAudience], *, category: bool) -> set[tuple[str, str]]:
-    """(group name, codename) pairs for a forum; a category only needs to be seen and read."""
+    """(group key, codename) pairs for a forum; a category only needs to be seen and read."""
     wanted: set[tuple[str, str]] = set()
     for audience in audiences:
         participant_codes = READ if category else PARTICIPATE
@@ -48,19 +48,22 @@ def _desired_permissions(audiences: list[access.ForumAudience], *, category: boo
     return wanted
 
 
-def _apply_permissions(forum: Forum, wanted: set[tuple[str, str]]) -> None:
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in {g for g, _ in wanted}}
-    permissions = {p.codename: p for p in ForumPermission.objects.all()}
+def _apply_permissions(forum: Forum, wanted: set[tuple[str, str]], permissions: dict | None = None) -> None:
+    """Make the forum's permissions for managed groups exactly `wanted` (hand-made groups' are kept)."""
+    key_groups = directory_groups.groups_for_keys({g for g, _ in wanted})
+    wanted_ids = {(key_groups[g].pk, c) for g, c in wanted if g in key_groups}
+    permissions = permissions or {p.codename: p for p in ForumPermission.objects.all()}
     existing = {
-        (gp.group.name, gp.permission.codename): gp
-        for gp in GroupForumPermission.objects.filter(forum=forum).select_related("group", "permission")
+        (gp.group_id, gp.permission.codename): gp
+        for gp in GroupForumPermission.objects.filter(forum=forum, group__managed__isnull=False)
+        .select_related("permission")
     }
-    stale = [gp.pk for key, gp in existing.items() if key not in wanted or not gp.has_perm]
+    stale = [gp.pk for key, gp in existing.items() if key not in wanted_ids or not gp.has_perm]
     if stale:
         GroupForumPermission.objects.filter(pk__in=stale).delete()
     GroupForumPermission.objects.bulk_create([
-        GroupForumPermission(forum=forum, group=groups[g], permission=permissions[c], has_perm=True)
-        for g, c in sorted(wanted)
+        GroupForumPermission(forum=forum, group_id=g, permission=permissions[c], has_perm=True)
+        for g, c in sorted(wanted_ids)
         if (g, c) not in existing or not existing[(g, c)].has_perm
     ])
 
@@ -108,6 +111,17 @@ def ensure_forum_tree() -> dict[str, int]:
     return {"created": created, "total": ForumSpace.objects.count()}
 
 
+def on_access_changed(change) -> None:
+    """The forum's handler of the directory's "access changed" hook (registered in ExchangeConfig.ready).
+
+    A region, working group or theme created, renamed or deleted: the tree follows (its forum is
+    created or renamed; permissions re-asserted). People's own changes need nothing here: machina's
+    permissions are granted to groups, which the directory keeps in step.
+    """
+    if change.scopes or change.everyone:
+        ensure_forum_tree()
+
+
 def meetings_forum() -> Forum:
     return ForumSpace.objects.select_related("forum").get(is_meetings_forum=True).forum
 
@@ -146,7 +160,7 @@ class MeetingData:
 def meeting_audience_users(audience: str):
     """Active members holding the audience role (through the group the access module derives)."""
     User = get_user_model()
-    return User.objects.filter(is_active=True, groups__name=access.audience_role_group(audience)).distinct()
+    return User.objects.filter(is_active=True, groups__managed__key=access.audience_role_group(audience)).distinct()
 
 
 def check_create_meeting(actor, data: MeetingData) -> None:

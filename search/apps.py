@@ -9,4 +9,10 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from search import receivers  # noqa: F401 (connects the indexing receivers)
+        from directory import hooks
+        from search import (
+            audiences,
+            receivers,  # noqa: F401 (connects the indexing receivers)
+        )
+
+        hooks.register(audiences.on_access_changed)

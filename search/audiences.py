@@ -76,3 +76,10 @@ def keys_for(user) -> frozenset[str]:
 def forget(user) -> None:
     if user is not None and hasattr(user, _ATTR):
         delattr(user, _ATTR)
+
+
+def on_access_changed(change) -> None:
+    """The search's handler of the directory's "access changed" hook (registered in SearchConfig.ready):
+    every person's audience keys kept in the cache are outdated. The access version is replaced once
+    per unit of work, however many rows the change touched (directory.access.changed)."""
+    access.changed()

@@ -19,7 +19,7 @@ def test_anonymous_is_not_a_member():
 
     assert access.is_member(AnonymousUser()) is False
     assert access.audience_keys(AnonymousUser()) == {"public"}
-    assert access.group_names(AnonymousUser()) == set()
+    assert access.group_keys(AnonymousUser()) == set()
 
 
 def test_person_of_a_member_association_is_a_member(director):
@@ -117,5 +117,5 @@ def test_profile_is_loaded_with_a_fixed_number_of_queries(director, django_asser
     fresh = User.objects.get(pk=director.pk)
     with django_assert_num_queries(2):  # association with its region, then role assignments
         access.audience_keys(fresh)
-        access.group_names(fresh)
+        access.group_keys(fresh)
         access.is_member(fresh)

@@ -199,7 +199,7 @@ def test_the_new_member_s_onboarding_has_begun(seeded):
 
 
 def test_an_association_awaits_a_parrain_and_the_parrain_has_a_proposal_to_answer(seeded):
-    from directory import selectors_parrainage
+    from parrainage import selectors as selectors_parrainage
 
     awaiting = list(selectors_parrainage.awaiting_parrain(today=network.REFERENCE_DATE))
     assert awaiting
@@ -340,7 +340,7 @@ def test_groups_are_what_the_access_module_derives(seeded):
         User.objects.filter(username__in=EXPECTED_DEMO_ROLES)
     )
     for person in people:
-        assert set(person.groups.values_list("name", flat=True)) == access.group_names(person), person.username
+        assert set(person.groups.values_list("managed__key", flat=True)) == access.group_keys(person), person.username
 
 
 def test_the_command_prints_a_french_summary_with_the_logins(seeded):
@@ -382,7 +382,7 @@ def test_a_larger_scale_adds_generated_associations_and_people(seeded):
                                                                  .extra_associations]).order_by("username"))
     assert generated
     for person in generated[::7]:
-        assert set(person.groups.values_list("name", flat=True)) == access.group_names(person), person.username
+        assert set(person.groups.values_list("managed__key", flat=True)) == access.group_keys(person), person.username
         assert not person.has_usable_password()
 
 
