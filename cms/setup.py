@@ -190,7 +190,9 @@ def ensure_site_structure(apps=None) -> SetupResult:
 
     # Federal staff: admin access, page and document permissions.
     admin_type = _content_type(ContentType, "wagtailadmin", "admin")
-    staff.permissions.add(*_permissions(Permission, admin_type, ["access_admin"]))
+    admin_permissions = _permissions(Permission, admin_type, ["access_admin"])
+    if staff.permissions.filter(pk__in=[p.pk for p in admin_permissions]).count() != len(admin_permissions):
+        staff.permissions.add(*admin_permissions)
     for permission in _permissions(Permission, page_type, STAFF_PAGE_PERMISSIONS):
         GroupPagePermission.objects.get_or_create(group=staff, page_id=home.pk, permission=permission)
     document_type = _content_type(ContentType, "wagtaildocs", "document")
@@ -215,7 +217,9 @@ def ensure_site_structure(apps=None) -> SetupResult:
         created.append("processus de publication")
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     for page_id in (home.pk, resources.pk):
-        WorkflowPage.objects.update_or_create(page_id=page_id, defaults={"workflow": workflow})
+        # Written only when missing or pointing elsewhere: a deploy that changes nothing writes nothing.
+        if not WorkflowPage.objects.filter(page_id=page_id, workflow=workflow).exists():
+            WorkflowPage.objects.update_or_create(page_id=page_id, defaults={"workflow": workflow})
 
     return SetupResult(home_id=home.pk, resources_id=resources.pk, members_collection_id=collection.pk,
                        workflow_id=workflow.pk, created=created)
