@@ -410,11 +410,14 @@ SCHEDULE_STATE_FILE = VAR_DIR / "schedule.json"
 # Membership applications (issue 7): statutes, activity report and answers are PDF/ODT/DOCX up to this size.
 MEMBERSHIP_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 MEMBERSHIP_PAGE_SIZE = 20  # applications per page of the commission's list
+# Invitations of imported people (issue 14, directory.invitations): the link to choose a password lasts this long.
+INVITATION_EXPIRY_DAYS = int(os.environ.get("INVITATION_EXPIRY_DAYS", "14"))
 # URL prefixes anonymous visitors may reach; everything else redirects to the login page.
 PUBLIC_URL_PREFIXES = [
     "/compte/connexion/",
     "/compte/mot-de-passe/reinitialisation/",
     "/compte/reinitialisation/",
+    "/invitation/",
     "/adhesion/",
     "/static/",
     "/media/images/",

@@ -5,7 +5,7 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
-from directory import views_account
+from directory import views_account, views_invitation
 from search import views as search_views
 
 account_patterns = [
@@ -45,6 +45,8 @@ account_patterns = [
 
 urlpatterns = [
     path("compte/", include(account_patterns)),
+    # The link of an invitation to choose one's password (directory.invitations; public, signed).
+    path("invitation/<uidb64>/<token>/", views_invitation.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("annuaire/", include("directory.urls")),
     path("forum/", include("forum.urls")),
     # machina's haystack search pages give way to the one search (haystack stays installed for machina).

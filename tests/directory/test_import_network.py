@@ -8,8 +8,10 @@ import io
 import openpyxl
 import pytest
 import tablib
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -448,3 +450,146 @@ def test_command_explains_an_unreadable_file(db, tmp_path):
 
     with pytest.raises(CommandError, match="XLSX"):
         call_command("import_network", str(path))
+
+
+# --- the admin screens --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(make_person("admin.import", is_staff=True, is_superuser=True))
+    return client
+
+
+def upload(client, content: bytes, name: str = "reseau.csv"):
+    return client.post(reverse("admin:directory_association_import"),
+                       {"file": SimpleUploadedFile(name, content)})
+
+
+def test_the_association_list_offers_the_import(superuser_client):
+    response = superuser_client.get(reverse("admin:directory_association_changelist"))
+
+    assert "Importer le réseau" in response.content.decode()
+    assert reverse("admin:directory_association_import") in response.content.decode()
+
+
+def test_upload_previews_every_row_and_writes_nothing(superuser_client):
+    response = upload(superuser_client, csv_bytes([*NETWORK, person_row("x@exemple.org", roles="astronaute")]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "4 à créer" in content and "1 refusée(s)" in content
+    assert "rôle inconnu : « astronaute »" in content
+    assert "importer seulement les lignes valides" in content
+    assert not Association.objects.filter(siret=SIRET_A).exists()
+
+
+def test_upload_preview_then_confirm_imports(superuser_client):
+    response = upload(superuser_client, xlsx_bytes(NETWORK), "reseau.xlsx")
+    token = response.context["token"]
+
+    response = superuser_client.post(reverse("admin:directory_association_import_confirm"), {"token": token})
+
+    assert response.status_code == 200
+    assert "terminé" in response.content.decode()
+    assert User.objects.filter(association__siret=SIRET_A).count() == 3
+    assert "Envoyer une invitation aux personnes créées" in response.content.decode()
+    # The stored file is gone: confirming twice imports nothing more.
+    again = superuser_client.post(reverse("admin:directory_association_import_confirm"), {"token": token})
+    assert again.status_code == 302
+
+
+def test_confirming_with_refused_rows_writes_nothing_unless_only_valid_is_ticked(superuser_client):
+    rows = [*NETWORK, person_row("x@exemple.org", roles="astronaute")]
+    token = upload(superuser_client, csv_bytes(rows)).context["token"]
+    confirm = reverse("admin:directory_association_import_confirm")
+
+    refused = superuser_client.post(confirm, {"token": token})
+    assert refused.status_code == 200 and "Des lignes sont refusées" in refused.content.decode()
+    assert not Association.objects.filter(siret=SIRET_A).exists()
+
+    superuser_client.post(confirm, {"token": token, "only_valid": "on"})
+    assert User.objects.filter(association__siret=SIRET_A).count() == 3
+
+
+def test_an_unreadable_upload_shows_a_french_error(superuser_client):
+    response = upload(superuser_client, b"pas un classeur", "reseau.xlsx")
+
+    assert response.status_code == 200
+    assert "pas un classeur XLSX" in response.content.decode()
+
+
+def test_another_session_cannot_confirm_an_upload(superuser_client, db):
+    token = upload(superuser_client, csv_bytes(NETWORK)).context["token"]
+    other = Client()
+    other.force_login(make_person("admin.autre", is_staff=True, is_superuser=True))
+
+    response = other.post(reverse("admin:directory_association_import_confirm"), {"token": token})
+
+    assert response.status_code == 302
+    assert not Association.objects.filter(siret=SIRET_A).exists()
+
+
+def test_the_people_just_imported_can_be_invited_at_once(superuser_client, mailoutbox,
+                                                         django_capture_on_commit_callbacks):
+    token = upload(superuser_client, csv_bytes(NETWORK)).context["token"]
+    superuser_client.post(reverse("admin:directory_association_import_confirm"), {"token": token})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(reverse("admin:directory_user_invite_imported"))
+
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        ["claire.martin@exemple.org", "paul.durand@exemple.org", "lea.petit@exemple.org"])
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_templates_download(superuser_client, file_format):
+    response = superuser_client.get(reverse("admin:directory_association_import_template", args=[file_format]))
+
+    assert response.status_code == 200
+    assert f"modele-import-reseau.{file_format}" in response["Content-Disposition"]
+    data = tablib.Dataset().load(response.content if file_format == "xlsx" else response.content.decode("utf-8-sig"),
+                                 format=file_format, **({"delimiter": ";"} if file_format == "csv" else {}))
+    assert data.headers == network_import.COLUMN_KEYS
+    assert [row[0] for row in data] == ["association", "personne"]
+
+
+IMPORT_URLS = [
+    ("admin:directory_association_import", []),
+    ("admin:directory_association_import_template", ["csv"]),
+]
+
+
+@pytest.mark.parametrize("name, args", IMPORT_URLS)
+def test_staff_without_the_permissions_get_403(client, db, name, args):
+    # An admin account (is_staff) who is neither superuser nor federal staff allowed to add.
+    client.force_login(make_person("staff.sans.droits", is_staff=True))
+
+    assert client.get(reverse(name, args=args)).status_code == 403
+
+
+@pytest.mark.parametrize("name, args", IMPORT_URLS)
+def test_federal_staff_with_the_add_permissions_may_import(client, staff, name, args):
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="directory", codename__in=["add_association", "add_user", "view_association"]))
+    client.force_login(staff)
+
+    assert client.get(reverse(name, args=args)).status_code == 200
+
+
+def test_federal_staff_without_the_add_permissions_get_403(client, staff):
+    client.force_login(staff)
+
+    assert client.get(reverse("admin:directory_association_import")).status_code == 403
+    assert client.post(reverse("admin:directory_association_import_confirm"), {"token": "x" * 30}).status_code == 403
+
+
+def test_members_are_sent_to_the_admin_login(client, director):
+    client.force_login(director)
+
+    response = client.get(reverse("admin:directory_association_import"))
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,182 @@
+"""Invitations (issue 14): people created by the network import choose their password through a link.
+
+Federal staff invite people (the Person admin's action, or right after an import); an invitation
+can be sent again (`times_sent` counts). The e-mail goes out after commit through django-tasks
+(`directory.tasks_invitations`) and carries `/invitation/<uidb64>/<token>/`: a token of its own kind
+(`InvitationTokenGenerator`, its own salt) valid INVITATION_EXPIRY_DAYS days and only until a
+password is set, because the password hash is part of what it signs. Opening it, the person chooses
+a password, is signed in and the invitation is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from directory.models import Invitation, User
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """Django's password-reset token, with its own salt (a reset link is no invitation, nor the
+    reverse) and its own lifetime: INVITATION_EXPIRY_DAYS instead of PASSWORD_RESET_TIMEOUT."""
+
+    key_salt = "directory.invitations.InvitationTokenGenerator"
+
+    def check_token(self, user, token) -> bool:
+        if not (user and token):
+            return False
+        try:
+            timestamp_b36, _hash = token.split("-")
+            timestamp = base36_to_int(timestamp_b36)
+        except ValueError:
+            return False
+        age = self._num_seconds(self._now()) - timestamp
+        if age < 0 or age > expiry_days() * 86400:
+            return False
+        return any(constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
+                   for secret in [self.secret, *self.secret_fallbacks])
+
+
+token_generator = InvitationTokenGenerator()
+
+
+def expiry_days() -> int:
+    return max(1, int(settings.INVITATION_EXPIRY_DAYS))
+
+
+class InvitationState:
+    VALID = "valid"
+    ALREADY_ACTIVE = "already_active"
+    INVALID = "invalid"  # expired, forged, or superseded by another password change
+
+
+def invitation_path(person: User, generator: PasswordResetTokenGenerator = token_generator) -> str:
+    return reverse("invitation_accept", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(person.pk)), "token": generator.make_token(person)})
+
+
+def invitation_url(person: User) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + invitation_path(person)
+
+
+def is_activated(person: User) -> bool:
+    return person.has_usable_password()
+
+
+# --- sending ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: list[User] = field(default_factory=list)
+    skipped: list[tuple[User, str]] = field(default_factory=list)
+
+    def message(self) -> str:
+        parts = [_("%(count)d invitation(s) envoyée(s).") % {"count": len(self.sent)}]
+        if self.skipped:
+            parts.append(_("Non envoyée(s) : %(who)s.") % {
+                "who": "; ".join(f"{person} ({reason})" for person, reason in self.skipped)})
+        return " ".join(parts)
+
+
+def skip_reason(person: User) -> str | None:
+    """Why this person cannot be invited, in French, or None."""
+    if not person.is_active:
+        return _("compte désactivé")
+    if not person.email:
+        return _("pas d'adresse électronique")
+    if is_activated(person):
+        return _("compte déjà activé")
+    return None
+
+
+def send_invitations(people: Iterable[User], *, sent_by: User | None) -> SendReport:
+    """Invite (or invite again) these people; e-mails go out after commit.
+
+    People without an address, deactivated or who already chose a password are skipped, with the
+    reason. Each invitation sent records its date, sender and count.
+    """
+    report = SendReport()
+    now = timezone.now()
+    with transaction.atomic():
+        people = list(people)
+        existing = {i.person_id: i for i in Invitation.objects.select_for_update().filter(
+            person__in=[p.pk for p in people])}
+        for person in people:
+            reason = skip_reason(person)
+            if reason:
+                report.skipped.append((person, reason))
+                continue
+            invitation = existing.get(person.pk) or Invitation(person=person, first_sent_at=now)
+            invitation.sent_at = now
+            invitation.sent_by = sent_by
+            invitation.times_sent += 1
+            invitation.save()
+            _email_on_commit(person.pk)
+            report.sent.append(person)
+    return report
+
+
+def _email_on_commit(person_id: int) -> None:
+    from directory import tasks_invitations
+
+    transaction.on_commit(lambda: tasks_invitations.send_invitation_email.enqueue(person_id), robust=True)
+
+
+# --- the link -----------------------------------------------------------------------------------------
+
+
+def person_for_link(uidb64: str, token: str) -> tuple[User | None, str]:
+    """The person an invitation link names and whether it may still set the password."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None, InvitationState.INVALID
+    person = User.objects.filter(pk=pk, is_active=True).first()
+    if person is None:
+        return None, InvitationState.INVALID
+    if token_generator.check_token(person, token):
+        return person, InvitationState.VALID
+    if is_activated(person):
+        return person, InvitationState.ALREADY_ACTIVE
+    return person, InvitationState.INVALID
+
+
+@transaction.atomic
+def accept_invitation(person: User, set_password_form) -> User:
+    """Save the chosen password (a valid SetPasswordForm for `person`) and mark the invitation accepted."""
+    person = set_password_form.save()
+    Invitation.objects.update_or_create(
+        person=person, defaults={"accepted_at": timezone.now()},
+        create_defaults={"accepted_at": timezone.now(), "first_sent_at": timezone.now(), "sent_at": timezone.now()},
+    )
+    return person
+
+
+# --- who has not activated yet ------------------------------------------------------------------------
+
+
+def pending_invitations() -> QuerySet[Invitation]:
+    """Invitations sent whose person has not chosen a password yet, oldest first."""
+    return (Invitation.objects.filter(NOT_ACTIVATED, person__is_active=True)
+            .select_related("person__association", "sent_by").order_by("sent_at"))
+
+
+# Sent, and the person still has no password (Django's unusable passwords start with "!").
+NOT_ACTIVATED = Q(accepted_at__isnull=True) & Q(person__password__startswith="!")
+
+
+def is_expired(invitation: Invitation, now=None) -> bool:
+    return (now or timezone.now()) - invitation.sent_at > timedelta(days=expiry_days())
