@@ -55,7 +55,7 @@ urlpatterns = [
     path("discussions/", include("chat.urls")),
     path("recherche/", include("search.urls")),
     path("adhesion/", include("directory.urls_membership")),
-    path("parrainage/", include("directory.urls_parrainage")),
+    path("parrainage/", include("parrainage.urls")),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include("cms.urls_documents")),
     path("admin/", admin.site.urls),

@@ -17,12 +17,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
-import importlib
-import importlib.util
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -716,18 +714,31 @@ def _admit(application: MembershipApplication, actor: User) -> tuple[Association
          % {"who": ", ".join(f"{u.get_full_name()} ({u.username}, {u.email})" for u in accounts)})
     for user in accounts:
         _invite_on_commit(user.pk, application.pk)
-    _open_parrainage_step(association, actor)
+    _hand_over_admission(association, actor)
     return association, accounts
 
 
-def _open_parrainage_step(association: Association, actor: User) -> None:
-    """Hand over to the parrainage module when it provides the step (it is built separately)."""
-    if importlib.util.find_spec("directory.parrainage") is None:
-        return
-    parrainage = importlib.import_module("directory.parrainage")
-    opener = getattr(parrainage, "open_parrainage_step", None)
-    if opener is not None:
-        opener(association, actor)
+# The apps that continue an admission register here from their `AppConfig.ready()` (parrainage opens
+# its step, `parrainage.services.open_parrainage_step`): the directory imports none of them.
+AdmissionHandler = Callable[[Association, User], object]
+_admission_handlers: list[AdmissionHandler] = []
+
+
+def on_admission(handler: AdmissionHandler) -> None:
+    """Call `handler(association, actor)` at the end of every admission, inside its transaction (an
+    error it raises undoes the admission). Registering the same function twice keeps one."""
+    if handler not in _admission_handlers:
+        _admission_handlers.append(handler)
+
+
+def admission_handlers() -> tuple[AdmissionHandler, ...]:
+    return tuple(_admission_handlers)
+
+
+def _hand_over_admission(association: Association, actor: User) -> None:
+    """Hand the newly admitted association over to the apps that continue an admission."""
+    for handler in admission_handlers():
+        handler(association, actor)
 
 
 def pending_accounts(application: MembershipApplication) -> list[User]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from directory import access, selectors_parrainage
+from directory import access
 from directory.models import (
     Association,
     CourDAppel,
@@ -349,64 +349,7 @@ def offer_by_juridiction(user, juridiction: str = "", cour: str = "") -> OfferTa
     return OfferTable(juridiction=place_juridiction, cour=place_cour, measures=measures, rows=rows, totals=totals)
 
 
-# --- Parrainage, home page and landing ------------------------------------------------------------
-
-
-@dataclass
-class ParrainageSummary:
-    """The active sponsorships of one association: who sponsors it, whom it sponsors."""
-
-    association: Association | None
-    parrain: Association | None = None
-    parrain_since: object = None
-    filleuls: list[Parrainage] = field(default_factory=list)
-    # Proposals the person, as director of the proposed parrain, has to answer (in-site notice).
-    pending_proposals: list[Parrainage] = field(default_factory=list)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.parrain is None and not self.filleuls and not self.pending_proposals
-
-
-def parrainage_summary(user) -> ParrainageSummary:
-    """The person's association, its active parrainages and the proposals the person has to answer."""
-    association = user.association if getattr(user, "association_id", None) else None
-    if association is None:
-        return ParrainageSummary(association=None)
-    active = list(
-        Parrainage.objects.filter(Q(parrain=association) | Q(filleul=association), status=Parrainage.Status.ACTIVE)
-        .select_related("parrain", "filleul")
-        .order_by("filleul__name")
-    )
-    received = next((p for p in active if p.filleul_id == association.pk), None)
-    return ParrainageSummary(
-        association=association,
-        parrain=received.parrain if received else None,
-        parrain_since=received.started_on if received else None,
-        filleuls=[p for p in active if p.parrain_id == association.pk],
-        pending_proposals=selectors_parrainage.pending_proposals_for(user),
-    )
-
-
-@dataclass
-class CommissionSummary:
-    """What the dashboard tells the people who examine applications and follow the parrainages."""
-
-    to_examine: int
-    awaiting_parrain: int
-
-
-def commission_summary(user) -> CommissionSummary | None:
-    """Applications still to handle and associations awaiting a parrain (two queries), or None for
-    people who may not examine applications."""
-    if not access.can_examine_applications(user):
-        return None
-    from directory import membership
-
-    return CommissionSummary(
-        to_examine=membership.commission_counts()[membership.CommissionTab.PENDING],
-        awaiting_parrain=selectors_parrainage.awaiting_parrain().count(),
-    )
+# --- Home page and landing ------------------------------------------------------------------------
 
 
 def network_stats() -> dict:
@@ -428,43 +371,3 @@ def recently_admitted(limit: int = 5) -> list[Association]:
         .select_related("region")
         .order_by("-admitted_on", "name")[:limit]
     )
-
-
-DASHBOARD_MEETINGS = 5
-DASHBOARD_TOPICS = 5
-
-
-def dashboard_context(user, *, forum_permission_handler=None) -> dict:
-    """What the member's home page shows: their association, roles, parrainage, network news, and
-    from the forum their upcoming national meetings and the latest topics they may read.
-
-    The number of queries is the same whatever the number of forums, topics or meetings. Pass the
-    request's `forum_permission_handler` to share machina's permission cache with the page.
-    """
-    from machina.apps.forum_permission.handler import PermissionHandler
-
-    from forum import selectors as forum_selectors
-
-    person = User.objects.select_related("association__region").get(pk=user.pk)
-    association = person.association
-    roles = list(
-        RoleAssignment.objects.filter(user_id=user.pk)
-        .select_related("region", "theme", "working_group")
-        .order_by("role")
-    )
-    handler = forum_permission_handler or PermissionHandler()
-    latest_topics = forum_selectors.latest_topics_for(user, limit=DASHBOARD_TOPICS, handler=handler)
-    unread = forum_selectors.unread_topic_ids(user, latest_topics)
-    return {
-        "person": person,
-        "association": association,
-        "association_visible": bool(association and access.can_view_association(user, association)),
-        "roles": roles,
-        "parrainage": parrainage_summary(person),
-        "commission": commission_summary(user),
-        "recent_associations": recently_admitted(),
-        "upcoming_meetings": list(
-            forum_selectors.meetings_for(user, upcoming=True, handler=handler)[:DASHBOARD_MEETINGS]
-        ),
-        "latest_topics": [{"topic": topic, "unread": topic.pk in unread} for topic in latest_topics],
-    }

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from directory import selectors, selectors_parrainage
+from directory import selectors
 from directory.forms import AssociationFilterForm, OfferForm
 from directory.mixins import MemberRequiredMixin
 
@@ -93,16 +93,3 @@ class OfferByJuridictionView(MemberRequiredMixin, TemplateView):
         if juridiction or cour:
             table = selectors.offer_by_juridiction(request.user, juridiction=juridiction, cour=cour)
         return self.render_to_response(self.get_context_data(form=form, table=table))
-
-
-class MyParrainageView(MemberRequiredMixin, TemplateView):
-    """The member's "Mon parrainage": their association's parrain and filleuls, each with its profile,
-    contacts, chat and onboarding checklist, and the proposals their director has to answer."""
-
-    template_name = "directory/parrainage.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["parrainage"] = selectors.parrainage_summary(self.request.user)
-        context["mine"] = selectors_parrainage.my_parrainage(self.request.user)
-        return context

@@ -267,7 +267,7 @@ def test_a_parrainage_shows_its_proposal_and_the_parrain_s_answer(admin_client, 
 
     from django.utils import timezone
 
-    from directory import parrainage as journey
+    from parrainage import services as journey
     from tests.factories import RoleSpec, juridiction, theme
 
     today = timezone.localdate()

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory import matching, services
-from directory import parrainage as journey
+from directory import services
 from directory.models import Association, Parrainage
+from parrainage import matching
+from parrainage import services as journey
 from tests.factories import AssociationFactory, Role, RoleSpec, juridiction, make_person, region, theme
 
 TODAY = date(2025, 9, 15)

@@ -453,18 +453,22 @@ def test_the_detail_of_an_admitted_application_links_to_the_association(client, 
     assert "Comptes non activés" in content
 
 
-def test_admission_opens_the_parrainage_step_when_it_exists(examiner, application, monkeypatch):
-    parrainage = pytest.importorskip("directory.parrainage")
+def test_admission_hands_the_association_over_to_the_registered_apps(examiner, application, monkeypatch):
     calls = []
-    monkeypatch.setattr(parrainage, "open_parrainage_step", lambda association, actor: calls.append(
-        (association.pk, actor.pk)), raising=False)
+    monkeypatch.setattr(membership, "_admission_handlers", [lambda association, actor: calls.append(
+        (association.pk, actor.pk))])
     decision = membership.decide(application, examiner, Status.ADMITTED, "Bienvenue.")
     assert calls == [(decision.association.pk, examiner.pk)]
 
 
-def test_admission_works_without_a_parrainage_step(examiner, application, monkeypatch):
-    parrainage = pytest.importorskip("directory.parrainage")
-    monkeypatch.delattr(parrainage, "open_parrainage_step", raising=False)
+def test_the_parrainage_app_opens_its_step_at_admission():
+    from parrainage import services as parrainage_services
+
+    assert parrainage_services.open_parrainage_step in membership.admission_handlers()
+
+
+def test_admission_works_without_any_app_to_hand_over_to(examiner, application, monkeypatch):
+    monkeypatch.setattr(membership, "_admission_handlers", [])
     decision = membership.decide(application, examiner, Status.ADMITTED, "Bienvenue.")
     assert decision.association.status == Association.Status.MEMBER
 

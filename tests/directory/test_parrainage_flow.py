@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from chat import services as chat_services
 from chat.models import ChatMessage, ChatRoom, direct_room_key
-from directory import parrainage as journey
-from directory import selectors_parrainage, services
+from directory import services
 from directory.models import Association, NotificationFrequency, OnboardingStep, Parrainage
+from parrainage import selectors as selectors_parrainage
+from parrainage import services as journey
 from tests.factories import AssociationFactory, Role, RoleSpec, juridiction, make_person, region, theme
 
 pytestmark = pytest.mark.django_db

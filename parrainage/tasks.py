@@ -1,4 +1,4 @@
-"""Parrainage e-mails (run by django-tasks after commit; scheduled by directory.parrainage only).
+"""Parrainage e-mails (run by django-tasks after commit; scheduled by parrainage.services only).
 
 A proposal is e-mailed to the parrain's directors; an acceptance to both associations' directors
 and to the person who proposed it; a decline to the person who proposed it, with the reason. Each
@@ -32,7 +32,7 @@ def notice_messages(parrainage_id: int, event: str) -> list[EmailMessage]:
     """The e-mails for one event of a parrainage (empty if it no longer exists or changed since)."""
     from directory import access
     from directory.models import Parrainage
-    from directory.parrainage import Event, directors, first_director
+    from parrainage.services import Event, directors, first_director
 
     parrainage = (
         Parrainage.objects.select_related("parrain", "filleul", "proposed_by", "responded_by")

@@ -1,8 +1,8 @@
 """Parrainage pages (issue 7): the commission's match page and overview, the parrain's answer, the
-onboarding steps. "Mon parrainage" is directory.views.MyParrainageView.
+onboarding steps, and the member's "Mon parrainage".
 
 Views check access (403 for a member who may not act, 404 for what they may not see, login for
-anonymous visitors) and call directory.parrainage; refused or malformed input re-renders the page
+anonymous visitors) and call parrainage.services; refused or malformed input re-renders the page
 with a French message and what was typed (status 400), never a 500.
 """
 
@@ -18,12 +18,26 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from directory import access, parrainage, selectors_parrainage
-from directory.forms_parrainage import ChooseParrainForm, OverviewFilterForm, RespondForm, StepForm
+from directory import access
 from directory.mixins import MemberRequiredMixin
 from directory.models import Association, OnboardingStep, Parrainage
+from parrainage import selectors, services
+from parrainage.forms import ChooseParrainForm, OverviewFilterForm, RespondForm, StepForm
 
 OVERVIEW_PAGE_SIZE = 25
+
+
+class MyParrainageView(MemberRequiredMixin, TemplateView):
+    """The member's "Mon parrainage": their association's parrain and filleuls, each with its profile,
+    contacts, chat and onboarding checklist, and the proposals their director has to answer."""
+
+    template_name = "directory/parrainage.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["parrainage"] = selectors.parrainage_summary(self.request.user)
+        context["mine"] = selectors.my_parrainage(self.request.user)
+        return context
 
 
 class ParrainageManagerRequiredMixin(MemberRequiredMixin):
@@ -42,7 +56,7 @@ class ParrainageMatchView(ParrainageManagerRequiredMixin, TemplateView):
     template_name = "directory/parrainage/match.html"
 
     def page(self):
-        page = selectors_parrainage.match_page(
+        page = selectors.match_page(
             self.request.user, self.kwargs["slug"], show_all=self.request.GET.get("toutes") == "1"
         )
         if page is None:
@@ -63,9 +77,9 @@ class ParrainageMatchView(ParrainageManagerRequiredMixin, TemplateView):
         chosen = Association.objects.filter(pk=form.cleaned_data["parrain"]).first()
         try:
             if chosen is None:
-                raise parrainage.ParrainageError(_("Cette association n'existe pas."))
-            parrainage.choose_parrain(request.user, page.filleul, chosen)
-        except parrainage.ParrainageError as error:
+                raise services.ParrainageError(_("Cette association n'existe pas."))
+            services.choose_parrain(request.user, page.filleul, chosen)
+        except services.ParrainageError as error:
             form.add_error(None, str(error))
             return self.render_to_response(self.get_context_data(page=self.page(), form=form), status=400)
         messages.success(request, _("%(parrain)s est proposée comme parrain de %(filleul)s : sa direction est "
@@ -80,7 +94,7 @@ class ParrainageRespondView(MemberRequiredMixin, TemplateView):
     template_name = "directory/parrainage/respond.html"
 
     def get_object(self) -> Parrainage:
-        proposal = selectors_parrainage.parrainage_for(self.request.user, self.kwargs["pk"])
+        proposal = selectors.parrainage_for(self.request.user, self.kwargs["pk"])
         if proposal is None:
             raise Http404(_("Aucune proposition de parrainage ne correspond à cette adresse."))
         if not access.can_respond_to_parrainage(self.request.user, proposal):
@@ -99,8 +113,8 @@ class ParrainageRespondView(MemberRequiredMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(proposal=proposal, form=form), status=400)
         try:
-            answer = parrainage.respond(request.user, proposal, form.accepted, form.cleaned_data["reason"])
-        except parrainage.ParrainageError as error:
+            answer = services.respond(request.user, proposal, form.accepted, form.cleaned_data["reason"])
+        except services.ParrainageError as error:
             form.add_error(None, str(error))
             return self.render_to_response(self.get_context_data(proposal=self.get_object(), form=form), status=400)
         if form.accepted:
@@ -121,7 +135,7 @@ class ParrainageStepsView(MemberRequiredMixin, TemplateView):
     template_name = "directory/parrainage/steps.html"
 
     def get_object(self) -> Parrainage:
-        found = selectors_parrainage.parrainage_for(self.request.user, self.kwargs["pk"])
+        found = selectors.parrainage_for(self.request.user, self.kwargs["pk"])
         if found is None:
             raise Http404(_("Aucun parrainage ne correspond à cette adresse."))
         return found
@@ -130,7 +144,7 @@ class ParrainageStepsView(MemberRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         found = context.setdefault("parrainage", self.get_object())
         context.update({
-            "steps": selectors_parrainage.checklist(found),
+            "steps": selectors.checklist(found),
             "can_tick": access.can_tick_onboarding(self.request.user, found)
             and found.status == Parrainage.Status.ACTIVE,
             "can_manage": access.can_manage_parrainages(self.request.user),
@@ -157,12 +171,12 @@ class ParrainageStepsView(MemberRequiredMixin, TemplateView):
         label = OnboardingStep.Step(step).label
         try:
             if form.cleaned_data["action"] == StepForm.TICK:
-                parrainage.tick(request.user, found, step, form.cleaned_data["done_on"])
+                services.tick(request.user, found, step, form.cleaned_data["done_on"])
                 messages.success(request, _("Étape cochée : %(step)s.") % {"step": label})
             else:
-                parrainage.untick(request.user, found, step)
+                services.untick(request.user, found, step)
                 messages.success(request, _("Étape décochée : %(step)s.") % {"step": label})
-        except parrainage.ParrainageError as error:
+        except services.ParrainageError as error:
             form.add_error(None, str(error))
             return self.render_to_response(
                 self.get_context_data(parrainage=self.get_object(), step_form=form), status=400
@@ -178,17 +192,17 @@ class ParrainageOverviewView(ParrainageManagerRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         form = OverviewFilterForm(request.GET)
-        awaiting = list(selectors_parrainage.awaiting_parrain())
+        awaiting = list(selectors.awaiting_parrain())
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(
                 form=form, awaiting=awaiting, page_obj=None, rows=[], result_count=0, invalid=True,
                 error_message=_("Certains filtres ne sont pas valides. Corrigez-les ci-dessous."),
             ), status=400)
-        filters = selectors_parrainage.OverviewFilters(
+        filters = selectors.OverviewFilters(
             status=form.cleaned_data["status"], q=form.cleaned_data["q"],
             without_contact=form.cleaned_data["sans_contact"],
         )
-        rows = selectors_parrainage.overview(filters)
+        rows = selectors.overview(filters)
         paginator = Paginator(rows, OVERVIEW_PAGE_SIZE)
         try:
             page = paginator.page(request.GET.get("page") or 1)
@@ -199,5 +213,5 @@ class ParrainageOverviewView(ParrainageManagerRequiredMixin, TemplateView):
             ), status=400)
         return self.render_to_response(self.get_context_data(
             form=form, awaiting=awaiting, page_obj=page, rows=page.object_list, result_count=paginator.count,
-            no_contact_days=selectors_parrainage.no_contact_days(), step_count=selectors_parrainage.STEP_COUNT,
+            no_contact_days=selectors.no_contact_days(), step_count=selectors.STEP_COUNT,
         ))

@@ -1,7 +1,7 @@
 """Parrainage services (issue 7, fiche II.6): from an admitted association to its onboarding.
 
 The path: admission opens the parrainage step (`open_parrainage_step`: the association now awaits a
-parrain, see `selectors_parrainage.awaiting_parrain`); the membership commission picks one of the
+parrain, see `parrainage.selectors.awaiting_parrain`); the membership commission picks one of the
 platform's proposals (`choose_parrain`, a PROPOSED parrainage keeping its score and reasons); the
 parrain's director accepts or declines (`respond`): accepting opens a direct-message room between the
 two directors, declining brings the next proposals (the ones who declined are never proposed again
@@ -9,7 +9,7 @@ to that filleul). Either side, or the commission, ticks the onboarding steps (`t
 
 Every service checks `directory.access` itself (views check too, to answer 403), locks the rows it
 decides on with select_for_update, runs in one transaction and raises `ParrainageError` with a French
-message when the rules refuse. E-mails go out after commit through a task (tasks_parrainage.py).
+message when the rules refuse. E-mails go out after commit through a task (parrainage.tasks).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from chat import services as chat_services
 from directory import access
-from directory.matching import Proposal, max_filleuls, propose_sponsors
 from directory.models import Association, OnboardingStep, Parrainage, User
 from directory.roles import Role
 from directory.services import DirectoryError
+from parrainage.matching import Proposal, max_filleuls, propose_sponsors
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ParrainageError(DirectoryError):
 
 
 class Event:
-    """What a parrainage notice is about (tasks_parrainage.send_parrainage_notice)."""
+    """What a parrainage notice is about (parrainage.tasks.send_parrainage_notice)."""
 
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
@@ -67,9 +68,9 @@ def notices_muted() -> Iterator[None]:
 def _notify_on_commit(parrainage_id: int, event: str) -> None:
     if _muted.get():
         return
-    from directory import tasks_parrainage
+    from parrainage import tasks
 
-    transaction.on_commit(lambda: tasks_parrainage.send_parrainage_notice.enqueue(parrainage_id, event))
+    transaction.on_commit(lambda: tasks.send_parrainage_notice.enqueue(parrainage_id, event))
 
 
 # --- Who speaks for an association ------------------------------------------------------------------
@@ -121,7 +122,7 @@ def open_parrainage_step(association: Association, actor) -> list[Proposal]:
 
     Preconditions: `actor` may manage parrainages; `association` is a member. Nothing is written:
     a member association admitted through an application (or recently), without a proposal or a
-    parrain, is listed as awaiting one (selectors_parrainage.awaiting_parrain) until the commission
+    parrain, is listed as awaiting one (parrainage.selectors.awaiting_parrain) until the commission
     picks a parrain on the match page. If the association already has a parrain or a proposal
     awaiting an answer, returns no proposal.
     """
@@ -143,7 +144,7 @@ def choose_parrain(actor, filleul: Association, parrain: Association, *, today: 
 
     Preconditions: `actor` may manage parrainages; `filleul` is a member without a parrain or a
     pending proposal; `parrain` is one of the platform's possible sponsors for it (see
-    directory.matching: volunteer, member, under the cap, not among those who declined). The score
+    parrainage.matching: volunteer, member, under the cap, not among those who declined). The score
     and reasons are those of the proposal as computed now. Effects: after commit, the parrain's
     directors are e-mailed; the proposal shows on their "Mon parrainage" page and dashboard.
     """
@@ -221,8 +222,6 @@ def open_parrainage_room(parrainage: Parrainage):
 
     Returns None when either side has no active director who is a member of the network.
     """
-    from chat import services as chat_services
-
     parrain_director, filleul_director = first_director(parrainage.parrain_id), first_director(parrainage.filleul_id)
     if parrain_director is None or filleul_director is None:
         return None

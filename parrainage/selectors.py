@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from directory import access
-from directory.matching import Proposal
+from chat.models import ChatMembership, ChatMessage, ChatRoom
+from directory import access, membership
 from directory.models import (
     Association,
     CourDAppel,
@@ -26,8 +26,9 @@ from directory.models import (
     Theme,
     User,
 )
-from directory.parrainage import next_proposals
 from directory.roles import Role
+from parrainage.matching import Proposal
+from parrainage.services import next_proposals
 
 STEP_COUNT = len(OnboardingStep.Step.choices)
 CONTACT_ROLES = (Role.DIRECTOR, Role.PRESIDENT)
@@ -149,8 +150,6 @@ def _contacts(user, association_ids: set[int]) -> dict[int, list[ContactRow]]:
     """Directors and presidents of each association, with the viewer's direct rooms with them."""
     if not association_ids:
         return {}
-    from chat.models import ChatMembership, ChatRoom
-
     people = list(
         User.objects.filter(association_id__in=association_ids, is_active=True,
                             role_assignments__role__in=CONTACT_ROLES)
@@ -224,6 +223,64 @@ def awaiting_parrain(today: date | None = None) -> QuerySet[Association]:
         .annotate(declined_count=Count("parrainages_received",
                                        filter=Q(parrainages_received__status=Parrainage.Status.DECLINED)))
         .order_by("admitted_on", "name", "pk")
+    )
+
+
+# --- Summaries: the dashboard and "Mon parrainage" --------------------------------------------------
+
+
+@dataclass
+class ParrainageSummary:
+    """The active sponsorships of one association: who sponsors it, whom it sponsors."""
+
+    association: Association | None
+    parrain: Association | None = None
+    parrain_since: object = None
+    filleuls: list[Parrainage] = field(default_factory=list)
+    # Proposals the person, as director of the proposed parrain, has to answer (in-site notice).
+    pending_proposals: list[Parrainage] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.parrain is None and not self.filleuls and not self.pending_proposals
+
+
+def parrainage_summary(user) -> ParrainageSummary:
+    """The person's association, its active parrainages and the proposals the person has to answer."""
+    association = user.association if getattr(user, "association_id", None) else None
+    if association is None:
+        return ParrainageSummary(association=None)
+    active = list(
+        Parrainage.objects.filter(Q(parrain=association) | Q(filleul=association), status=Parrainage.Status.ACTIVE)
+        .select_related("parrain", "filleul")
+        .order_by("filleul__name")
+    )
+    received = next((p for p in active if p.filleul_id == association.pk), None)
+    return ParrainageSummary(
+        association=association,
+        parrain=received.parrain if received else None,
+        parrain_since=received.started_on if received else None,
+        filleuls=[p for p in active if p.parrain_id == association.pk],
+        pending_proposals=pending_proposals_for(user),
+    )
+
+
+@dataclass
+class CommissionSummary:
+    """What the dashboard tells the people who examine applications and follow the parrainages."""
+
+    to_examine: int
+    awaiting_parrain: int
+
+
+def commission_summary(user) -> CommissionSummary | None:
+    """Applications still to handle and associations awaiting a parrain (two queries), or None for
+    people who may not examine applications."""
+    if not access.can_examine_applications(user):
+        return None
+    return CommissionSummary(
+        to_examine=membership.commission_counts()[membership.CommissionTab.PENDING],
+        awaiting_parrain=awaiting_parrain().count(),
     )
 
 
@@ -301,8 +358,6 @@ class OverviewFilters:
 def _last_contacts(parrainages: list[Parrainage]) -> dict[int, datetime]:
     """For each parrainage, its last chat message in a direct room between a person of the parrain and a
     person of the filleul (any such room: the directors' one or another). Three queries at most."""
-    from chat.models import ChatMembership, ChatMessage, ChatRoom
-
     association_ids = {pk for p in parrainages for pk in (p.parrain_id, p.filleul_id)}
     if not association_ids:
         return {}

@@ -1,5 +1,5 @@
 """Forms of the parrainage pages. They check the shape of what was sent; the rules (who may, in which
-state) are directory.parrainage's, whose French errors the views show beside these forms' own."""
+state) are parrainage.services', whose French errors the views show beside these forms' own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import OnboardingStep, Parrainage
-from directory.parrainage import DECLINE_REASON_MAX_LENGTH
+from parrainage.services import DECLINE_REASON_MAX_LENGTH
 
 INVALID_CHOICE = _("Ce choix n'est pas valide : choisissez une association parmi les propositions.")
 DECLINE_REASON_REQUIRED = _("Indiquez le motif du refus : il aide la commission à proposer un autre parrain.")

@@ -1,16 +1,16 @@
 from django.urls import path
 
-from directory import views, views_parrainage
 from directory import views_membership as membership_views
+from parrainage import views
 
 app_name = "parrainage"
 
 urlpatterns = [
     path("", views.MyParrainageView.as_view(), name="mine"),
-    path("commission/parrainages/", views_parrainage.ParrainageOverviewView.as_view(), name="overview"),
-    path("commission/parrainages/<slug:slug>/", views_parrainage.ParrainageMatchView.as_view(), name="match"),
-    path("proposition/<int:pk>/reponse/", views_parrainage.ParrainageRespondView.as_view(), name="respond"),
-    path("<int:pk>/etapes/", views_parrainage.ParrainageStepsView.as_view(), name="tick"),
+    path("commission/parrainages/", views.ParrainageOverviewView.as_view(), name="overview"),
+    path("commission/parrainages/<slug:slug>/", views.ParrainageMatchView.as_view(), name="match"),
+    path("proposition/<int:pk>/reponse/", views.ParrainageRespondView.as_view(), name="respond"),
+    path("<int:pk>/etapes/", views.ParrainageStepsView.as_view(), name="tick"),
     # Examination of membership applications (the commission and federal staff).
     path("commission/", membership_views.CommissionListView.as_view(), name="commission"),
     path("commission/<int:pk>/", membership_views.CommissionApplicationView.as_view(), name="commission-application"),

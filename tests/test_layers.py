@@ -1,0 +1,68 @@
+"""The layers of ARCHITECTURE.md, read from the source: core <- directory <- (membership, parrainage,
+forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
+
+Every `import` and `from … import` statement counts, lazy ones inside functions included: a lazy
+import is still a dependency, only a hidden one. Migrations count too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Apps above the directory, and the demo data, which sits above everything.
+ABOVE_DIRECTORY = {"parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
+DOMAIN_APPS = ["directory", "parrainage", "forum", "chat", "cms", "search"]
+
+# Known exception, to remove with issue 15: the directory still imports runtime helpers from
+# `config` (config.ratelimit, config.backup, config.schedule), which move to core/ there. The
+# settings are read through django.conf, never by importing config.settings.
+DIRECTORY_MAY_IMPORT_CONFIG = True
+
+
+def python_files(app: str) -> list[Path]:
+    return sorted(p for p in (ROOT / app).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def imported_packages(path: Path) -> set[tuple[str, int]]:
+    """The top-level package of every absolute import in `path`, with its line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update((alias.name.split(".")[0], node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add((node.module.split(".")[0], node.lineno))
+    return found
+
+
+def offending_imports(app: str, forbidden: set[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {package}"
+        for path in python_files(app)
+        for package, line in sorted(imported_packages(path), key=lambda item: item[1])
+        if package in forbidden
+    ]
+
+
+def test_the_directory_imports_no_app_above_it():
+    forbidden = set(ABOVE_DIRECTORY)
+    if not DIRECTORY_MAY_IMPORT_CONFIG:
+        forbidden.add("config")
+    assert python_files("directory"), "the directory's sources were not found"
+    assert offending_imports("directory", forbidden) == []
+
+
+@pytest.mark.parametrize("app", DOMAIN_APPS)
+def test_no_domain_app_imports_the_demo_data(app):
+    assert offending_imports(app, {"demo"}) == []
+
+
+def test_the_scan_sees_lazy_and_dotted_imports(tmp_path):
+    source = tmp_path / "sample.py"
+    source.write_text("import chat.models\n\ndef f():\n    from forum import selectors\n    from . import local\n")
+    assert {package for package, _line in imported_packages(source)} == {"chat", "forum"}
