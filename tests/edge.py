@@ -130,7 +130,14 @@ class EdgeProxy:
             forwarded += [("Upgrade", upgrade), ("Connection", "upgrade")] if upgrade else [("Connection", "close")]
             forwarded += [("X-Forwarded-For", client_address), ("X-Forwarded-Proto", "http")]
             port = self.ws_port if path.startswith("/ws/") else self.web_port
-            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port, limit=HEAD_LIMIT)
+            try:
+                upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port, limit=HEAD_LIMIT)
+            except OSError as error:
+                # nginx answers 502 when its upstream is down; the test hears of it too.
+                self.errors.append(f"{method} {target} : serveur {port} injoignable ({error})")
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
             upstream_writer.write(_render_head(request_line, forwarded))
             length = int(_header(headers, "content-length") or 0)
             if length:
@@ -139,16 +146,24 @@ class EdgeProxy:
             if upgrade:
                 await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
                 return
-            status_line, response_headers = _parse_head(await upstream_reader.readuntil(b"\r\n\r\n"))
+            try:
+                response_head = await upstream_reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                self.errors.append(f"{method} {target} : le serveur {port} a fermé sans répondre")
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
+            status_line, response_headers = _parse_head(response_head)
             response_headers = [(name, value) for name, value in response_headers
                                 if name.lower() not in {"connection", "keep-alive"}]
             writer.write(_render_head(status_line, [*response_headers, ("Connection", "close")]))
             await self._pipe(upstream_reader, writer)
-        except (asyncio.IncompleteReadError, ConnectionError) as error:
-            self.errors.append(f"{type(error).__name__}: {error}")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # The browser went away mid-request (a navigation cancels what the page was loading).
+            pass
         except asyncio.CancelledError:
             pass
-        except Exception as error:  # reported to the test (stack.report), never swallowed
+        except Exception as error:  # reported to the test (Stack.report), never swallowed
             self.errors.append(f"{type(error).__name__}: {error}")
         finally:
             for stream in (upstream_writer, writer):

@@ -38,7 +38,6 @@ import yaml
 from tests.browser.conftest import (
     ACTION_TIMEOUT_MS,
     CHROMIUM_ARGS,
-    NAVIGATION_TIMEOUT_MS,
     chromium_executable,
     save_screenshot,
 )
@@ -61,6 +60,10 @@ WEB_WORKERS = "2"
 WEB_START_TIMEOUT_S = 240
 INDEXING_TIMEOUT_S = 30
 MAIL_TIMEOUT_S = 30
+# Twice the browser tests' waits (tests/browser/conftest.py): production settings hash passwords for real
+# (login, invitations) and each uvicorn process renders every page a first time with cold caches.
+REHEARSAL_ACTION_TIMEOUT_MS = 2 * ACTION_TIMEOUT_MS
+REHEARSAL_NAVIGATION_TIMEOUT_MS = 20_000
 
 ADMIN = {"username": "admin.federation", "email": "admin@federation.example.org", "first_name": "Hélène",
          "last_name": "Roussel"}
@@ -315,20 +318,23 @@ def stack(tmp_path, fresh_database, private_redis, smtp) -> Iterator[Stack]:
 def browser(chromium) -> Iterator:
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=ACTION_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
-                                              timeout=30_000)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    expect.set_options(timeout=REHEARSAL_ACTION_TIMEOUT_MS)
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
+                                                  timeout=30_000)
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
 def new_page(browser):
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    context.set_default_timeout(REHEARSAL_ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(REHEARSAL_NAVIGATION_TIMEOUT_MS)
     return context.new_page()
 
 
@@ -537,6 +543,7 @@ def test_a_fresh_deployment_sets_itself_up_and_serves_from_the_first_admin_to_a_
         assert admin.request.get(f"{url}{stylesheet}").ok
         response = admin.goto(f"{url}/ressources/")
         assert response.status == 200, response.status
+        expect(admin.get_by_role("heading", level=1)).to_contain_text("Ressources")
 
         import_network(admin, url, network_file(tmp_path))
         invite(admin, url, [DIRECTOR, OTHER_MEMBER])
