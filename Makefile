@@ -54,8 +54,11 @@ run: install
 	@echo "Passerelles : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# Both cores (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

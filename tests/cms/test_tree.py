@@ -49,7 +49,7 @@ def test_the_review_workflow_covers_the_home_page_and_the_resources():
     for page in (HomePage.objects.get(), resources_index()):
         assert WorkflowPage.objects.get(page=page).workflow.name == WORKFLOW_NAME
     task = PeerReviewTask.objects.get()
-    assert list(task.groups.values_list("name", flat=True)) == [access.cms_editors_group()]
+    assert list(task.groups.values_list("managed__key", flat=True)) == [access.cms_editors_group()]
 
 
 @pytest.mark.parametrize(
