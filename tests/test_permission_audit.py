@@ -260,6 +260,12 @@ def _sees_parrainage(parrainage) -> Rule:
     return lambda user: user is not None and access.can_view_parrainage(user, parrainage)
 
 
+def _invitation_path(person) -> str:
+    from directory.invitations import invitation_path
+
+    return invitation_path(person)
+
+
 # Builders of the cases of each named pattern of ours and machina's: world → cases.
 NAMED: dict[str, Callable[[World], list[Case]]] = {
     # accounts (public: login and password reset; the rest for any signed-in account)
@@ -276,6 +282,9 @@ NAMED: dict[str, Callable[[World], list[Case]]] = {
             note="lien de réinitialisation valide"),
     ],
     "password_reset_complete": lambda w: [Case(reverse("password_reset_complete"), everyone)],
+    # issue 14: the invitation link (public: the signed token is the credential)
+    "invitation_accept": lambda w: [
+        Case(_invitation_path(w.people["member"]), everyone, note="lien d'invitation valide")],
     # directory
     "directory:association-list": lambda w: [Case(reverse("directory:association-list"), members)],
     "directory:association-detail": lambda w: [
