@@ -807,15 +807,29 @@ def import_file(content: bytes, filename: str, *, only_valid: bool = False) -> I
 
 
 def _write(result: ImportResult) -> None:
-    created_associations: dict[str, Association] = {}
-    for row in result.preview.rows:
+    rows = result.preview.rows
+    associations: dict[str, Association] = {}
+    for row in rows:
         if row.kind == ASSOCIATION and row.fate in (CREATED, UPDATED):
-            created_associations[row.plan["siret"]] = _write_association(row)
-    for row in result.preview.rows:
-        if row.kind == PERSON and row.fate in (CREATED, UPDATED):
-            person = _write_person(row, created_associations)
-            if row.fate == CREATED:
-                result.created_people.append(person)
+            associations[row.plan["siret"]] = _write_association(row)
+    people_rows = [row for row in rows if row.kind == PERSON and row.fate in (CREATED, UPDATED)]
+    if not people_rows:
+        return
+    # Read once what every person row needs: their associations and the usernames already taken.
+    wanted_ids = {row.plan["association_id"] for row in people_rows} - {None}
+    by_pk = Association.objects.in_bulk(wanted_ids)
+    taken = {username.casefold() for username in User.objects.values_list("username", flat=True)}
+    for row in people_rows:
+        plan = row.plan
+        if plan["association_row"] is not None:
+            association = associations[plan["siret"]]
+        elif plan["association_id"] is not None:
+            association = by_pk[plan["association_id"]]
+        else:
+            association = None
+        person = _write_person(row, association, taken)
+        if row.fate == CREATED:
+            result.created_people.append(person)
     result.written = result.preview.writes > 0
 
 
@@ -855,19 +869,13 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _write_person(row: RowResult, new_associations: dict[str, Association]) -> User:
+def _write_person(row: RowResult, association: Association | None, taken: set[str]) -> User:
     plan = row.plan
-    if plan["association_row"] is not None:
-        association = new_associations[plan["siret"]]
-    elif plan["association_id"] is not None:
-        association = Association.objects.get(pk=plan["association_id"])
-    else:
-        association = None
     fields = plan["fields"]
     existing: _PersonState | None = plan["existing"]
     if existing is None:
         return services.create_person(
-            username=_unique_username(fields["first_name"], fields["last_name"]),
+            username=_unique_username(fields["first_name"], fields["last_name"], taken),
             first_name=fields["first_name"], last_name=fields["last_name"], email=plan["email"],
             association=association, job_title=fields["job_title"], phone=fields["phone"],
             roles=plan["specs"], password=None,
@@ -890,14 +898,14 @@ def _write_person(row: RowResult, new_associations: dict[str, Association]) -> U
     return person
 
 
-def _unique_username(first_name: str, last_name: str) -> str:
-    """prenom.nom, then prenom.nom2, prenom.nom3…"""
+def _unique_username(first_name: str, last_name: str, taken: set[str]) -> str:
+    """prenom.nom, then prenom.nom2, prenom.nom3… (`taken`: the usernames in use, lower case; updated)."""
     base = ".".join(part for part in (slugify(first_name), slugify(last_name)) if part)[:140] or "membre"
-    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
     username, n = base, 1
-    while username in taken:
+    while username.casefold() in taken:
         n += 1
         username = f"{base}{n}"
+    taken.add(username.casefold())
     return username
 
 
