@@ -174,8 +174,12 @@ class ResourcesIndexPage(PrivateWhenSignedInMixin, Page):
         from cms import selectors
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(selectors.resources_index_context(self, request.user, request.GET,
-                                                         selectors.visibility_for_request(request)))
+        visibility = selectors.visibility_for_request(request)
+        context.update(selectors.resources_index_context(self, request.user, request.GET, visibility))
+        # The working groups' index is a section too: its listing shows each reader their own spaces.
+        spaces = visibility.pages(WorkingGroupIndexPage.objects.child_of(self)).order_by("path").first()
+        if spaces is not None:
+            context["sections"] = [*context["sections"], spaces]
         return context
 
     def serve(self, request, *args, **kwargs):

@@ -206,6 +206,13 @@ def test_the_index_lists_only_the_spaces_the_reader_opens(client, ethics, ethics
     assert "Groupe de travail Éthique et déontologie" in page and "Groupe de travail Mesures alternatives" in page
 
 
+def test_the_resources_index_links_to_the_working_groups_index(client, ethics, member):
+    client.force_login(member)
+    response = client.get("/ressources/")
+    assert response.status_code == 200
+    assert f'href="{WorkingGroupIndexPage.objects.get().url}"' in text(response)
+
+
 @pytest.mark.usefixtures("_embedded_search")
 def test_search_shows_the_space_to_its_members_only(client, ethics, ethics_member, member):
     indexing.rebuild()
