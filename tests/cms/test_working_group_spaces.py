@@ -94,6 +94,19 @@ def test_renaming_the_group_renames_its_space_and_keeps_its_access_exact(ethics)
     assert restriction_keys(page) == {working_group_group_key(ethics.pk), STAFF_GROUP_KEY}
 
 
+def test_renaming_the_group_leaves_an_editor_draft_a_draft(ethics):
+    page = space_of(ethics)
+    page.intro = "Brouillon de présentation."
+    page.save_revision()
+    with hooks.unit_of_work():
+        ethics.name = "Éthique"
+        ethics.save()
+    page = WorkingGroupPage.objects.get(pk=page.pk)
+    assert page.title == "Groupe de travail Éthique" and page.live
+    assert page.has_unpublished_changes and page.intro == ""
+    assert page.get_latest_revision().as_object().intro == "Brouillon de présentation."
+
+
 def test_running_the_setup_again_creates_and_changes_nothing(ethics):
     counts = (WorkingGroupPage.objects.count(), WorkingGroupIndexPage.objects.count(),
               PageViewRestriction.objects.count())
