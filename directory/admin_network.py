@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from functools import partial
 from pathlib import Path, PurePath
 
 from django import forms
@@ -109,14 +110,20 @@ class NetworkImportAdminMixin:
             path("importer/", wrap(self.network_import_view), name="directory_association_import"),
             path("importer/confirmer/", wrap(self.network_import_confirm_view),
                  name="directory_association_import_confirm"),
-            path("importer/modele.<str:file_format>", wrap(self.network_import_template_view),
-                 name="directory_association_import_template"),
+            # One address per format, without a parameter: the file names say what they are.
+            *(path(f"importer/modele.{file_format}", wrap(partial(self.network_import_template_view,
+                                                                  file_format=file_format)),
+                   name=f"directory_association_import_template_{file_format}")
+              for file_format in ("csv", "xlsx")),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_import_network": can_import(request.user)}
         return super().changelist_view(request, extra_context=extra_context)
+
+    def get_search_fields(self, request):
+        return (*super().get_search_fields(request), "siret")
 
     def _check_import_permission(self, request) -> None:
         if not can_import(request.user):

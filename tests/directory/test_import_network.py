@@ -545,7 +545,7 @@ def test_the_people_just_imported_can_be_invited_at_once(superuser_client, mailo
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_the_templates_download(superuser_client, file_format):
-    response = superuser_client.get(reverse("admin:directory_association_import_template", args=[file_format]))
+    response = superuser_client.get(reverse(f"admin:directory_association_import_template_{file_format}"))
 
     assert response.status_code == 200
     assert f"modele-import-reseau.{file_format}" in response["Content-Disposition"]
@@ -557,7 +557,8 @@ def test_the_templates_download(superuser_client, file_format):
 
 IMPORT_URLS = [
     ("admin:directory_association_import", []),
-    ("admin:directory_association_import_template", ["csv"]),
+    ("admin:directory_association_import_template_csv", []),
+    ("admin:directory_association_import_template_xlsx", []),
 ]
 
 
