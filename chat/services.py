@@ -241,6 +241,10 @@ def sync_memberships(user) -> tuple[set[int], set[int]]:
     return added, removed
 
 
+# From this many people at once (an import, an association excluded), memberships are synced in bulk.
+BULK_SYNC_FROM = 20
+
+
 def on_access_changed(change) -> None:
     """The chat's handler of the directory's "access changed" hook (registered in ChatConfig.ready).
 
@@ -251,9 +255,11 @@ def on_access_changed(change) -> None:
     """
     if change.everyone:
         sync_all_memberships()
-    elif change.scopes:
-        ensure_shared_rooms()
-    if change.user_ids and not change.everyone:
+    elif len(change.user_ids) > BULK_SYNC_FROM:
+        sync_all_memberships(change.user_ids)
+    else:
+        if change.scopes:
+            ensure_shared_rooms()
         people = User.objects.filter(pk__in=change.user_ids).select_related("association")
         for person in people:
             sync_memberships(person)
@@ -262,20 +268,24 @@ def on_access_changed(change) -> None:
 
 
 @transaction.atomic
-def sync_all_memberships() -> dict[str, int]:
-    """Every person's shared-room memberships at once (demo data, `setup_site`): a few bulk queries."""
+def sync_all_memberships(user_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Every person's shared-room memberships at once (demo data, `setup_site`), or those of `user_ids`
+    (an import): memberships read and written in bulk."""
     ensure_shared_rooms()
     rooms_by_key = dict(ChatRoom.objects.filter(SHARED_KINDS_Q).values_list("key", "pk"))
     wanted: dict[int, set[int]] = {}
     people = User.objects.filter(is_active=True).select_related("association__region")
+    memberships = ChatMembership.objects.filter(room__in=list(rooms_by_key.values()))
+    if user_ids is not None:
+        user_ids = list(user_ids)
+        people = people.filter(pk__in=user_ids)
+        memberships = memberships.filter(user_id__in=user_ids)
     for person in people.iterator(chunk_size=500):
         room_ids = {rooms_by_key[key] for key in access.chat_room_keys(person) if key in rooms_by_key}
         if room_ids:
             wanted[person.pk] = room_ids
     current: dict[int, set[int]] = defaultdict(set)
-    for user_id, room_id in ChatMembership.objects.filter(room__in=list(rooms_by_key.values())).values_list(
-        "user_id", "room_id"
-    ):
+    for user_id, room_id in memberships.values_list("user_id", "room_id"):
         current[user_id].add(room_id)
     to_add = {user_id: rooms - current.get(user_id, set()) for user_id, rooms in wanted.items()}
     to_add = {user_id: rooms for user_id, rooms in to_add.items() if rooms}

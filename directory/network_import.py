@@ -18,7 +18,6 @@ the rows are checked, so that checking 10 000 rows makes no query per row.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
@@ -31,12 +30,11 @@ from pathlib import PurePath
 import tablib
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory import services
+from directory import hooks, services
 from directory.membership import normalize_siret, siret_error
 from directory.models import (
     Association,
@@ -773,18 +771,6 @@ class ImportResult:
     written: bool = False
 
 
-@contextlib.contextmanager
-def _access_batch() -> Iterator[None]:
-    """One unit of work for the whole import when the directory offers it (the apps that follow access
-    then hear of all the people at once), else a plain transaction."""
-    try:
-        from directory.hooks import unit_of_work
-    except ImportError:
-        unit_of_work = transaction.atomic
-    with unit_of_work():
-        yield
-
-
 def preview_file(content: bytes, filename: str) -> Preview:
     """Read and check a file; writes nothing."""
     return preview(read_dataset(content, filename))
@@ -798,7 +784,7 @@ def import_file(content: bytes, filename: str, *, only_valid: bool = False) -> I
     (directory.invitations), which this does not send.
     """
     dataset = read_dataset(content, filename)
-    with _access_batch():
+    with hooks.unit_of_work():
         result = ImportResult(preview(dataset))
         if result.preview.has_refusals and not only_valid:
             raise ImportRefused(result.preview)
