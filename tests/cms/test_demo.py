@@ -70,7 +70,8 @@ def test_the_seed_creates_the_guides_of_the_issue(seeded):
 def test_the_presidents_guide_is_restricted_to_presidents_and_staff(seeded):
     guide = GuidePage.objects.get(slug="guide-du-recrutement-de-lanimation-et-de-la-formation-des-ca")
     restriction = PageViewRestriction.objects.get(page=guide)
-    assert set(restriction.groups.values_list("managed__key", flat=True)) == access.cms_audience_groups(CmsAudience.PRESIDENTS)
+    keys = set(restriction.groups.values_list("managed__key", flat=True))
+    assert keys == access.cms_audience_groups(CmsAudience.PRESIDENTS)
 
 
 def test_documents_are_real_files_in_restricted_collections(seeded):
