@@ -202,6 +202,9 @@ def test_a_new_working_group_gets_its_forum_room_and_group_at_once(admin_client,
     assert client_for(newcomer).get(forum_url).status_code == 200
     room = ChatRoom.objects.get(key="wg:justice-des-enfants")
     assert client_for(newcomer).get(room.get_absolute_url()).status_code == 200
+    space_page = client_for(newcomer).get("/ressources/groupes-de-travail/justice-des-enfants/")
+    assert space_page.status_code == 200
+    assert "Le groupe des mineurs." in space_page.content.decode()
 
 
 def test_the_slug_of_a_region_cannot_be_changed_once_created(admin_client):
