@@ -215,6 +215,15 @@ def can_edit_person(user, person) -> bool:
     return is_member(user) and (user.pk == person.pk or is_federal_staff(user))
 
 
+def can_import_network(user) -> bool:
+    """Load associations and people from a spreadsheet and invite them (/admin/): superusers, and federal
+    staff with access to the admin who may add associations and people."""
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or (is_federal_staff(user) and user.has_perm("directory.add_association")
+                                 and user.has_perm("directory.add_user"))
+
+
 def visible_association_statuses(user) -> list[str]:
     from directory.models import Association
 

@@ -39,14 +39,6 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STALE_AFTER_SECONDS = 24 * 3600
 
 
-def can_import(user) -> bool:
-    """Superusers, and federal staff who may add associations and people."""
-    if not (user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or (access.is_federal_staff(user) and user.has_perm("directory.add_association")
-                                 and user.has_perm("directory.add_user"))
-
-
 def _upload_dir() -> Path:
     folder = Path(settings.VAR_DIR) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,14 +111,14 @@ class NetworkImportAdminMixin:
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_import_network": can_import(request.user)}
+        extra_context = {**(extra_context or {}), "can_import_network": access.can_import_network(request.user)}
         return super().changelist_view(request, extra_context=extra_context)
 
     def get_search_fields(self, request):
         return (*super().get_search_fields(request), "siret")
 
     def _check_import_permission(self, request) -> None:
-        if not can_import(request.user):
+        if not access.can_import_network(request.user):
             raise PermissionDenied
 
     def _render(self, request, template: str, context: dict, status: int = 200):
@@ -270,7 +262,7 @@ class PersonInvitationAdminMixin:
 
     def invite_imported_view(self, request):
         """POST: invite the people created by this session's last import."""
-        if not (can_import(request.user) and self.has_change_permission(request)):
+        if not (access.can_import_network(request.user) and self.has_change_permission(request)):
             raise PermissionDenied
         if request.method == "POST":
             ids = (request.session.get(SESSION_KEY) or {}).get("created") or []
