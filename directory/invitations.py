@@ -147,10 +147,12 @@ def person_for_link(uidb64: str, token: str) -> tuple[User | None, str]:
     person = User.objects.filter(pk=pk, is_active=True).first()
     if person is None:
         return None, InvitationState.INVALID
-    if token_generator.check_token(person, token):
-        return person, InvitationState.VALID
+    # An invitation only ever sets a first password: once one is chosen, every invitation link, even a
+    # freshly signed one, sends to the login (a forgotten password goes through the reset form).
     if is_activated(person):
         return person, InvitationState.ALREADY_ACTIVE
+    if token_generator.check_token(person, token):
+        return person, InvitationState.VALID
     return person, InvitationState.INVALID
 
 

@@ -74,3 +74,33 @@ def test_the_template_is_offered_in_both_formats(live_url, page, admin_person):
         with page.expect_download() as download:
             page.locator(f"a[href$='modele.{extension}']").first.click()
         assert download.value.suggested_filename.endswith(f".{extension}")
+
+
+def test_an_invited_person_chooses_a_password_and_arrives_signed_in(live_url, browser, screenshot):
+    from directory.invitations import invitation_path
+    from tests.factories import AssociationFactory
+
+    person = make_person("claire.invitee", association=AssociationFactory(), roles=[RoleSpec(Role.DIRECTOR)],
+                         first_name="Claire", last_name="Invitée", password="")
+    person.set_unusable_password()
+    person.save(update_fields=["password"])
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        link = f"{live_url}{invitation_path(person)}"
+        page.goto(link)
+        expect(page.locator("h1")).to_contain_text("Bienvenue sur Passerelles")
+        screenshot(page, "invitation-choisir-mot-de-passe")
+        fields = page.locator("form input[type=password]")
+        fields.nth(0).fill("Un mot de passe solide 2026 !")
+        fields.nth(1).fill("Un mot de passe solide 2026 !")
+        page.locator("form:has(input[type=password]) [type=submit]").click()
+        expect(page).not_to_have_url(re.compile(r"/invitation/|/compte/connexion/"))
+        expect(page.locator(".user-menu summary")).to_contain_text("Claire Invitée")
+        # The same link again, and even a freshly signed one: the account is active, no second password.
+        for again in (link, f"{live_url}{invitation_path(User.objects.get(pk=person.pk))}"):
+            page.goto(again)
+            expect(page.locator("form input[type=password]")).to_have_count(0)
+        screenshot(page, "invitation-lien-deja-utilise")
+    finally:
+        context.close()
