@@ -568,7 +568,7 @@ def _admin_values(w: World) -> dict[str, object]:
         "redirect": redirect.pk if redirect else MISSING,
         "site": Site.objects.order_by("pk").values_list("pk", flat=True).first(),
         "user": w.inactive_person.pk,
-        "group": Group.objects.get(name=access.cms_members_group()).pk,
+        "group": Group.objects.get(managed__key=access.cms_members_group()).pk,
         "uidb64": urlsafe_base64_encode(force_bytes(staff.pk)),
         "token": default_token_generator.make_token(staff),
     }
@@ -670,7 +670,7 @@ def _django_admin_cases(w: World, info: PatternInfo) -> list[Case]:
     forum_pk = str(w.forums["direction"].pk)
     values = {
         "forum_id": forum_pk, "user_id": str(w.people["director"].pk),
-        "group_id": str(Group.objects.get(name=access.cms_members_group()).pk), "direction": "up",
+        "group_id": str(Group.objects.get(managed__key=access.cms_members_group()).pk), "direction": "up",
         "id": str(w.inactive_person.pk), "app_label": "directory", "url": "nulle-part/",
         "content_type_id": str(ContentType.objects.get(app_label="directory", model="association").pk),
     }
