@@ -1,10 +1,29 @@
 """Shared fixtures: one person per role, built through the directory services."""
 
+import os
 import uuid
 
 import pytest
 
 from tests.factories import AssociationFactory, Role, RoleSpec, WorkingGroupFactory, make_person, region
+
+
+def pytest_configure(config):
+    """On Redis, each pytest-xdist worker keeps its cache and channel-layer keys under a prefix of its own.
+
+    The workers share one Redis but not one database: without this, one worker's access version bump
+    (directory.access.changed) or chat broadcast to room 3 reaches the other worker's room 3."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not getattr(settings, "REDIS_URL", ""):
+        return
+    prefix = f"{settings.REDIS_KEY_PREFIX or 'test'}-{worker}-{uuid.uuid4().hex[:8]}"
+    settings.CACHES["default"]["KEY_PREFIX"] = prefix
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
+    from django.core.cache import caches
+
+    caches.__dict__.pop("settings", None)  # read again if it was read before this hook
 
 
 @pytest.fixture
