@@ -255,7 +255,7 @@ def group_keys(user) -> set[str]:
 
 
 def audience_keys(user) -> set[str]:
-    """Search and notification audiences the person belongs to (see ARCHITECTURE.md, Search)."""
+    """Search and notification audiences the person belongs to (docs/architecture.md, Search)."""
     p = profile(user)
     if not p.is_member:
         return {"public"}

@@ -6,7 +6,8 @@ by `seed_demo`. Functions take the model classes so that migrations can pass his
 
 from django.utils.text import slugify
 
-# The federation's interregions and the cours d'appel they group (all 36, DOMAIN.md).
+# The federation's interregions and the cours d'appel they group (all 36; docs/architecture.md,
+# The network's words).
 REGIONS: dict[str, list[str]] = {
     "Grand Ouest": ["Angers", "Caen", "Rennes", "Rouen"],
     "Île-de-France": ["Paris", "Versailles"],

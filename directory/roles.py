@@ -1,4 +1,4 @@
-"""The federation's roles (DOMAIN.md) and the Django groups they map to.
+"""The federation's roles (docs/architecture.md, The network's words) and the Django groups they map to.
 
 A role is held by a person through a RoleAssignment, possibly scoped to a region (DICA,
 correspondents), a theme (thematic referents) or a working group. Groups are derived from roles

@@ -1,4 +1,4 @@
-"""The one search document shape (ARCHITECTURE.md, Search) and what stores answer.
+"""The one search document shape (docs/architecture.md, Search) and what stores answer.
 
 Every searchable thing — a CMS page, a document, a forum topic or post, an association, a person,
 a chat message — becomes one `SearchDocument`. Its `audience` holds keys (`public`, `members`,

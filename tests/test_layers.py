@@ -1,4 +1,4 @@
-"""The layers of ARCHITECTURE.md, read from the source: core <- directory <- (membership, parrainage,
+"""The layers of docs/architecture.md, read from the source: core <- directory <- (membership, parrainage,
 forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
 
 Every `import` and `from … import` statement counts, lazy ones inside functions included: a lazy

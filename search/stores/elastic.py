@@ -1,4 +1,4 @@
-"""The Elasticsearch 8 store (ARCHITECTURE.md, Search): one alias, French analysis, audience filtered inside.
+"""The Elasticsearch 8 store (docs/architecture.md, Search): one alias, French analysis, audience filtered inside.
 
 Writes and searches go to the alias `<index>`, which points to one concrete index `<index>-<timestamp>`.
 A rebuild loads a new concrete index and then moves the alias in one `update_aliases` call, so searches

@@ -53,7 +53,8 @@ User = get_user_model()
 
 COMMON = "zephyrine"  # in every marked text, found nowhere else
 
-# Every role of DOMAIN.md that access rules tell apart, plus the two kinds of accounts around them.
+# Every role that access rules tell apart (docs/architecture.md, The network's words), plus the two kinds of
+# accounts around them.
 ROLES = [
     "anonymous",  # not logged in
     "outsider",  # an account of a candidate association: not (yet) a member of the network
