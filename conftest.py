@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from forum import services as forum_services
+from forum.models import ForumSpace
 from tests.factories import AssociationFactory, Role, RoleSpec, WorkingGroupFactory, make_person, region
 
 
@@ -70,6 +72,14 @@ def staff(db):
 @pytest.fixture
 def working_group(db):
     return WorkingGroupFactory(name="Éthique", slug="ethique")
+
+
+@pytest.fixture
+def forum_tree(working_group) -> dict:
+    """The real forum tree, working group "Éthique" included, built by the forum's own service: each
+    space's forum by its key (`theme:financement`, `direction`, `wg:ethique`…)."""
+    forum_services.ensure_forum_tree()
+    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
 
 
 @pytest.fixture

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tree(working_group):
-    services.ensure_forum_tree()
-
-
-@pytest.fixture
 def meeting_data():
     start = timezone.now().replace(microsecond=0) + timedelta(days=20)
     return MeetingData(title="Réunion nationale des Président·es — printemps", starts_at=start,
@@ -28,7 +23,7 @@ def meeting_data():
 
 
 @pytest.fixture
-def meeting(tree, staff, president, meeting_data, django_capture_on_commit_callbacks):
+def meeting(forum_tree, staff, president, meeting_data, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         return services.create_meeting(staff, meeting_data)
 
@@ -46,13 +41,13 @@ def test_every_president_is_subscribed_and_invited_by_email(meeting, president, 
     assert invitation.attachments[0][0] == "reunion.ics"
 
 
-def test_only_federal_staff_create_meetings(tree, director, meeting_data):
+def test_only_federal_staff_create_meetings(forum_tree, director, meeting_data):
     with pytest.raises(services.ForumPermissionError):
         services.create_meeting(director, meeting_data)
     assert NationalMeeting.objects.count() == 0
 
 
-def test_a_meeting_ending_before_it_starts_is_refused_and_nothing_is_written(tree, staff, meeting_data):
+def test_a_meeting_ending_before_it_starts_is_refused_and_nothing_is_written(forum_tree, staff, meeting_data):
     from machina.apps.forum_conversation.models import Topic
 
     bad = MeetingData(title=meeting_data.title, starts_at=meeting_data.starts_at,
@@ -104,7 +99,7 @@ def test_ics_is_valid_icalendar(client, meeting, president):
     assert f"UID:reunion-{meeting.pk}@passerelles" in unfolded
 
 
-def test_past_meetings_stay_listed_with_their_threads(client, tree, staff, president):
+def test_past_meetings_stay_listed_with_their_threads(client, forum_tree, staff, president):
     start = timezone.now() - timedelta(days=60)
     past = services.create_meeting(staff, MeetingData(title="Réunion de l'an dernier", starts_at=start,
                                                       ends_at=start + timedelta(hours=2), place="Paris"))
@@ -114,7 +109,7 @@ def test_past_meetings_stay_listed_with_their_threads(client, tree, staff, presi
     assert client.get(selectors.topic_url(past.topic)).status_code == 200
 
 
-def test_staff_creates_a_meeting_through_the_form(client, tree, staff, president):
+def test_staff_creates_a_meeting_through_the_form(client, forum_tree, staff, president):
     client.force_login(staff)
     start = timezone.localtime() + timedelta(days=10)
     response = client.post(reverse("exchange:meeting-create"), {
@@ -126,6 +121,6 @@ def test_staff_creates_a_meeting_through_the_form(client, tree, staff, president
     assert NationalMeeting.objects.get().video_link == "https://visio.exemple.fr/reunion"
 
 
-def test_members_cannot_open_the_meeting_form(client, tree, president):
+def test_members_cannot_open_the_meeting_form(client, forum_tree, president):
     client.force_login(president)
     assert client.get(reverse("exchange:meeting-create")).status_code == 403

@@ -13,8 +13,8 @@ from machina.apps.forum_conversation.models import Post, Topic
 from machina.apps.forum_permission.models import GroupForumPermission
 
 from directory.roles import ROLE_GROUP_NAMES, Role
-from forum import moderation, services
-from forum.models import ForumSpace, ModerationLogEntry, PostReport
+from forum import moderation
+from forum.models import ModerationLogEntry, PostReport
 from tests.factories import RoleSpec, make_person
 
 pytestmark = pytest.mark.django_db
@@ -22,18 +22,12 @@ pytestmark = pytest.mark.django_db
 Action = ModerationLogEntry.Action
 
 
-# --- Building blocks: the tree, and topics and posts written through machina's views ---------------
+# --- Building blocks: topics and posts written through machina's views (the tree: root conftest) ---
 
 
 @pytest.fixture
-def tree(working_group):
-    services.ensure_forum_tree()
-    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
-
-
-@pytest.fixture
-def theme_forum(tree):
-    return tree["theme:financement"]
+def theme_forum(forum_tree):
+    return forum_tree["theme:financement"]
 
 
 # The empty attachment and poll formsets that machina's posting forms carry (members may attach
@@ -136,8 +130,8 @@ def test_back_to_a_normal_topic_is_logged_as_unpinning(client, topic, staff):
     assert (latest.action, latest.detail, latest.reason) == (Action.UNPIN, "Sujet normal", "")
 
 
-def test_moving_a_topic_logs_where_it_came_from_and_where_it_went(client, topic, staff, tree):
-    source, destination = topic.forum, tree["welcome"]
+def test_moving_a_topic_logs_where_it_came_from_and_where_it_went(client, topic, staff, forum_tree):
+    source, destination = topic.forum, forum_tree["welcome"]
     client.force_login(staff)
     response = client.post(topic_url("topic_move", topic), {"forum": destination.pk, "reason": "Mieux à sa place."})
     assert response.status_code == 302
@@ -290,9 +284,9 @@ def test_the_change_and_its_entry_commit_together(client, topic, staff, monkeypa
     "topic_lock", "topic_unlock", "topic_delete", "topic_move", "topic_update_to_sticky",
     "topic_update_to_announce", "topic_update_to_post",
 ])
-def test_a_member_cannot_moderate_and_nothing_is_logged(client, topic, member_reply, member, url_name, tree):
+def test_a_member_cannot_moderate_and_nothing_is_logged(client, topic, member_reply, member, url_name, forum_tree):
     client.force_login(member)
-    response = client.post(topic_url(url_name, topic), {"reason": "Je voudrais", "forum": tree["welcome"].pk})
+    response = client.post(topic_url(url_name, topic), {"reason": "Je voudrais", "forum": forum_tree["welcome"].pk})
     assert response.status_code == 403
     assert Topic.objects.filter(pk=topic.pk, status=Topic.TOPIC_UNLOCKED, type=Topic.TOPIC_POST,
                                 forum=topic.forum).exists()
@@ -307,9 +301,9 @@ def test_a_member_cannot_delete_someone_elses_post(client, member_reply, member)
 
 
 @pytest.mark.parametrize("who", ["member", "staff"])
-def test_moderating_a_forum_one_cannot_read_answers_404(client, tree, director, member, staff, who):
+def test_moderating_a_forum_one_cannot_read_answers_404(client, forum_tree, director, member, staff, who):
     # Federal staff do not read (nor moderate) the directors' forum.
-    directors_topic = start_topic(client, director, tree["direction"], "Entre pairs : la charge mentale")
+    directors_topic = start_topic(client, director, forum_tree["direction"], "Entre pairs : la charge mentale")
     client.force_login({"member": member, "staff": staff}[who])
     assert client.post(topic_url("topic_lock", directors_topic), {"reason": "x"}).status_code == 404
     assert client.post(topic_url("topic_delete", directors_topic), {"reason": "x"}).status_code == 404
@@ -367,8 +361,8 @@ def test_a_report_needs_a_reason_of_at_most_2000_characters(client, member_reply
     assert not PostReport.objects.exists()
 
 
-def test_reporting_a_post_one_cannot_read_answers_404_as_for_a_missing_post(client, tree, director, member):
-    directors_topic = start_topic(client, director, tree["direction"], "Entre pairs : recrutements")
+def test_reporting_a_post_one_cannot_read_answers_404_as_for_a_missing_post(client, forum_tree, director, member):
+    directors_topic = start_topic(client, director, forum_tree["direction"], "Entre pairs : recrutements")
     client.force_login(member)
     for pk in (directors_topic.first_post_id, 999_999):
         assert client.get(report_url(pk)).status_code == 404
@@ -417,14 +411,14 @@ def test_people_who_moderate_no_forum_get_403_on_the_queue(client, who, member, 
     assert client.get(QUEUE_URL).status_code == 403
 
 
-def test_the_queue_has_an_empty_state(client, tree, staff):
+def test_the_queue_has_an_empty_state(client, forum_tree, staff):
     client.force_login(staff)
     assert "Aucun signalement à traiter." in client.get(QUEUE_URL).content.decode()
 
 
-def test_reports_of_a_forum_staff_do_not_moderate_stay_out_of_their_queue(client, tree, director, staff):
+def test_reports_of_a_forum_staff_do_not_moderate_stay_out_of_their_queue(client, forum_tree, director, staff):
     colleague = make_person("directeur.pair", association=director.association, roles=[RoleSpec(Role.DIRECTOR)])
-    directors_topic = start_topic(client, director, tree["direction"], "Entre pairs : un conflit")
+    directors_topic = start_topic(client, director, forum_tree["direction"], "Entre pairs : un conflit")
     private_report = moderation.report_post(colleague, directors_topic.first_post, "Ton inapproprié.")
     client.force_login(staff)
     assert "Entre pairs" not in client.get(QUEUE_URL).content.decode()
@@ -503,7 +497,7 @@ def test_the_log_shows_who_what_when_and_why_to_staff(client, topic, staff):
 
 
 @pytest.mark.parametrize("who", ["member", "director", "president"])
-def test_the_log_is_for_federal_staff_only(client, tree, who, member, director, president):
+def test_the_log_is_for_federal_staff_only(client, forum_tree, who, member, director, president):
     client.force_login({"member": member, "director": director, "president": president}[who])
     assert client.get(LOG_URL).status_code == 403
 
@@ -514,7 +508,7 @@ def test_anonymous_visitors_are_sent_to_login(client):
     assert client.get(report_url(1)).status_code == 302
 
 
-def test_the_log_has_an_empty_state(client, tree, staff):
+def test_the_log_has_an_empty_state(client, forum_tree, staff):
     client.force_login(staff)
     assert "Le journal de modération est vide." in client.get(LOG_URL).content.decode()
 
@@ -537,13 +531,13 @@ def test_the_log_shows_50_entries_a_page(client, topic, staff):
     assert [row["entry"].reason for row in second.context["rows"]] == ["motif 0"]
 
 
-def test_the_log_leaves_out_forums_the_reader_cannot_read(client, tree, staff):
-    moderation.log_action(None, Action.LOCK, forum=tree["direction"], subject="Entre pairs : secret")
+def test_the_log_leaves_out_forums_the_reader_cannot_read(client, forum_tree, staff):
+    moderation.log_action(None, Action.LOCK, forum=forum_tree["direction"], subject="Entre pairs : secret")
     client.force_login(staff)
     assert "Entre pairs : secret" not in client.get(LOG_URL).content.decode()
 
 
-def test_forum_pages_link_to_reports_and_log_for_staff_only(client, tree, staff, member):
+def test_forum_pages_link_to_reports_and_log_for_staff_only(client, forum_tree, staff, member):
     client.force_login(staff)
     page = client.get("/forum/").content.decode()
     assert QUEUE_URL in page and LOG_URL in page
@@ -577,10 +571,10 @@ def test_the_queue_query_count_does_not_grow_with_reports(client, topic, member,
     assert len(response.context["rows"]) == 30
 
 
-def test_the_log_query_count_does_not_grow_with_entries(client, tree, member, staff, director, settings,
+def test_the_log_query_count_does_not_grow_with_entries(client, forum_tree, member, staff, director, settings,
                                                         django_assert_max_num_queries):
     settings.FORUM_POSTING_RATE_LIMIT = 0  # 30 topics in a row, above the posting limit (config/ratelimit.py)
-    forums = [tree["theme:financement"], tree["welcome"], tree["region:sud-ouest"]]
+    forums = [forum_tree["theme:financement"], forum_tree["welcome"], forum_tree["region:sud-ouest"]]
     topics = [start_topic(client, member, forums[n % 3], f"Sujet à modérer {n}") for n in range(30)]
     actors = [staff, make_person("equipe.deux", roles=[RoleSpec(Role.FEDERAL_STAFF)], is_staff=True)]
 

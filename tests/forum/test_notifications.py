@@ -30,14 +30,6 @@ EMPTY_FORMSETS = {
 
 
 @pytest.fixture
-def tree(working_group):
-    services.ensure_forum_tree()
-    from forum.models import ForumSpace
-
-    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
-
-
-@pytest.fixture
 def other_director(association):
     return make_person("directeur.second", association=association, roles=[RoleSpec(Role.DIRECTOR)],
                        first_name="Marc", last_name="Second")
@@ -81,8 +73,8 @@ def follow_forum(client, person, forum):
 
 
 def test_a_topic_subscriber_is_notified_and_emailed_of_a_reply_but_never_the_author(
-        client, tree, director, member, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Budget prévisionnel d'une association",
+        client, forum_tree, director, member, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Budget prévisionnel d'une association",
                          "Comment faites-vous ?", run_on_commit)
     topic.subscribers.add(member, director)
     mail.outbox.clear()
@@ -103,8 +95,9 @@ def test_a_topic_subscriber_is_notified_and_emailed_of_a_reply_but_never_the_aut
     assert "désabonner" in message.body
 
 
-def test_subscribing_through_machinas_topic_view_then_a_reply_notifies(client, tree, director, member, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Convention avec le SPIP", "Un modèle ?", run_on_commit)
+def test_subscribing_through_machinas_topic_view_then_a_reply_notifies(
+        client, forum_tree, director, member, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Convention avec le SPIP", "Un modèle ?", run_on_commit)
     client.force_login(member)
     assert client.post(reverse("forum_member:topic_subscribe", args=[topic.pk])).status_code == 302
 
@@ -113,11 +106,11 @@ def test_subscribing_through_machinas_topic_view_then_a_reply_notifies(client, t
     assert list(Notification.objects.values_list("recipient__username", "kind")) == [(member.username, "reply")]
 
 
-def test_a_forum_subscriber_hears_of_a_new_topic(client, tree, director, member, run_on_commit):
-    assert follow_forum(client, member, tree[THEME]).status_code == 302
-    assert ForumSubscription.objects.filter(user=member, forum=tree[THEME]).exists()
+def test_a_forum_subscriber_hears_of_a_new_topic(client, forum_tree, director, member, run_on_commit):
+    assert follow_forum(client, member, forum_tree[THEME]).status_code == 302
+    assert ForumSubscription.objects.filter(user=member, forum=forum_tree[THEME]).exists()
 
-    topic = create_topic(client, director, tree[THEME], "Appel à projets régional", "Qui répond ?", run_on_commit)
+    topic = create_topic(client, director, forum_tree[THEME], "Appel à projets régional", "Qui répond ?", run_on_commit)
 
     notification = Notification.objects.get(recipient=member)
     assert (notification.kind, notification.topic) == ("new_topic", topic)
@@ -125,8 +118,8 @@ def test_a_forum_subscriber_hears_of_a_new_topic(client, tree, director, member,
     assert "Nouveau sujet" in mail.outbox[0].subject and "Appel à projets régional" in mail.outbox[0].subject
 
 
-def test_the_follow_button_shows_on_a_forum_page_and_toggles(client, tree, member):
-    forum = tree[THEME]
+def test_the_follow_button_shows_on_a_forum_page_and_toggles(client, forum_tree, member):
+    forum = forum_tree[THEME]
     client.force_login(member)
     forum_url = reverse("forum:forum", kwargs={"slug": forum.slug, "pk": forum.pk})
     assert "Suivre ce forum" in client.get(forum_url).content.decode()
@@ -139,27 +132,27 @@ def test_the_follow_button_shows_on_a_forum_page_and_toggles(client, tree, membe
     assert not ForumSubscription.objects.filter(user=member).exists()
 
 
-def test_following_a_forum_one_cannot_read_a_category_or_nothing_is_a_404(client, tree, member):
+def test_following_a_forum_one_cannot_read_a_category_or_nothing_is_a_404(client, forum_tree, member):
     client.force_login(member)
-    for forum_pk in (tree["direction"].pk, tree["cat:themes"].pk, 999_999):
+    for forum_pk in (forum_tree["direction"].pk, forum_tree["cat:themes"].pk, 999_999):
         response = client.post(reverse("exchange:forum-subscription-toggle", args=[forum_pk]), {"action": "follow"})
         assert response.status_code == 404
     assert not ForumSubscription.objects.exists()
 
 
 def test_the_subscriptions_page_lists_forums_and_topics_with_unsubscribe_buttons(
-        client, tree, director, member, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Fiches de poste", "Partage", run_on_commit)
+        client, forum_tree, director, member, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Fiches de poste", "Partage", run_on_commit)
     topic.subscribers.add(member)
-    follow_forum(client, member, tree["welcome"])
+    follow_forum(client, member, forum_tree["welcome"])
 
     page = client.get(reverse("exchange:subscription-list")).content.decode()
-    assert "Fiches de poste" in page and tree["welcome"].name in page
+    assert "Fiches de poste" in page and forum_tree["welcome"].name in page
 
     response = client.post(reverse("exchange:topic-unsubscribe", args=[topic.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("exchange:subscription-list")
     assert not topic.subscribers.filter(pk=member.pk).exists()
-    client.post(reverse("exchange:forum-subscription-toggle", args=[tree["welcome"].pk]), {"action": "unfollow"})
+    client.post(reverse("exchange:forum-subscription-toggle", args=[forum_tree["welcome"].pk]), {"action": "unfollow"})
     page = client.get(reverse("exchange:subscription-list")).content.decode()
     assert "Vous ne suivez aucun forum" in page and "Vous ne suivez aucun sujet" in page
 
@@ -167,8 +160,8 @@ def test_the_subscriptions_page_lists_forums_and_topics_with_unsubscribe_buttons
 # --- Mentions -----------------------------------------------------------------------------------------
 
 
-def test_a_mention_notifies_the_mentioned_member(client, tree, director, member, run_on_commit):
-    create_topic(client, director, tree[THEME], "Question pour une collègue",
+def test_a_mention_notifies_the_mentioned_member(client, forum_tree, director, member, run_on_commit):
+    create_topic(client, director, forum_tree[THEME], "Question pour une collègue",
                  "Bonjour @intervenant.test, tu as un avis ?", run_on_commit)
 
     notification = Notification.objects.get()
@@ -177,8 +170,8 @@ def test_a_mention_notifies_the_mentioned_member(client, tree, director, member,
 
 
 def test_mentioning_a_president_in_the_directors_forum_notifies_nobody(
-        client, tree, director, president, run_on_commit):
-    create_topic(client, director, tree["direction"], "Entre nous", "Faut-il en parler à @president.test ?",
+        client, forum_tree, director, president, run_on_commit):
+    create_topic(client, director, forum_tree["direction"], "Entre nous", "Faut-il en parler à @president.test ?",
                  run_on_commit)
 
     assert not Notification.objects.exists()
@@ -186,17 +179,17 @@ def test_mentioning_a_president_in_the_directors_forum_notifies_nobody(
 
 
 def test_a_mention_and_a_subscription_give_one_notification_of_kind_mention(
-        client, tree, director, member, run_on_commit):
-    follow_forum(client, member, tree[THEME])
-    create_topic(client, director, tree[THEME], "Sujet", "Qu'en penses-tu @Intervenant.test ?", run_on_commit)
+        client, forum_tree, director, member, run_on_commit):
+    follow_forum(client, member, forum_tree[THEME])
+    create_topic(client, director, forum_tree[THEME], "Sujet", "Qu'en penses-tu @Intervenant.test ?", run_on_commit)
 
     assert list(Notification.objects.values_list("recipient_id", "kind")) == [(member.pk, "mention")]
     assert len(mail.outbox) == 1
 
 
 def test_editing_a_post_notifies_only_members_newly_mentioned(
-        client, tree, director, member, president, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Sujet", "Premier jet.", run_on_commit)
+        client, forum_tree, director, member, president, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Sujet", "Premier jet.", run_on_commit)
     post = topic.first_post
     with run_on_commit():
         post.content = "Premier jet, relu par @intervenant.test et @president.test."
@@ -225,15 +218,17 @@ def test_mentions_are_found_outside_code_and_email_addresses(raw, expected):
 
 
 def test_a_person_who_lost_access_gets_nothing_and_no_longer_sees_the_old_title(
-        client, tree, director, other_director, run_on_commit):
-    follow_forum(client, other_director, tree["direction"])
-    create_topic(client, director, tree["direction"], "Licenciement délicat", "Besoin de conseils.", run_on_commit)
+        client, forum_tree, director, other_director, run_on_commit):
+    follow_forum(client, other_director, forum_tree["direction"])
+    create_topic(client, director, forum_tree["direction"], "Licenciement délicat", "Besoin de conseils.",
+                 run_on_commit)
     old = Notification.objects.get(recipient=other_director)
 
     with run_on_commit():
         directory_services.revoke_role(other_director, RoleSpec(Role.DIRECTOR))
     mail.outbox.clear()
-    create_topic(client, director, tree["direction"], "Recrutement d'un adjoint", "Vos pratiques ?", run_on_commit)
+    create_topic(client, director, forum_tree["direction"], "Recrutement d'un adjoint", "Vos pratiques ?",
+                 run_on_commit)
 
     assert Notification.objects.filter(recipient=other_director).count() == 1
     assert mail.outbox == []
@@ -247,8 +242,8 @@ def test_a_person_who_lost_access_gets_nothing_and_no_longer_sees_the_old_title(
 
 
 def test_an_unapproved_post_notifies_nobody_until_a_moderator_approves_it(
-        client, tree, director, member, staff, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Sujet modéré", "Début.", run_on_commit)
+        client, forum_tree, director, member, staff, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Sujet modéré", "Début.", run_on_commit)
     topic.subscribers.add(member)
     with run_on_commit():
         pending = Post.objects.create(topic=topic, poster=director, subject="Re", content="En attente.",
@@ -264,16 +259,17 @@ def test_an_unapproved_post_notifies_nobody_until_a_moderator_approves_it(
     assert (notification.recipient, notification.post) == (member, pending)
 
 
-def test_notifying_the_same_post_twice_creates_and_sends_nothing_more(client, tree, director, member, run_on_commit):
-    follow_forum(client, member, tree[THEME])
-    topic = create_topic(client, director, tree[THEME], "Sujet", "Texte.", run_on_commit)
+def test_notifying_the_same_post_twice_creates_and_sends_nothing_more(
+        client, forum_tree, director, member, run_on_commit):
+    follow_forum(client, member, forum_tree[THEME])
+    topic = create_topic(client, director, forum_tree[THEME], "Sujet", "Texte.", run_on_commit)
 
     assert notifications.notify_post(topic.first_post_id) == []
     assert Notification.objects.count() == 1 and len(mail.outbox) == 1
 
 
 def test_a_meeting_thread_notifies_its_audience_in_site_without_a_second_email(
-        tree, staff, president, django_capture_on_commit_callbacks):
+        forum_tree, staff, president, django_capture_on_commit_callbacks):
     start = timezone.now() + timedelta(days=10)
     with django_capture_on_commit_callbacks(execute=True):
         services.create_meeting(staff, services.MeetingData(
@@ -288,11 +284,11 @@ def test_a_meeting_thread_notifies_its_audience_in_site_without_a_second_email(
 
 
 def test_a_daily_person_gets_no_immediate_mail_but_one_digest_and_only_once(
-        client, tree, director, member, run_on_commit):
+        client, forum_tree, director, member, run_on_commit):
     notifications.set_notification_frequency(member, NotificationFrequency.DAILY)
-    follow_forum(client, member, tree[THEME])
-    create_topic(client, director, tree[THEME], "Premier sujet du jour", "Texte.", run_on_commit)
-    create_topic(client, director, tree[THEME], "Second sujet du jour", "Texte.", run_on_commit)
+    follow_forum(client, member, forum_tree[THEME])
+    create_topic(client, director, forum_tree[THEME], "Premier sujet du jour", "Texte.", run_on_commit)
+    create_topic(client, director, forum_tree[THEME], "Second sujet du jour", "Texte.", run_on_commit)
     assert Notification.objects.filter(recipient=member).count() == 2
     assert mail.outbox == []
 
@@ -311,30 +307,30 @@ def test_a_daily_person_gets_no_immediate_mail_but_one_digest_and_only_once(
     assert len(mail.outbox) == 1
 
 
-def test_the_digest_only_lists_the_last_24_hours(client, tree, director, member, run_on_commit):
+def test_the_digest_only_lists_the_last_24_hours(client, forum_tree, director, member, run_on_commit):
     notifications.set_notification_frequency(member, NotificationFrequency.DAILY)
-    follow_forum(client, member, tree[THEME])
-    create_topic(client, director, tree[THEME], "Sujet ancien", "Texte.", run_on_commit)
+    follow_forum(client, member, forum_tree[THEME])
+    create_topic(client, director, forum_tree[THEME], "Sujet ancien", "Texte.", run_on_commit)
     Notification.objects.update(created_at=timezone.now() - timedelta(hours=30))
 
     assert notifications.send_digests() == 0
 
 
 def test_the_digest_leaves_out_forums_the_person_can_no_longer_read(
-        client, tree, director, other_director, run_on_commit):
+        client, forum_tree, director, other_director, run_on_commit):
     notifications.set_notification_frequency(other_director, NotificationFrequency.DAILY)
-    follow_forum(client, other_director, tree["direction"])
-    create_topic(client, director, tree["direction"], "Sujet confidentiel", "Texte.", run_on_commit)
+    follow_forum(client, other_director, forum_tree["direction"])
+    create_topic(client, director, forum_tree["direction"], "Sujet confidentiel", "Texte.", run_on_commit)
     directory_services.revoke_role(other_director, RoleSpec(Role.DIRECTOR))
 
     assert notifications.send_digests() == 0
     assert mail.outbox == []
 
 
-def test_a_never_person_gets_notifications_in_site_only(client, tree, director, member, run_on_commit):
+def test_a_never_person_gets_notifications_in_site_only(client, forum_tree, director, member, run_on_commit):
     notifications.set_notification_frequency(member, NotificationFrequency.NEVER)
-    follow_forum(client, member, tree[THEME])
-    create_topic(client, director, tree[THEME], "Sujet discret", "Texte.", run_on_commit)
+    follow_forum(client, member, forum_tree[THEME])
+    create_topic(client, director, forum_tree[THEME], "Sujet discret", "Texte.", run_on_commit)
     notifications.send_digests()
 
     assert Notification.objects.filter(recipient=member).count() == 1
@@ -374,8 +370,8 @@ def make_notifications(recipient, author, forum, count: int) -> list[Notificatio
     ])
 
 
-def test_the_unread_count_shows_in_the_navigation(client, tree, director, member):
-    make_notifications(member, director, tree[THEME], 3)
+def test_the_unread_count_shows_in_the_navigation(client, forum_tree, director, member):
+    make_notifications(member, director, forum_tree[THEME], 3)
     client.force_login(member)
 
     page = client.get("/forum/").content.decode()
@@ -383,8 +379,8 @@ def test_the_unread_count_shows_in_the_navigation(client, tree, director, member
     assert '<span class="badge">3<span class="visually-hidden"> non lues</span></span>' in page
 
 
-def test_the_list_highlights_unread_notifications_newest_first(client, tree, director, member):
-    first, second = make_notifications(member, director, tree[THEME], 2)
+def test_the_list_highlights_unread_notifications_newest_first(client, forum_tree, director, member):
+    first, second = make_notifications(member, director, forum_tree[THEME], 2)
     Notification.objects.filter(pk=first.pk).update(read_at=timezone.now())
     client.force_login(member)
 
@@ -396,8 +392,8 @@ def test_the_list_highlights_unread_notifications_newest_first(client, tree, dir
     assert response.content.decode().count("notification--unread") == 1
 
 
-def test_mark_all_read(client, tree, director, member):
-    make_notifications(member, director, tree[THEME], 3)
+def test_mark_all_read(client, forum_tree, director, member):
+    make_notifications(member, director, forum_tree[THEME], 3)
     client.force_login(member)
 
     response = client.post(reverse("exchange:notification-mark-all-read"))
@@ -407,8 +403,8 @@ def test_mark_all_read(client, tree, director, member):
     assert '<span class="badge">' not in client.get(reverse("exchange:notification-list")).content.decode()
 
 
-def test_opening_a_notification_marks_it_read_and_goes_to_the_post(client, tree, director, member, president):
-    (notification,) = make_notifications(member, director, tree[THEME], 1)
+def test_opening_a_notification_marks_it_read_and_goes_to_the_post(client, forum_tree, director, member, president):
+    (notification,) = make_notifications(member, director, forum_tree[THEME], 1)
     client.force_login(president)
     assert client.get(reverse("exchange:notification-open", args=[notification.pk])).status_code == 404
 
@@ -423,15 +419,15 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_post(client, tree,
 
 
 def test_the_list_runs_as_many_queries_for_30_notifications_as_for_3(
-        client, tree, director, member, django_assert_max_num_queries):
-    make_notifications(member, director, tree[THEME], 3)
+        client, forum_tree, director, member, django_assert_max_num_queries):
+    make_notifications(member, director, forum_tree[THEME], 3)
     client.force_login(member)
     url = reverse("exchange:notification-list")
     client.get(url)  # warm the session
     with CaptureQueriesContext(connection) as three:
         assert client.get(url).status_code == 200
 
-    make_notifications(member, director, tree["welcome"], 27)
+    make_notifications(member, director, forum_tree["welcome"], 27)
     with django_assert_max_num_queries(len(three.captured_queries)):
         response = client.get(url)
     assert len(response.context["items"]) == notifications.NOTIFICATIONS_PER_PAGE
@@ -487,9 +483,9 @@ def test_autocomplete_short_long_and_anonymous_queries(client, member):
     assert client.get(url, {"q": "x" * 101}).status_code == 400
 
 
-def test_the_post_editor_pages_load_the_mention_script(client, tree, director, run_on_commit):
-    topic = create_topic(client, director, tree[THEME], "Sujet", "Texte.", run_on_commit)
-    forum = tree[THEME]
+def test_the_post_editor_pages_load_the_mention_script(client, forum_tree, director, run_on_commit):
+    topic = create_topic(client, director, forum_tree[THEME], "Sujet", "Texte.", run_on_commit)
+    forum = forum_tree[THEME]
     for url in (
         reverse("forum_conversation:topic_create", kwargs={"forum_slug": forum.slug, "forum_pk": forum.pk}),
         reverse("forum_conversation:post_create", kwargs={

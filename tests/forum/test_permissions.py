@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tree(working_group):
-    services.ensure_forum_tree()
-    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
-
-
-@pytest.fixture
 def people(director, president, member, dica, staff, association, working_group):
     board = make_person("administratrice", association=association, roles=[RoleSpec(Role.BOARD_ADMIN)])
     wg_member = make_person("membre.gt", association=association,
@@ -44,44 +38,44 @@ MATRIX = {
 
 
 @pytest.mark.parametrize("role", sorted(MATRIX))
-def test_read_and_post_follow_roles(role, tree, people):
+def test_read_and_post_follow_roles(role, forum_tree, people):
     person = people[role]
     handler = PermissionHandler()
     for key, expected in zip(FORUMS, MATRIX[role], strict=True):
-        forum = tree[key]
+        forum = forum_tree[key]
         assert handler.can_read_forum(forum, person) is bool(expected), (role, key)
         assert handler.can_add_topic(forum, person) is bool(expected), (role, key)
 
 
-def test_dica_reads_the_region_they_cover_besides_their_own(tree, dica):
+def test_dica_reads_the_region_they_cover_besides_their_own(forum_tree, dica):
     directory_services.grant_role(dica, RoleSpec(Role.DICA, region=region("sud-ouest")))
     handler = PermissionHandler()
-    assert handler.can_read_forum(tree["region:sud-ouest"], dica)
-    assert handler.can_read_forum(tree["region:nord-est"], dica)
+    assert handler.can_read_forum(forum_tree["region:sud-ouest"], dica)
+    assert handler.can_read_forum(forum_tree["region:nord-est"], dica)
 
 
-def test_a_role_change_changes_access_at_once(tree, member):
-    assert not PermissionHandler().can_read_forum(tree["direction"], member)
+def test_a_role_change_changes_access_at_once(forum_tree, member):
+    assert not PermissionHandler().can_read_forum(forum_tree["direction"], member)
     directory_services.grant_role(member, RoleSpec(Role.DIRECTOR))
-    assert PermissionHandler().can_read_forum(tree["direction"], member)
+    assert PermissionHandler().can_read_forum(forum_tree["direction"], member)
     directory_services.revoke_role(member, RoleSpec(Role.DIRECTOR))
-    assert not PermissionHandler().can_read_forum(tree["direction"], member)
+    assert not PermissionHandler().can_read_forum(forum_tree["direction"], member)
 
 
-def test_moving_association_changes_the_regional_forum(tree, member, other_region_association):
+def test_moving_association_changes_the_regional_forum(forum_tree, member, other_region_association):
     directory_services.move_person(member, other_region_association)
     handler = PermissionHandler()
-    assert handler.can_read_forum(tree["region:nord-est"], member)
-    assert not handler.can_read_forum(tree["region:sud-ouest"], member)
+    assert handler.can_read_forum(forum_tree["region:nord-est"], member)
+    assert not handler.can_read_forum(forum_tree["region:sud-ouest"], member)
 
 
-def test_only_moderators_can_lock(tree, member, staff):
+def test_only_moderators_can_lock(forum_tree, member, staff):
     handler = PermissionHandler()
-    assert handler.can_lock_topics(tree["theme:financement"], staff)
-    assert not handler.can_lock_topics(tree["theme:financement"], member)
+    assert handler.can_lock_topics(forum_tree["theme:financement"], staff)
+    assert not handler.can_lock_topics(forum_tree["theme:financement"], member)
 
 
-def test_tree_setup_is_idempotent(tree):
+def test_tree_setup_is_idempotent(forum_tree):
     from machina.apps.forum_permission.models import GroupForumPermission
 
     count = (ForumSpace.objects.count(), GroupForumPermission.objects.count())

@@ -12,7 +12,6 @@ from django.utils import timezone
 from machina.apps.forum_conversation.models import Post, Topic
 
 from forum import selectors, services
-from forum.models import ForumSpace
 from forum.services import MeetingData
 from tests.factories import Role, RoleSpec, make_person
 
@@ -29,12 +28,6 @@ EMPTY_FORMSETS = {
 MACHINA_STRINGS = ["Post reply", "Subscribe", "By:", "Par:", "Souscrire", "Mark forums read", "New topic",
                    "Last post", "Topic review", "Post a new topic", "View unread topics", "Go to the page",
                    "unread topic", "comme 'lu'", "Are you sure", "Voir les sujets non lu<"]
-
-
-@pytest.fixture
-def tree(working_group):
-    services.ensure_forum_tree()
-    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}
 
 
 @pytest.fixture
@@ -86,8 +79,8 @@ def meeting(staff, title: str, *, days: int, audience: str = "president"):
 # --- Layout and language --------------------------------------------------------------------------
 
 
-def test_forum_pages_render_in_french_inside_the_site_layout(client, tree, director, other_director):
-    forum = tree["direction"]
+def test_forum_pages_render_in_french_inside_the_site_layout(client, forum_tree, director, other_director):
+    forum = forum_tree["direction"]
     topic = add_topic(forum, director, "Recrutement d'un chef de service")
     add_topic(forum, other_director, "Convention collective : avenant 2026")
     client.force_login(director)
@@ -118,9 +111,9 @@ def test_forum_pages_render_in_french_inside_the_site_layout(client, tree, direc
     assert is_marked_unread(topic_row(unread_page, "Convention collective : avenant 2026"))
 
 
-def test_the_topic_page_shows_each_message_as_an_article_with_author_date_and_actions(client, tree, director,
+def test_the_topic_page_shows_each_message_as_an_article_with_author_date_and_actions(client, forum_tree, director,
                                                                                         member):
-    forum = tree[THEME]
+    forum = forum_tree[THEME]
     topic = add_topic(forum, director, "Budget prévisionnel 2026")
     reply = Post.objects.create(topic=topic, poster=member, subject="Re: Budget prévisionnel 2026",
                                 content="Nous utilisons un **tableur** partagé.", approved=True)
@@ -141,8 +134,8 @@ def test_the_topic_page_shows_each_message_as_an_article_with_author_date_and_ac
     assert "Modérer ce sujet" not in html
 
 
-def test_moderators_get_the_moderation_menu_and_the_topic_type_shows(client, tree, director, staff):
-    forum = tree[THEME]
+def test_moderators_get_the_moderation_menu_and_the_topic_type_shows(client, forum_tree, director, staff):
+    forum = forum_tree[THEME]
     topic = add_topic(forum, director, "Annonce : calendrier des formations")
     Topic.objects.filter(pk=topic.pk).update(type=Topic.TOPIC_ANNOUNCE, status=Topic.TOPIC_LOCKED)
     client.force_login(staff)
@@ -158,7 +151,7 @@ def test_moderators_get_the_moderation_menu_and_the_topic_type_shows(client, tre
     assert "badge--announce" in row and "verrouillé" in row
 
 
-def test_a_meeting_thread_shows_the_meeting_card_above_the_messages(client, tree, staff, president):
+def test_a_meeting_thread_shows_the_meeting_card_above_the_messages(client, forum_tree, staff, president):
     upcoming = meeting(staff, "Réunion nationale des Président·es — hiver", days=30)
     client.force_login(president)
     html = client.get(selectors.topic_url(upcoming.topic)).content.decode()
@@ -167,17 +160,17 @@ def test_a_meeting_thread_shows_the_meeting_card_above_the_messages(client, tree
     assert "Je viens" in html
 
 
-def test_long_topics_are_paginated_with_page_links(client, tree, director, settings):
-    topic = add_topic(tree[THEME], director, "Un très long échange", replies=25)
+def test_long_topics_are_paginated_with_page_links(client, forum_tree, director, settings):
+    topic = add_topic(forum_tree[THEME], director, "Un très long échange", replies=25)
     client.force_login(director)
     html = client.get(selectors.topic_url(topic)).content.decode()
     assert html.count('<article class="post') == 20
     assert 'href="?page=2"' in html and 'aria-current="page"' in html
-    forum_page = client.get(forum_url(tree[THEME])).content.decode()
+    forum_page = client.get(forum_url(forum_tree[THEME])).content.decode()
     assert f'{selectors.topic_url(topic)}?page=2"' in topic_row(forum_page, "Un très long échange")
 
 
-def test_the_index_links_to_national_meetings_only_for_people_invited_to_one(client, tree, staff, president,
+def test_the_index_links_to_national_meetings_only_for_people_invited_to_one(client, forum_tree, staff, president,
                                                                            director):
     meeting(staff, "Réunion nationale des Président·es — printemps", days=40)
     meetings_link = f'href="{reverse("exchange:meeting-list")}"'
@@ -190,8 +183,8 @@ def test_the_index_links_to_national_meetings_only_for_people_invited_to_one(cli
 # --- Unread markers -------------------------------------------------------------------------------
 
 
-def test_a_new_topic_is_marked_unread_until_it_is_read(client, tree, director, member):
-    forum = tree[THEME]
+def test_a_new_topic_is_marked_unread_until_it_is_read(client, forum_tree, director, member):
+    forum = forum_tree[THEME]
     old = add_topic(forum, member, "Subventions du conseil départemental")
     client.force_login(director)
     client.get(selectors.topic_url(old))  # read: machina tracks it
@@ -218,8 +211,8 @@ def test_a_new_topic_is_marked_unread_until_it_is_read(client, tree, director, m
 # --- Private titles ---------------------------------------------------------------------------------
 
 
-def test_the_directors_forum_never_shows_to_a_president(client, tree, director, president):
-    add_topic(tree["direction"], director, "Entretiens annuels : vos grilles")
+def test_the_directors_forum_never_shows_to_a_president(client, forum_tree, director, president):
+    add_topic(forum_tree["direction"], director, "Entretiens annuels : vos grilles")
     client.force_login(director)
     for url in ("/forum/", "/"):
         body = client.get(url).content.decode()
@@ -227,18 +220,18 @@ def test_the_directors_forum_never_shows_to_a_president(client, tree, director, 
     assert "Entretiens annuels : vos grilles" in client.get("/").content.decode()
 
     client.force_login(president)
-    for url in ("/forum/", "/", reverse("forum_tracking:unread_topics"), forum_url(tree["direction"].parent)):
+    for url in ("/forum/", "/", reverse("forum_tracking:unread_topics"), forum_url(forum_tree["direction"].parent)):
         response = client.get(url)
         body = response.content.decode()
         assert DIRECTORS_FORUM not in body, url
         assert "Entretiens annuels : vos grilles" not in body, url
-    assert client.get(forum_url(tree["direction"])).status_code == 404
+    assert client.get(forum_url(forum_tree["direction"])).status_code == 404
 
 
 # --- Dashboard panels -----------------------------------------------------------------------------
 
 
-def test_a_president_sees_upcoming_meetings_on_the_dashboard_but_not_past_ones(client, tree, staff, president):
+def test_a_president_sees_upcoming_meetings_on_the_dashboard_but_not_past_ones(client, forum_tree, staff, president):
     meeting(staff, "Réunion nationale des Président·es — été", days=15)
     meeting(staff, "Réunion de l'an passé", days=-300)
     client.force_login(president)
@@ -249,7 +242,7 @@ def test_a_president_sees_upcoming_meetings_on_the_dashboard_but_not_past_ones(c
     assert reverse("exchange:meeting-list") in panel
 
 
-def test_a_director_does_not_see_the_presidents_meeting_and_gets_the_empty_state(client, tree, staff, director):
+def test_a_director_does_not_see_the_presidents_meeting_and_gets_the_empty_state(client, forum_tree, staff, director):
     meeting(staff, "Réunion nationale des Président·es — été", days=15)
     client.force_login(director)
     html = client.get("/").content.decode()
@@ -257,7 +250,7 @@ def test_a_director_does_not_see_the_presidents_meeting_and_gets_the_empty_state
     assert "Aucune réunion nationale à venir ne vous concerne pour l'instant." in html
 
 
-def test_a_directors_meeting_shows_to_directors(client, tree, staff, director, president):
+def test_a_directors_meeting_shows_to_directors(client, forum_tree, staff, director, president):
     meeting(staff, "Rencontre nationale des directions", days=20, audience="director")
     client.force_login(director)
     assert "Rencontre nationale des directions" in client.get("/").content.decode()
@@ -265,8 +258,8 @@ def test_a_directors_meeting_shows_to_directors(client, tree, staff, director, p
     assert "Rencontre nationale des directions" not in client.get("/").content.decode()
 
 
-def test_the_latest_topics_panel_lists_readable_topics_with_unread_markers(client, tree, director, member):
-    add_topic(tree[THEME], member, "Mutualiser un poste de comptable")
+def test_the_latest_topics_panel_lists_readable_topics_with_unread_markers(client, forum_tree, director, member):
+    add_topic(forum_tree[THEME], member, "Mutualiser un poste de comptable")
     client.force_login(director)
     html = client.get("/").content.decode()
     panel = html[html.index("Derniers sujets du forum"):]
@@ -274,7 +267,7 @@ def test_the_latest_topics_panel_lists_readable_topics_with_unread_markers(clien
     assert '<span class="badge badge--unread">non lu</span>' in panel
 
 
-def test_the_latest_topics_panel_has_an_empty_state(client, tree, director):
+def test_the_latest_topics_panel_has_an_empty_state(client, forum_tree, director):
     client.force_login(director)
     assert "Aucun sujet pour l'instant dans les forums qui vous sont ouverts." in client.get("/").content.decode()
 
@@ -287,17 +280,17 @@ def count_queries(client, url: str) -> int:
     return len(context)
 
 
-def test_the_dashboard_query_count_does_not_grow_with_topics_meetings_or_forums(client, tree, staff, president,
+def test_the_dashboard_query_count_does_not_grow_with_topics_meetings_or_forums(client, forum_tree, staff, president,
                                                                                 django_assert_max_num_queries):
-    presidents_forum = tree["presidency:meetings"]
+    presidents_forum = forum_tree["presidency:meetings"]
     meeting(staff, "Première réunion", days=10)
-    add_topic(tree[THEME], staff, "Premier sujet")
+    add_topic(forum_tree[THEME], staff, "Premier sujet")
     client.force_login(president)
     small = count_queries(client, "/")
 
     for number in range(6):
         meeting(staff, f"Réunion {number}", days=20 + number)
-        add_topic(tree[THEME], staff, f"Sujet {number}", replies=2)
+        add_topic(forum_tree[THEME], staff, f"Sujet {number}", replies=2)
         add_topic(presidents_forum, make_person(f"president.{number}", roles=[RoleSpec(Role.PRESIDENT)]),
                   f"Fil des président·es {number}")
     large = count_queries(client, "/")
@@ -307,8 +300,8 @@ def test_the_dashboard_query_count_does_not_grow_with_topics_meetings_or_forums(
         client.get("/")
 
 
-def test_the_forum_page_query_count_does_not_grow_with_topics(client, tree, director, member):
-    forum = tree[THEME]
+def test_the_forum_page_query_count_does_not_grow_with_topics(client, forum_tree, director, member):
+    forum = forum_tree[THEME]
     add_topic(forum, director, "Sujet de départ", replies=1)
     client.force_login(director)
     small = count_queries(client, forum_url(forum))
@@ -318,8 +311,8 @@ def test_the_forum_page_query_count_does_not_grow_with_topics(client, tree, dire
     assert count_queries(client, forum_url(forum)) == small
 
 
-def test_the_topic_page_query_count_does_not_grow_with_messages(client, tree, director, member):
-    forum = tree[THEME]
+def test_the_topic_page_query_count_does_not_grow_with_messages(client, forum_tree, director, member):
+    forum = forum_tree[THEME]
     add_topic(forum, member, "Un autre sujet du forum")  # stays unread: machina's tracking takes the same path
     topic = add_topic(forum, director, "Sujet de départ", replies=1)
     client.force_login(director)

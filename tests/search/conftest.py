@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from forum import services as forum_services
-from forum.models import ForumSpace
 from search import backend
 
 
@@ -24,10 +22,3 @@ def _embedded_store(settings):
     backend._elastic.cache_clear()
     yield
     backend._elastic.cache_clear()
-
-
-@pytest.fixture
-def forums(working_group) -> dict:
-    """The forum tree (working group "Éthique" included), by space key."""
-    forum_services.ensure_forum_tree()
-    return {space.key: space.forum for space in ForumSpace.objects.select_related("forum")}

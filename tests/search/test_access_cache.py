@@ -30,8 +30,8 @@ def _queries(client, q: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_the_second_search_reuses_the_keys_without_asking_machina_again(forums, member):
-    add_topic(forums["theme:financement"], member, "Sujet hortensia")
+def test_the_second_search_reuses_the_keys_without_asking_machina_again(forum_tree, member):
+    add_topic(forum_tree["theme:financement"], member, "Sujet hortensia")
     indexing.rebuild()
     client = client_for(member)
     first = _queries(client, "hortensia")
@@ -43,15 +43,15 @@ def test_the_second_search_reuses_the_keys_without_asking_machina_again(forums, 
     assert search_json(client, "hortensia")["total"] == 1
 
 
-def test_a_forum_permission_granted_on_the_models_shows_at_once(forums, director, member):
-    add_topic(forums["direction"], director, "Sujet réservé gentiane")
+def test_a_forum_permission_granted_on_the_models_shows_at_once(forum_tree, director, member):
+    add_topic(forum_tree["direction"], director, "Sujet réservé gentiane")
     indexing.rebuild()
     client = client_for(member)
     assert search_json(client, "gentiane")["total"] == 0
 
     group = Group.objects.create(name="Lecteurs invités")
     # machina reads a forum only when its ancestors are readable too.
-    for forum in forums["direction"].get_ancestors(include_self=True):
+    for forum in forum_tree["direction"].get_ancestors(include_self=True):
         for codename in ("can_see_forum", "can_read_forum"):
             GroupForumPermission.objects.create(forum=forum, group=group, has_perm=True,
                                                 permission=ForumPermission.objects.get(codename=codename))

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused at once
 
 
-def test_a_new_topic_is_searchable_once_committed(forums, member, django_capture_on_commit_callbacks):
+def test_a_new_topic_is_searchable_once_committed(forum_tree, member, django_capture_on_commit_callbacks):
     client = client_for(member)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        topic = add_topic(forums["theme:financement"], member, "Subvention mandragore de la région")
+        topic = add_topic(forum_tree["theme:financement"], member, "Subvention mandragore de la région")
         # Nothing is indexed before the commit.
         assert not SearchEntry.objects.filter(key=f"topic:{topic.pk}").exists()
     assert callbacks, "indexing must wait for the commit"
@@ -32,10 +32,10 @@ def test_a_new_topic_is_searchable_once_committed(forums, member, django_capture
     assert titles(search_json(client, "mandragore")) == {"Subvention mandragore de la région"}
 
 
-def test_a_new_reply_is_searchable_and_deleting_it_removes_it(forums, member, director,
+def test_a_new_reply_is_searchable_and_deleting_it_removes_it(forum_tree, member, director,
                                                                django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        topic = add_topic(forums["theme:financement"], member, "Question sur les conventions")
+        topic = add_topic(forum_tree["theme:financement"], member, "Question sur les conventions")
     with django_capture_on_commit_callbacks(execute=True):
         reply = add_reply(topic, director, "Voir la convention tamaris signée en 2023.")
     client = client_for(member)
@@ -51,9 +51,9 @@ def test_a_new_reply_is_searchable_and_deleting_it_removes_it(forums, member, di
     assert search_json(client, "conventions")["total"] == 1
 
 
-def test_editing_a_post_reindexes_its_new_text(forums, member, django_capture_on_commit_callbacks):
+def test_editing_a_post_reindexes_its_new_text(forum_tree, member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        topic = add_topic(forums["theme:financement"], member, "Budget annuel", "Ancien texte : aubépine.")
+        topic = add_topic(forum_tree["theme:financement"], member, "Budget annuel", "Ancien texte : aubépine.")
     post = topic.first_post
     with django_capture_on_commit_callbacks(execute=True):
         post.content = "Nouveau texte : bruyère."
@@ -63,13 +63,13 @@ def test_editing_a_post_reindexes_its_new_text(forums, member, django_capture_on
     assert titles(search_json(client, "bruyère")) == {"Budget annuel"}
 
 
-def test_nothing_is_indexed_for_a_transaction_that_rolls_back(forums, member, django_capture_on_commit_callbacks):
+def test_nothing_is_indexed_for_a_transaction_that_rolls_back(forum_tree, member, django_capture_on_commit_callbacks):
     from django.db import transaction
 
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
-                add_topic(forums["theme:financement"], member, "Brouillon chèvrefeuille")
+                add_topic(forum_tree["theme:financement"], member, "Brouillon chèvrefeuille")
                 raise RuntimeError("abandon")
         except RuntimeError:
             pass
@@ -77,15 +77,15 @@ def test_nothing_is_indexed_for_a_transaction_that_rolls_back(forums, member, dj
 
 
 def test_a_topic_moved_to_a_private_forum_vanishes_for_those_who_cannot_read_it(
-        forums, member, director, django_capture_on_commit_callbacks):
+        forum_tree, member, director, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        topic = add_topic(forums["theme:financement"], director, "Projet de fusion mimosa")
+        topic = add_topic(forum_tree["theme:financement"], director, "Projet de fusion mimosa")
         add_reply(topic, director, "Détails du projet mimosa.")
     member_client, director_client = client_for(member), client_for(director)
     assert search_json(member_client, "mimosa")["total"] == 2
 
     with django_capture_on_commit_callbacks(execute=True):
-        topic.forum = forums["direction"]
+        topic.forum = forum_tree["direction"]
         topic.save()
     gone = search_json(member_client, "mimosa")
     assert (gone["total"], gone["results"], gone["facets"]["kind"]) == (0, [], [])
@@ -117,8 +117,8 @@ def test_a_new_chat_message_is_searchable_by_the_room_members(director, member, 
     assert search_json(client_for(president), "hortensia")["total"] == 0
 
 
-def test_the_rebuild_command_rebuilds_the_index_and_prints_a_count(forums, member, capsys):
-    add_topic(forums["theme:financement"], member, "Sujet réindexé coquelicot")  # never indexed (no commit)
+def test_the_rebuild_command_rebuilds_the_index_and_prints_a_count(forum_tree, member, capsys):
+    add_topic(forum_tree["theme:financement"], member, "Sujet réindexé coquelicot")  # never indexed (no commit)
     SearchEntry.objects.create(key="topic:999999", kind="topic", title="Fantôme coquelicot", url="/x/",
                                audience="members")
     call_command("search_index", "rebuild", "--no-progress")
@@ -154,8 +154,8 @@ def elasticsearch_down(settings):
     backend._elastic.cache_clear()
 
 
-def test_searches_fall_back_to_the_database_store_and_the_page_says_so(forums, member, settings):
-    add_topic(forums["theme:financement"], member, "Convention de partenariat tilleul")
+def test_searches_fall_back_to_the_database_store_and_the_page_says_so(forum_tree, member, settings):
+    add_topic(forum_tree["theme:financement"], member, "Convention de partenariat tilleul")
     indexing.rebuild()  # the database store only: Elasticsearch is not configured yet
     settings.SEARCH_ELASTICSEARCH_URL = CLOSED_URL
     backend._elastic.cache_clear()
@@ -171,10 +171,10 @@ def test_searches_fall_back_to_the_database_store_and_the_page_says_so(forums, m
     assert backend.search(SearchQuery(text="tilleul", audience=frozenset({"members"}))).store == "database-fallback"
 
 
-def test_index_updates_wait_in_the_queue_while_elasticsearch_is_down(forums, member, django_capture_on_commit_callbacks,
-                                                                    elasticsearch_down):
+def test_index_updates_wait_in_the_queue_while_elasticsearch_is_down(
+        forum_tree, member, django_capture_on_commit_callbacks, elasticsearch_down):
     with django_capture_on_commit_callbacks(execute=True):
-        topic = add_topic(forums["theme:financement"], member, "Appel à projets magnolia")
+        topic = add_topic(forum_tree["theme:financement"], member, "Appel à projets magnolia")
     key = f"topic:{topic.pk}"
     # The database store has it (searches keep working) and Elasticsearch will get it later.
     assert SearchEntry.objects.filter(key=key).exists()

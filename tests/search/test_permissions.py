@@ -66,15 +66,15 @@ def people(director, president, member, staff, association, working_group):
 
 
 @pytest.fixture
-def content(forums, people) -> dict[str, str]:
+def content(forum_tree, people) -> dict[str, str]:
     """One item per place, indexed; returns item name → search document key."""
     director, member = people["director"], people["member"]
-    public = add_topic(forums["theme:financement"], member, "Orchidée capucine du financement",
+    public = add_topic(forum_tree["theme:financement"], member, "Orchidée capucine du financement",
                        "Un sujet ouvert à tous, orchidée capucine.")
-    directors = add_topic(forums["direction"], director, "Orchidée glycine des directions",
+    directors = add_topic(forum_tree["direction"], director, "Orchidée glycine des directions",
                           "Sujet réservé aux directions, orchidée glycine.")
     reply = add_reply(directors, director, "Une réponse confidentielle : orchidée pivoine.")
-    wg = add_topic(forums["wg:ethique"], people["wg_member"], "Orchidée jonquille du groupe",
+    wg = add_topic(forum_tree["wg:ethique"], people["wg_member"], "Orchidée jonquille du groupe",
                    "Travaux du groupe, orchidée jonquille.")
     members_guide = add_guide("Guide orchidée lavande")
     presidents_guide = add_guide("Guide orchidée azalée des présidences", audience=CmsAudience.PRESIDENTS)
@@ -204,10 +204,10 @@ def test_set_roles_replaces_what_search_shows(content, people):
     assert search_json(client, "pivoine")["total"] == 1
 
 
-def test_moving_a_person_to_another_region_swaps_the_regional_forum_results(forums, member,
+def test_moving_a_person_to_another_region_swaps_the_regional_forum_results(forum_tree, member,
                                                                              other_region_association):
-    add_topic(forums["region:sud-ouest"], member, "Réunion régionale perce-neige du Sud-Ouest")
-    add_topic(forums["region:nord-est"], member, "Réunion régionale perce-neige du Nord-Est")
+    add_topic(forum_tree["region:sud-ouest"], member, "Réunion régionale perce-neige du Sud-Ouest")
+    add_topic(forum_tree["region:nord-est"], member, "Réunion régionale perce-neige du Nord-Est")
     indexing.rebuild()
     client = client_for(member)
     assert titles(search_json(client, "perce-neige")) == {"Réunion régionale perce-neige du Sud-Ouest"}

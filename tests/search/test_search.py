@@ -24,9 +24,9 @@ ETHICS_GUIDE = "Accompagner sans juger"
 
 
 @pytest.fixture
-def french(forums, member):
+def french(forum_tree, member):
     add_guide(FUNDING_GUIDE, blocks=[paragraph("Comment obtenir un financement pluriannuel.")])
-    add_topic(forums["theme:financement"], member, ETHICS_TOPIC, "Principes partagés par les associations.")
+    add_topic(forum_tree["theme:financement"], member, ETHICS_TOPIC, "Principes partagés par les associations.")
     add_guide(ETHICS_GUIDE, blocks=[paragraph("Une réflexion éthique sur la posture professionnelle.")])
     indexing.rebuild()
     return client_for(member)
@@ -124,8 +124,8 @@ def test_five_thousand_characters_of_operators_answer_200(french):
 
 
 @pytest.fixture
-def risky_post(forums, member):
-    topic = add_topic(forums["theme:financement"], member, "Sécurité des formulaires")
+def risky_post(forum_tree, member):
+    topic = add_topic(forum_tree["theme:financement"], member, "Sécurité des formulaires")
     add_reply(topic, member, "Le glaïeul : ne collez jamais `<script>alert(1)</script>` et retenez que a < b & c.")
     indexing.rebuild()
     return client_for(member)
@@ -196,10 +196,10 @@ def test_json_and_page_give_the_same_results(french):
 
 
 @pytest.fixture
-def saffron(forums, member):
+def saffron(forum_tree, member):
     """Four things about "safran" in different kinds, themes and regions."""
-    add_topic(forums["theme:financement"], member, "Safran et subventions")
-    add_topic(forums["region:sud-ouest"], member, "Safran en Sud-Ouest")
+    add_topic(forum_tree["theme:financement"], member, "Safran et subventions")
+    add_topic(forum_tree["region:sud-ouest"], member, "Safran en Sud-Ouest")
     AssociationFactory(name="Association Safran de Metz", region=region("nord-est"), city="Metz",
                        themes=[theme("mediation-penale")])
     add_guide("Guide du safran", themes=[theme("financement")])
@@ -253,8 +253,8 @@ def test_a_filter_without_results_offers_to_search_without_filters(saffron):
 
 
 @pytest.fixture
-def many(forums, member):
-    forum = forums["theme:financement"]
+def many(forum_tree, member):
+    forum = forum_tree["theme:financement"]
     for number in range(PER_PAGE + 5):
         add_topic(forum, member, f"Dossier numéro {number} sur le crocus")
     indexing.rebuild()
@@ -291,8 +291,8 @@ def _queries(client, url) -> int:
     return len(context.captured_queries)
 
 
-def test_the_page_costs_the_same_queries_for_5_or_40_results(forums, member, director):
-    forum = forums["theme:financement"]
+def test_the_page_costs_the_same_queries_for_5_or_40_results(forum_tree, member, director):
+    forum = forum_tree["theme:financement"]
     for number in range(5):
         add_topic(forum, director if number % 2 else member, f"Rapport d'activité cerisier {number}")
     indexing.rebuild()
