@@ -22,12 +22,12 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 
-# Runtime dependencies only, at the exact versions of requirements.lock (the lock also pins the test
-# tools, which production does not need). The code itself runs from /app, not from site-packages.
-COPY requirements.lock pyproject.toml README.md ./
-RUN python -m pip install -c requirements.lock setuptools \
-    && python -m pip install --no-build-isolation -c requirements.lock . \
-    && rm -rf build passerelles.egg-info
+# Runtime dependencies only (requirements.lock; the test and load-test tools are in requirements-dev.lock),
+# at their exact versions, every file checked against its hash. The code runs from /app: the project itself
+# is not installed.
+COPY requirements.lock ./
+RUN python -m pip install --require-hashes -r requirements.lock \
+    && python -m pip check
 
 # The code stays owned by root: the application writes only to its data folders below.
 COPY . .

@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.passerelles-installed
+LOCKED := $(VENV)/.passerelles-locked
 # axe-core (package.json) for the accessibility tests, installed only where npm exists; without it those
 # tests are skipped with the reason.
 NPM        := $(shell command -v npm 2>/dev/null)
@@ -18,20 +19,26 @@ help:
 	@echo "make run    installe, migre, charge les données de démonstration et sert le site sur http://$(HOST):$(PORT)/"
 	@echo "make test   installe si besoin et lance la suite de tests"
 	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), ressources,"
-	@echo "            discussions, recherche, charge (load : 200 membres simulés, 10 min, daphne et uvicorn en alternance,"
+	@echo "            discussions, recherche, charge (load : 200 membres simulés par Locust, 10 min, daphne et uvicorn en alternance,"
 	@echo "            PostgreSQL et Redis locaux) ; un seul avec BENCH_ARGS=forum (résultats dans bench/results/) ; charge en"
 	@echo "            essai court : PASSERELLES_LOAD_USERS=50 PASSERELLES_LOAD_SECONDS=60 make bench BENCH_ARGS=load"
 	@echo "make lint   vérifie le code avec ruff"
+	@echo "make lock   recompile requirements.lock (exécution) et requirements-dev.lock (développement, tests)"
+	@echo "            depuis pyproject.toml, avec les empreintes ; mises à jour : UV_ARGS=--upgrade make lock"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis (trouvé : " + sys.version.split()[0] + ").")'
 	$(PYTHON) -m venv $(VENV)
 
-# Exact pins first (what CI tested), then the project itself, checked against its own bounds.
-# Re-runs only when the lock or pyproject.toml change.
-$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.lock
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-build-isolation -c requirements.lock '.[dev]'
+# Exact pins first, each file checked against the hashes of requirements-dev.lock (what CI tested: the
+# runtime set of requirements.lock plus the test, lint and load-test tools), then the project itself
+# without dependencies, checked against its own bounds. Re-runs only when a lock or pyproject.toml change.
+$(LOCKED): requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.lock
+	@touch $@
+
+$(STAMP): $(LOCKED) pyproject.toml
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps --no-build-isolation .
 	@rm -rf build passerelles.egg-info
 	$(BIN)/python -m pip check
 	@touch $@
@@ -66,7 +73,12 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 
-# Regenerate the lock from the current virtualenv (after a deliberate upgrade).
-lock:
-	@echo "# Exact versions tested by CI (make lock regenerates this file from .venv). Bounds: pyproject.toml." > requirements.lock
-	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v -E '^(pip|passerelles)([=@ ]|$$)' >> requirements.lock
+# Compile both locks from pyproject.toml, with every file's hash: requirements-dev.lock first (the dev
+# extra and setuptools, which builds the project; current pins kept unless UV_ARGS=--upgrade), then
+# requirements.lock (runtime only, what the Dockerfile installs) held to the same versions. Resolved for
+# every platform, so that the image builds on arm64 too.
+LOCK_ARGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(UV_ARGS)
+
+lock: $(LOCKED)
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --group build $(LOCK_ARGS) -o requirements-dev.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml -c requirements-dev.lock $(LOCK_ARGS) -o requirements.lock

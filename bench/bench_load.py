@@ -1,4 +1,10 @@
-"""Load test (issue 8, items 1 and 6): simulated members against the real servers, PostgreSQL and Redis.
+"""Load test (issue 8, items 1 and 6; issue 15: the members are Locust users): simulated members against
+the real servers, PostgreSQL and Redis.
+
+This module is the driver: it prepares the database and the members, starts the servers, runs Locust
+headless on bench/locustfile.py (the members' behaviour; what they do and how it is counted is in
+bench/load_scenario.py, shared by both sides), reads CPU and PostgreSQL's connections meanwhile, and
+writes the comparison of the topologies.
 
 What runs, all on loopback (127.0.0.1), bounded in time and count:
 
@@ -32,10 +38,11 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   throughout (and HTTP in the `daphne` blocks). The client routes by path as nginx would: /ws/ to
   daphne, the rest to the serving topology. Like nginx in front of the app (no upstream keepalive in
   deploy/nginx.conf), each HTTP request opens its own connection (`Connection: close`).
-- **members' behaviour**: each member starts at a random moment of the ramp-up (RAMP seconds), logs
-  in once through the real login form (CSRF token and cookie, as a browser), opens their chat room's
-  page and keeps its websocket open, then, until the end, waits an exponential think time (mean
-  THINK seconds) and does one action drawn from ACTIONS: pages (home, forum index, a forum, a topic,
+- **members' behaviour** (bench/locustfile.py, one Locust user per member): each member starts at a
+  random moment of the ramp-up (RAMP seconds), logs in once through the real login form (CSRF token and
+  cookie, as a browser), opens their chat room's page and keeps its websocket open, then, until the
+  end, waits an exponential think time (mean THINK seconds) and does one action that Locust draws by
+  the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a topic,
   directory, an association, resources, a guide, chat rooms), a search, a forum reply through
   machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a
   chat message on the websocket. The rate limits (config/ratelimit.py) stay in the request path but
@@ -50,8 +57,8 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   redirect to the login page), timeouts, connection errors, websocket failures (refused handshake,
   unexpected close, error frame, missing acknowledgement).
   Chat: time from `send` to the acknowledgement, and delivery latency to every connection of the room
-  (send → frame received; all clients share this process's clock), with deliveries missing after a
-  grace period. CPU: this client process (it must not be the bottleneck), the server processes (and
+  (send → frame received; all clients share the Locust process's clock), with deliveries missing after a
+  grace period. CPU: the Locust process (the client: it must not be the bottleneck), the server processes (and
   their CPU per HTTP request, which does not depend on what else the machine runs), and the whole
   machine (/proc/stat, both cores, PostgreSQL and Redis included). PostgreSQL: connections open to the
   load database, sampled every second (pg_stat_activity), against the server's max_connections.
@@ -80,10 +87,9 @@ PASSERELLES_LOAD_REDIS_URL. Results: bench/results/load.postgresql.json.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import http.client
 import json
-import math
 import os
 import random
 import signal
@@ -91,14 +97,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from bench import bench_forum
 from bench.framework import (
@@ -111,6 +116,23 @@ from bench.framework import (
     seed_fingerprint,
     seed_marker,
 )
+from bench.load_scenario import (
+    ACK_TIMEOUT_S,
+    ACTIONS,
+    KINDS,
+    REQUEST_TIMEOUT_S,
+    Block,
+    Member,
+    Plan,
+    Sample,
+    Scenario,
+    SentMessage,
+    block_schedule,
+    chat_summary,
+    start_offsets,
+    summarize,
+    topology_at,
+)
 
 SCALE = 5
 MIN_TOPICS = 2_000
@@ -120,8 +142,6 @@ DEFAULT_SECONDS = 600
 # seconds; 20 s keeps 200 members a population (about 10 actions/s in all), not 200 request loops.
 THINK_MEAN_S = 20.0
 DEFAULT_TOPOLOGIES = ("daphne", "uvicorn")
-# The topologies take turns in blocks of about this long (see block_schedule).
-BLOCK_S = 30.0
 TOPOLOGIES = ("daphne", "uvicorn", "daphne-x2")
 UVICORN_WORKERS = 2
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/passerelles_load"
@@ -131,68 +151,13 @@ PASSWORD = "charge-passerelles"
 RAISED_RATE_LIMIT = "1000000"
 TARGET_ERROR_RATE = 0.001
 TARGET_P95_MS = 300.0
-REQUEST_TIMEOUT_S = 30.0
-ACK_TIMEOUT_S = 10.0
-DELIVERY_GRACE_S = 5.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 60.0
+# Locust's start (imports, gevent) before the members' clock starts: t0 is this far after its launch.
+LOCUST_START_S = 5.0
+HTTP_KINDS = frozenset(KINDS) - {"ws_connect", "chat_message"}
 SEED = 8_2026
 SEED_SOURCES = [*bench_forum.SEED_SOURCES, ROOT / "demo" / "cms.py", ROOT / "demo" / "chat.py"]
-SEARCH_QUERIES = [
-    "financement", "éthique", "placement à l'extérieur", "violences conjugales", "contrôle judiciaire",
-    "médiation pénale", "réunion nationale", "guide juridique", "parrainage", "enquête sociale rapide",
-    "hébergement", "conseil d'administration", "stage de citoyenneté", "bénévoles", "convention",
-]
-CHAT_LINES = [
-    "Bonjour à toutes et tous, quelqu'un a-t-il un modèle de convention avec le SPIP ?",
-    "Merci pour le compte rendu, je le transmets au conseil d'administration.",
-    "La réunion régionale est confirmée jeudi à 14 h.",
-    "Nous cherchons un ou une bénévole pour les permanences du mardi.",
-    "Le guide sur le financement est à jour, lien dans les ressources.",
-]
-REPLY_LINES = [
-    "Merci pour ce partage, c'est très utile pour notre équipe.",
-    "Nous avons eu le même cas l'an dernier : la juridiction a accepté un report.",
-    "Je confirme, le formulaire a changé depuis janvier.",
-    "Pouvez-vous préciser le calendrier ? Nous aimerions participer.",
-]
-
-# Action → relative weight. One action per think time; "reply" is two requests (form, then POST).
-# Posting stays rare (1 %: with 200 members and 20 s of think time, about six replies a minute in all).
-ACTIONS: dict[str, int] = {
-    "home": 12,
-    "forum_index": 10,
-    "forum": 10,
-    "topic": 22,
-    "directory": 6,
-    "association": 8,
-    "resources": 5,
-    "guide": 6,
-    "chat_rooms": 4,
-    "search": 8,
-    "reply": 1,
-    "chat_message": 8,
-}
-# Request kinds, in table order, with their French label.
-KINDS: dict[str, str] = {
-    "login": "connexion (formulaire)",
-    "home": "accueil",
-    "forum_index": "forum : index",
-    "forum": "forum : liste des sujets",
-    "topic": "forum : sujet",
-    "directory": "annuaire",
-    "association": "annuaire : fiche association",
-    "resources": "ressources",
-    "guide": "ressources : guide",
-    "chat_rooms": "discussions : salons",
-    "chat_room": "discussions : page du salon",
-    "search": "recherche",
-    "reply_form": "forum : formulaire de réponse",
-    "reply": "forum : réponse (POST)",
-    "ws_connect": "discussions : connexion websocket",
-    "chat_message": "discussions : message → accusé",
-}
-HTTP_KINDS = frozenset(KINDS) - {"ws_connect", "chat_message"}
 
 
 # --- environment -------------------------------------------------------------------------------------
@@ -330,20 +295,6 @@ def describe_database() -> str:
 # --- members -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Member:
-    """One simulated person and what they will visit (URLs are paths on the site)."""
-
-    username: str
-    password: str
-    room_id: int
-    forums: list[str]
-    topics: list[str]
-    reply_targets: list[str]  # machina's reply form URLs (topics they may reply to)
-    associations: list[str]
-    guides: list[str]
-
-
 def choose_members(count: int, seed: int = SEED) -> list[Member]:
     """`count` people of the seeded network, each with a password and their own targets.
 
@@ -421,611 +372,6 @@ def choose_members(count: int, seed: int = SEED) -> list[Member]:
     return [member for _person, member in chosen]
 
 
-# --- scenario ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scenario:
-    weights: dict[str, int]
-    think_mean_s: float
-
-    def next_action(self, rng: random.Random) -> str:
-        names = list(self.weights)
-        return rng.choices(names, weights=[self.weights[n] for n in names])[0]
-
-    def think(self, rng: random.Random) -> float:
-        return rng.expovariate(1.0 / self.think_mean_s)
-
-    def actions_per_second(self, members: int) -> float:
-        """Offered load: actions per second for `members` people (service times neglected)."""
-        return members / self.think_mean_s
-
-    def http_requests_per_action(self) -> float:
-        """HTTP requests an average action makes (a reply is two; a chat message none)."""
-        total = sum(self.weights.values())
-        per = {name: 0 if name == "chat_message" else (2 if name == "reply" else 1) for name in self.weights}
-        return sum(self.weights[n] * per[n] for n in self.weights) / total
-
-
-def start_offsets(count: int, ramp_s: float, rng: random.Random) -> list[float]:
-    """When each member starts, spread evenly over the ramp-up with a little jitter, sorted."""
-    if count == 1 or ramp_s == 0:
-        return [0.0] * count
-    step = ramp_s / count
-    return sorted(min(ramp_s, i * step + rng.uniform(0, step)) for i in range(count))
-
-
-def action_target(action: str, member: Member, rng: random.Random) -> str:
-    """The path an action visits for this member."""
-    if action == "home":
-        return "/"
-    if action == "forum_index":
-        return "/forum/"
-    if action == "forum":
-        return rng.choice(member.forums)
-    if action == "topic":
-        return rng.choice(member.topics)
-    if action == "directory":
-        return "/annuaire/"
-    if action == "association":
-        return rng.choice(member.associations)
-    if action == "resources":
-        return "/ressources/"
-    if action == "guide":
-        return rng.choice(member.guides) if member.guides else "/ressources/"
-    if action == "chat_rooms":
-        return "/discussions/"
-    if action == "search":
-        return "/recherche/?" + urlencode({"q": rng.choice(SEARCH_QUERIES)})
-    if action == "reply":
-        return rng.choice(member.reply_targets)
-    if action == "chat_message":
-        return f"/ws/discussions/{member.room_id}/"
-    raise ValueError(f"action inconnue : {action}")
-
-
-# --- statistics --------------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], percent: float) -> float | None:
-    """The `percent`-th percentile (linear interpolation between closest ranks); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return float(ordered[0])
-    position = (len(ordered) - 1) * percent / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-@dataclass
-class Sample:
-    kind: str
-    started: float  # seconds since the run's start (this process's monotonic clock)
-    latency_s: float
-    error: str | None = None  # None: as expected; otherwise "5xx", "4xx", "status 302", "timeout"…
-    topology: str | None = None  # the topology serving when the request started
-
-
-def classify(status: int, expected: Iterable[int]) -> str | None:
-    """None when `status` is one of the expected ones; otherwise the error's category."""
-    if status in set(expected):
-        return None
-    if status >= 500:
-        return "5xx"
-    if status == 429:
-        return "429 (limite de débit)"
-    if 400 <= status < 500:
-        return "4xx"
-    return f"statut {status}"
-
-
-def summarize(samples: Iterable[Sample], *, window: tuple[float, float], kinds: Iterable[str] | None = None,
-              topology: str | None = None, seconds: float | None = None) -> dict:
-    """Requests/s, p50/p95/p99 (ms, over every sample, errors included) and error rate in `window`.
-
-    Samples are counted when they started inside the window (start included, end excluded), of the
-    given kinds and topology (all when None). `seconds`: the time they were sent in, when the topology
-    served only part of the window (default: the window's length).
-    """
-    start, end = window
-    wanted = None if kinds is None else set(kinds)
-    selected = [s for s in samples if start <= s.started < end and (wanted is None or s.kind in wanted)
-                and (topology is None or s.topology == topology)]
-    latencies = [s.latency_s * 1000 for s in selected]
-    errors = Counter(s.error for s in selected if s.error)
-    n = len(selected)
-    seconds = max(end - start if seconds is None else seconds, 1e-9)
-
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 2)
-
-    return {
-        "n": n,
-        "requests_per_s": round(n / seconds, 3),
-        "p50_ms": rounded(percentile(latencies, 50)),
-        "p95_ms": rounded(percentile(latencies, 95)),
-        "p99_ms": rounded(percentile(latencies, 99)),
-        "mean_ms": rounded(statistics.fmean(latencies)) if latencies else None,
-        "max_ms": rounded(max(latencies)) if latencies else None,
-        "errors": sum(errors.values()),
-        "error_rate": round(sum(errors.values()) / n, 5) if n else 0.0,
-        "error_kinds": dict(sorted(errors.items())),
-    }
-
-
-# --- HTTP client -------------------------------------------------------------------------------------
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    set_cookies: list[str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-
-async def http_exchange(host: str, port: int, method: str, target: str, headers: Sequence[tuple[str, str]],
-                        body: bytes = b"") -> HttpResponse:
-    """One HTTP/1.1 request on a new connection (`Connection: close`), the response read whole.
-
-    Handles Content-Length, chunked and read-to-close bodies: what daphne and uvicorn send.
-    """
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
-                 *(f"{name}: {value}" for name, value in headers)]
-        if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        await writer.drain()
-        status_line = await reader.readline()
-        if not status_line:
-            raise ConnectionError("connexion fermée sans réponse")
-        status = int(status_line.split(None, 2)[1])
-        response_headers: dict[str, str] = {}
-        set_cookies: list[str] = []
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _sep, value = line.decode("latin-1").partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                set_cookies.append(value)
-            response_headers[name] = value
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            content = b""
-        elif "chunked" in response_headers.get("transfer-encoding", "").lower():
-            chunks = []
-            while True:
-                size = int((await reader.readline()).split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(await reader.readexactly(size))
-                await reader.readline()
-            content = b"".join(chunks)
-        elif "content-length" in response_headers:
-            content = await reader.readexactly(int(response_headers["content-length"]))
-        else:
-            content = await reader.read()
-        return HttpResponse(status=status, headers=response_headers, set_cookies=set_cookies, body=content)
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
-
-
-class PageParser(HTMLParser):
-    """What a simulated browser needs from a page: its POST forms (the fields a browser would submit,
-    no submit buttons) and the chat room's websocket path (`data-ws-url`)."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms: list[list[tuple[str, str]]] = []
-        self.ws_url: str | None = None
-        self._form: list[tuple[str, str]] | None = None
-        self._textarea: tuple[str, list[str]] | None = None
-        self._select: str | None = None
-        self._select_value: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if self.ws_url is None and attributes.get("data-ws-url"):
-            self.ws_url = attributes["data-ws-url"]
-        if tag == "form":
-            self._form = [] if (attributes.get("method") or "").lower() == "post" else None
-            return
-        if self._form is None:
-            return
-        if tag == "option" and self._select is not None:
-            if "selected" in attributes or self._select_value is None:
-                self._select_value = attributes.get("value", "")
-            return
-        if "name" not in attributes or "disabled" in attributes:
-            return
-        name = attributes["name"]
-        if tag == "input":
-            kind = (attributes.get("type") or "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            self._form.append((name, attributes.get("value") or ("on" if kind in ("checkbox", "radio") else "")))
-        elif tag == "textarea":
-            self._textarea = (name, [])
-        elif tag == "select":
-            self._select, self._select_value = name, None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1].append(data)
-
-    def handle_endtag(self, tag):
-        if self._form is None:
-            return
-        if tag == "textarea" and self._textarea is not None:
-            name, parts = self._textarea
-            self._form.append((name, "".join(parts).removeprefix("\n")))
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            self._form.append((self._select, self._select_value or ""))
-            self._select = None
-        elif tag == "form":
-            self.forms.append(self._form)
-            self._form = None
-
-    def form_with(self, field_name: str) -> list[tuple[str, str]] | None:
-        """The first POST form that has a field named `field_name` (the header's logout form has none)."""
-        return next((form for form in self.forms if any(name == field_name for name, _v in form)), None)
-
-
-def parse_page(html: str) -> PageParser:
-    parser = PageParser()
-    parser.feed(html)
-    parser.close()
-    return parser
-
-
-def fill_form(fields: Sequence[tuple[str, str]], values: dict[str, str]) -> list[tuple[str, str]]:
-    """The form's fields with `values` replacing (or adding) the named ones."""
-    filled = [(name, values.get(name, value)) for name, value in fields]
-    present = {name for name, _value in fields}
-    return filled + [(name, value) for name, value in values.items() if name not in present]
-
-
-# --- the load ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Block:
-    topology: str
-    start: float  # seconds since the run's start
-    end: float
-
-
-def block_schedule(ramp_s: float, seconds: float, topologies: Sequence[str], block_s: float = BLOCK_S) -> list[Block]:
-    """The measured window cut into blocks of about `block_s`, the topologies taking turns (A B A B…).
-
-    Every topology serves the same share of the window, under the same members and machine: slow
-    drifts (another process, autovacuum, the database warming up) fall on all of them alike.
-    """
-    count = len(topologies)
-    rounds = max(1, round(seconds / (count * block_s)))
-    length = seconds / (rounds * count)
-    return [Block(name, ramp_s + (r * count + i) * length, ramp_s + (r * count + i + 1) * length)
-            for r in range(rounds) for i, name in enumerate(topologies)]
-
-
-def topology_at(schedule: Sequence[Block], moment: float) -> str | None:
-    """The topology serving at `moment` (seconds since the start); None during the ramp-up."""
-    if not schedule or moment < schedule[0].start:
-        return None
-    for block in schedule:
-        if moment < block.end:
-            return block.topology
-    return schedule[-1].topology
-
-
-class Router:
-    """Where the client sends what, as nginx would route: /ws/ to daphne, HTTP to the serving topology.
-
-    During the ramp-up, HTTP requests go to each topology in turn (all servers warm up); then to the
-    topology of the current block, alternating between its servers when it has several.
-    """
-
-    def __init__(self, http_ports: dict[str, list[int]], ws_port: int, schedule: Sequence[Block]):
-        self.http_ports, self.ws, self.schedule = http_ports, ws_port, list(schedule)
-        self.topologies = list(http_ports)
-        self._warmup_turn = 0
-        self._server_turn: Counter = Counter()
-
-    def topology(self, moment: float) -> str:
-        serving = topology_at(self.schedule, moment)
-        if serving is None:
-            serving = self.topologies[self._warmup_turn % len(self.topologies)]
-            self._warmup_turn += 1
-        return serving
-
-    def http_port(self, topology: str) -> int:
-        ports = self.http_ports[topology]
-        port = ports[self._server_turn[topology] % len(ports)]
-        self._server_turn[topology] += 1
-        return port
-
-
-@dataclass
-class SentMessage:
-    topology: str | None
-    room_id: int
-    sender: int  # the sending connection: its own copy of the message is the acknowledgement
-    sent_ns: int
-    started: float
-    expected: set[int]  # the connections of the room when it was sent, the sender's included
-    received: set[int] = field(default_factory=set)
-    acked: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass
-class ChatConnection:
-    ws: object
-    id: int
-
-    @property
-    def open(self) -> bool:
-        return self.ws.state.name == "OPEN"
-
-
-class Run:
-    """The members, their samples and the chat bookkeeping, for every topology of the schedule."""
-
-    def __init__(self, router: Router, members: Sequence[Member], settings: Settings, seed: int):
-        self.router = router
-        self.members = members
-        self.settings = settings
-        self.scenario = Scenario(weights=ACTIONS, think_mean_s=settings.think)
-        self.rng = random.Random(seed)
-        self.samples: list[Sample] = []
-        self.t0 = time.monotonic()
-        self.end = self.t0 + settings.warmup + settings.seconds
-        self.room_connections: dict[int, set[int]] = defaultdict(set)
-        self.sent: dict[str, SentMessage] = {}
-        self.deliveries: list[tuple[str | None, float, float]] = []  # (topology, message started, latency ms)
-        self.connection_ids = iter(range(10**9))
-        self.websockets = []
-        self.readers: list[asyncio.Task] = []
-        self.unexpected_frames: Counter = Counter()
-        self.closing = False
-
-    def now(self) -> float:
-        return time.monotonic() - self.t0
-
-    def record(self, kind: str, started: float, error: str | None, topology: str | None = None) -> None:
-        moment = started - self.t0
-        self.samples.append(Sample(kind=kind, started=moment, latency_s=time.monotonic() - started, error=error,
-                                   topology=topology or topology_at(self.router.schedule, moment)))
-
-    # HTTP ---------------------------------------------------------------------------------------
-
-    async def request(self, kind: str, jar: dict[str, str], method: str, path: str, *, expected=(200,),
-                      form: Sequence[tuple[str, str]] | None = None, referer: str | None = None) -> HttpResponse | None:
-        topology = self.router.topology(self.now())
-        port = self.router.http_port(topology)
-        origin = f"https://127.0.0.1:{port}"
-        headers = [("User-Agent", "passerelles-load/1"), ("Accept", "text/html,application/json"),
-                   ("Accept-Language", "fr"), ("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-Proto", "https")]
-        if jar:
-            headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in jar.items())))
-        body = b""
-        if method == "POST":
-            body = urlencode(list(form or [])).encode()
-            headers += [("Content-Type", "application/x-www-form-urlencoded"), ("Origin", origin),
-                        ("Referer", f"{origin}{referer or path}")]
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                response = await http_exchange("127.0.0.1", port, method, path, headers, body)
-        except TimeoutError:
-            self.record(kind, started, "timeout", topology)
-            return None
-        except (OSError, ConnectionError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
-            self.record(kind, started, f"connexion ({type(error).__name__})", topology)
-            return None
-        error = classify(response.status, expected)
-        if error is None and response.status in (301, 302) and "/compte/connexion/" in response.headers.get(
-                "location", "") and kind != "login":
-            error = "redirection vers la connexion"
-        self.record(kind, started, error, topology)
-        for cookie in response.set_cookies:
-            name, _sep, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if value in ("", '""') or "max-age=0" in cookie.lower():
-                jar.pop(name.strip(), None)
-            else:
-                jar[name.strip()] = value
-        return response if error is None else None
-
-    # websocket -----------------------------------------------------------------------------------
-
-    async def connect_chat(self, member: Member, jar: dict[str, str]):
-        from websockets.asyncio.client import connect
-
-        started = time.monotonic()
-        url = f"ws://127.0.0.1:{self.router.ws}/ws/discussions/{member.room_id}/"
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                ws = await connect(url, origin=f"https://127.0.0.1:{self.router.ws}", ping_interval=None,
-                                   max_queue=None, open_timeout=None,
-                                   additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
-                                                       "X-Forwarded-Proto": "https"})
-        except TimeoutError:
-            self.record("ws_connect", started, "timeout")
-            return None
-        except Exception as error:  # a refused handshake or a network failure: both are websocket failures
-            self.record("ws_connect", started, f"websocket ({type(error).__name__})")
-            return None
-        self.record("ws_connect", started, None)
-        connection = ChatConnection(ws=ws, id=next(self.connection_ids))
-        self.room_connections[member.room_id].add(connection.id)
-        self.websockets.append(ws)
-        self.readers.append(asyncio.create_task(self._read(ws, member.room_id, connection.id)))
-        return connection
-
-    async def _read(self, ws, room_id: int, connection_id: int) -> None:
-        import websockets
-
-        try:
-            async for raw in ws:
-                arrived = time.perf_counter_ns()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    sent = self.sent.get(frame.get("client_id"))
-                    if sent is not None and connection_id not in sent.received:
-                        sent.received.add(connection_id)
-                        self.deliveries.append((sent.topology, sent.started, (arrived - sent.sent_ns) / 1e6))
-                        if connection_id == sent.sender:
-                            sent.acked.set()
-                elif kind == "error":
-                    self.unexpected_frames[frame.get("code", "?")] += 1
-        except websockets.exceptions.ConnectionClosedOK:
-            pass
-        except websockets.exceptions.ConnectionClosed as closed:
-            if not self.closing:
-                self.samples.append(Sample("ws_connect", self.now(), 0.0, f"websocket fermée ({closed.rcvd})",
-                                           topology_at(self.router.schedule, self.now())))
-        finally:
-            self.room_connections[room_id].discard(connection_id)
-
-    async def send_chat(self, member: Member, connection: ChatConnection) -> None:
-        client_id = f"{member.username}:{uuid.uuid4().hex[:12]}"
-        started = time.monotonic()
-        message = SentMessage(topology=topology_at(self.router.schedule, started - self.t0),
-                              room_id=member.room_id, sender=connection.id, sent_ns=time.perf_counter_ns(),
-                              started=started - self.t0, expected=set(self.room_connections[member.room_id]))
-        self.sent[client_id] = message
-        try:
-            frame = {"type": "send", "client_id": client_id, "body": self.rng.choice(CHAT_LINES)}
-            await connection.ws.send(json.dumps(frame))
-            async with asyncio.timeout(ACK_TIMEOUT_S):
-                await message.acked.wait()
-        except TimeoutError:
-            self.record("chat_message", started, "timeout (pas d'accusé)")
-            return
-        except Exception as error:
-            self.record("chat_message", started, f"websocket ({type(error).__name__})")
-            return
-        self.record("chat_message", started, None)
-
-    # one member ---------------------------------------------------------------------------------
-
-    async def member(self, member: Member, start_at: float) -> None:
-        rng = random.Random(f"{member.username}-{self.rng.random()}")
-        await asyncio.sleep(max(0.0, start_at - self.now()))
-        jar: dict[str, str] = {}
-        # A person whose login fails tries again after a pause (the failure is counted), as long as the
-        # test lasts: the population stays the same whatever the errors.
-        while not await self.login(member, jar):
-            pause = self.scenario.think(rng)
-            if time.monotonic() + pause >= self.end:
-                return
-            await asyncio.sleep(pause)
-        await self.request("home", jar, "GET", "/")
-        room = await self.request("chat_room", jar, "GET", f"/discussions/{member.room_id}/")
-        chat = await self.connect_chat(member, jar) if room is not None else None
-        # The websocket stays open after the member's last action: Run.run closes every connection
-        # once late deliveries had DELIVERY_GRACE_S to arrive.
-        while True:
-            pause = self.scenario.think(rng)
-            if time.monotonic() + pause >= self.end:
-                break
-            await asyncio.sleep(pause)
-            action = self.scenario.next_action(rng)
-            target = action_target(action, member, rng)
-            if action == "chat_message":
-                if chat is None or not chat.open:  # as chat.js does: reconnect, then send
-                    chat = await self.connect_chat(member, jar)
-                if chat is not None:
-                    await self.send_chat(member, chat)
-            elif action == "reply":
-                await self.reply(member, jar, target, rng)
-            else:
-                await self.request(action, jar, "GET", target)
-
-    async def login(self, member: Member, jar: dict[str, str]) -> bool:
-        """The login form, as a browser fills it: its page (CSRF cookie and token), then its POST."""
-        page = await self.request("login", jar, "GET", "/compte/connexion/")
-        if page is None:
-            return False
-        fields = parse_page(page.text).form_with("password")
-        if fields is None:
-            self.samples[-1].error = "formulaire de connexion introuvable"
-            return False
-        form = fill_form(fields, {"username": member.username, "password": member.password})
-        return await self.request("login", jar, "POST", "/compte/connexion/", form=form, expected=(302,)) is not None
-
-    async def reply(self, member: Member, jar: dict[str, str], path: str, rng: random.Random) -> None:
-        page = await self.request("reply_form", jar, "GET", path)
-        if page is None:
-            return
-        fields = parse_page(page.text).form_with("content")
-        if fields is None:
-            self.samples[-1].error = "formulaire de réponse introuvable"
-            return
-        body = f"{rng.choice(REPLY_LINES)}\n\n(réponse de charge {uuid.uuid4().hex[:8]})"
-        await self.request("reply", jar, "POST", path, form=fill_form(fields, {"content": body}), expected=(302,),
-                           referer=path)
-
-    async def run(self, offsets: Sequence[float]) -> None:
-        tasks = [asyncio.create_task(self.member(m, offset)) for m, offset in zip(self.members, offsets, strict=True)]
-        try:
-            async with asyncio.timeout(self.settings.warmup + self.settings.seconds + STOP_GRACE_S):
-                await asyncio.gather(*tasks)
-        except TimeoutError:
-            print("  des membres n'avaient pas fini à l'heure : arrêtés.", flush=True)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.sleep(DELIVERY_GRACE_S)  # deliveries still on their way
-            self.closing = True
-            await asyncio.gather(*(ws.close() for ws in self.websockets), return_exceptions=True)
-            for reader in self.readers:
-                reader.cancel()
-            await asyncio.gather(*self.readers, return_exceptions=True)
-
-    def chat_summary(self, window: tuple[float, float], topology: str | None = None) -> dict:
-        start, end = window
-        in_window = [m for m in self.sent.values() if start <= m.started < end
-                     and (topology is None or m.topology == topology)]
-        expected = sum(len(m.expected) for m in in_window)
-        received = sum(len(m.received) for m in in_window)
-        latencies = [ms for serving, started, ms in self.deliveries if start <= started < end
-                     and (topology is None or serving == topology)]
-        return {
-            "messages": len(in_window),
-            "deliveries": received,
-            "deliveries_expected": expected,
-            "deliveries_missing": max(0, expected - received),
-            "delivery_p50_ms": _round(percentile(latencies, 50)),
-            "delivery_p95_ms": _round(percentile(latencies, 95)),
-            "delivery_p99_ms": _round(percentile(latencies, 99)),
-            "error_frames": dict(self.unexpected_frames),
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 # --- processes ---------------------------------------------------------------------------------------
 
 
@@ -1099,15 +445,16 @@ def machine_cpu() -> tuple[float, float]:
 
 
 class Process:
-    def __init__(self, name: str, command: list[str], port: int | None = None):
-        self.name, self.command, self.port = name, command, port
+    def __init__(self, name: str, command: list[str], port: int | None = None, env: dict[str, str] | None = None):
+        self.name, self.command, self.port, self.env = name, command, port, env or {}
         self.log = BENCH_DIR / "load" / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as log:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            self.process = subprocess.Popen(self.command, cwd=ROOT,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self) -> None:
@@ -1118,13 +465,15 @@ class Process:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} s'est arrêté :\n{self.log.read_text()[-3000:]}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
-                response = asyncio.run(http_exchange("127.0.0.1", self.port, "GET", "/", [
-                    ("X-Forwarded-Proto", "https")]))
-                if response.status < 500:
+                connection.request("GET", "/", headers={"X-Forwarded-Proto": "https"})
+                if connection.getresponse().status < 500:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
+            finally:
+                connection.close()
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} ne répond pas :\n{self.log.read_text()[-3000:]}")
 
@@ -1189,21 +538,42 @@ def build_processes(topologies: Sequence[str]) -> tuple[list[Process], dict[str,
     return processes, http, daphne
 
 
+def locust_process(plan_path: Path, users: int, run_time_s: float) -> Process:
+    """Locust, headless, with the members of bench/locustfile.py (its CSV report beside the servers' logs).
+
+    All users are started at once; each waits for its own moment of the ramp-up (the plan's offsets).
+    `--run-time` is only a safety: the locustfile stops the test itself at the end of the measured window.
+    """
+    return Process("locust", [
+        sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+        "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{int(run_time_s) + 1}s",
+        "--stop-timeout", str(int(REQUEST_TIMEOUT_S + ACK_TIMEOUT_S)), "--exit-code-on-error", "0",
+        "--only-summary", "--csv", str(BENCH_DIR / "load" / "locust"), "--loglevel", "WARNING",
+    ], env={"PASSERELLES_LOAD_PLAN": str(plan_path), "PYTHONPATH": str(ROOT)})
+
+
 def run_load(members: Sequence[Member], settings: Settings) -> list[dict]:
-    """Start the servers, run the members through the schedule, stop the servers; one result per topology."""
-    processes, http, ws = build_processes(settings.topologies)
+    """Start the servers, run the members (Locust) through the schedule, stop the servers; one result per
+    topology."""
+    processes, http_servers, ws = build_processes(settings.topologies)
     schedule = block_schedule(settings.warmup, settings.seconds, settings.topologies)
     for name in settings.topologies:
         print(f"  {name} : {DESCRIPTIONS[name]}", flush=True)
     print(f"  {len(schedule)} blocs de {schedule[0].end - schedule[0].start:.0f} s en alternance : "
           f"{' '.join(block.topology for block in schedule)}", flush=True)
+    exited: dict[str, int] = {}
     try:
         for process in processes:
             process.start()
         for process in processes:
             process.wait_ready()
-        router = Router({name: [p.port for p in servers] for name, servers in http.items()}, ws.port, schedule)
-        results = asyncio.run(_measure(router, processes, http, members, settings))
+        plan = Plan(t0=time.monotonic() + LOCUST_START_S, warmup=settings.warmup, seconds=settings.seconds,
+                    think=settings.think, members=list(members),
+                    offsets=start_offsets(len(members), settings.ramp, random.Random(SEED)),
+                    http_ports={name: [p.port for p in servers] for name, servers in http_servers.items()},
+                    ws_port=ws.port, schedule=schedule, seed=SEED,
+                    samples_path=str(BENCH_DIR / "load" / "samples.json"))
+        results = measure(plan, processes, http_servers, settings)
         # A server or the worker that died during the run (its log says why) invalidates the numbers.
         exited = {p.name: p.process.returncode for p in processes if p.process.poll() is not None}
     finally:
@@ -1238,22 +608,32 @@ class Usage:
     machine_total: float = 0.0
 
 
-async def _measure(router: Router, processes: Sequence[Process], http: dict[str, list[Process]],
-                   members: Sequence[Member], settings: Settings) -> list[dict]:
-    run = Run(router, members, settings, seed=SEED)
-    offsets = start_offsets(len(members), settings.ramp, random.Random(SEED))
+def measure(plan: Plan, processes: Sequence[Process], http_servers: dict[str, list[Process]],
+            settings: Settings) -> list[dict]:
+    """Run Locust through the plan while this process reads CPU at every block boundary and PostgreSQL's
+    connections every second; then the per-topology results from the samples Locust wrote."""
+    samples_path = Path(plan.samples_path)
+    samples_path.parent.mkdir(parents=True, exist_ok=True)
+    samples_path.unlink(missing_ok=True)
+    plan_path = samples_path.with_name("plan.json")
+    plan.write(plan_path)
+    locust = locust_process(plan_path, len(plan.members), LOCUST_START_S + plan.warmup + plan.seconds + STOP_GRACE_S)
     usage: dict[str, Usage] = defaultdict(Usage)
     connections: dict[str, list[int]] = defaultdict(list)
+    done = threading.Event()
+    end = plan.t0 + plan.warmup + plan.seconds
 
     def snapshot() -> tuple:
-        return (time.monotonic(), time.process_time(), {p.name: p.cpu_seconds() for p in processes}, machine_cpu())
+        return (time.monotonic(), locust.cpu_seconds(), {p.name: p.cpu_seconds() for p in processes}, machine_cpu())
 
-    async def sample_cpu() -> None:
+    def sample_cpu() -> None:
         # One reading at each block boundary; what happened in between goes to the block's topology.
-        for block in router.schedule:
-            await asyncio.sleep(max(0.0, run.t0 + block.start - time.monotonic()))
+        for block in plan.schedule:
+            if done.wait(max(0.0, plan.t0 + block.start - time.monotonic())):
+                return
             before = snapshot()
-            await asyncio.sleep(max(0.0, run.t0 + block.end - time.monotonic()))
+            if done.wait(max(0.0, plan.t0 + block.end - time.monotonic())):
+                return
             after = snapshot()
             spent = usage[block.topology]
             spent.wall += after[0] - before[0]
@@ -1262,34 +642,59 @@ async def _measure(router: Router, processes: Sequence[Process], http: dict[str,
             spent.machine_busy += after[3][0] - before[3][0]
             spent.machine_total += after[3][1] - before[3][1]
 
-    async def sample_connections() -> None:
+    def sample_connections() -> None:
         # Every second of the measured window (the monitor's own connection is not counted: other database).
-        await asyncio.sleep(settings.warmup)
-        while time.monotonic() < run.end:
-            count = await asyncio.to_thread(database_connections)
-            serving = topology_at(router.schedule, run.now())
+        if done.wait(max(0.0, plan.t0 + plan.warmup - time.monotonic())):
+            return
+        while time.monotonic() < end and not done.is_set():
+            count = database_connections()
+            serving = topology_at(plan.schedule, time.monotonic() - plan.t0)
             if count is not None and serving is not None:
                 connections[serving].append(count)
-            await asyncio.sleep(1.0)
+            done.wait(1.0)
 
-    sampler = asyncio.create_task(sample_cpu())
-    monitor = asyncio.create_task(sample_connections())
-    await run.run(offsets)
-    await asyncio.gather(sampler, return_exceptions=True)
-    monitor.cancel()
-    await asyncio.gather(monitor, return_exceptions=True)
+    samplers = [threading.Thread(target=sample_cpu, daemon=True),
+                threading.Thread(target=sample_connections, daemon=True)]
+    locust.start()
+    try:
+        for sampler in samplers:
+            sampler.start()
+        try:
+            locust.process.wait(timeout=LOCUST_START_S + plan.warmup + plan.seconds + 2 * STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            print("  Locust n'avait pas fini à l'heure : arrêté.", flush=True)
+        for sampler in samplers:
+            sampler.join(timeout=5)
+    finally:
+        done.set()
+        locust.stop()
+    if not samples_path.exists():
+        raise RuntimeError(f"Locust n'a rien écrit ({samples_path}) :\n{locust.log.read_text()[-3000:]}")
+    measured = json.loads(samples_path.read_text())
+    return results_by_topology(
+        samples=[Sample(**sample) for sample in measured["samples"]],
+        sent=[SentMessage(**message) for message in measured["sent"]],
+        deliveries=measured["deliveries"], error_frames=measured["error_frames"], schedule=plan.schedule,
+        settings=settings, usage=usage, connections=connections, processes=processes, http_servers=http_servers)
+
+
+def results_by_topology(*, samples: Sequence[Sample], sent: Sequence[SentMessage], deliveries: Sequence,
+                        error_frames: dict[str, int], schedule: Sequence[Block], settings: Settings,
+                        usage: dict[str, Usage], connections: dict[str, list[int]], processes: Sequence[Process],
+                        http_servers: dict[str, list[Process]]) -> list[dict]:
+    """One result per topology: requests per kind, HTTP and overall, chat, CPU, database connections."""
     load_average = [round(v, 2) for v in os.getloadavg()]
     max_connections = postgres_max_connections()
     window = (settings.warmup, settings.warmup + settings.seconds)
     results = []
     for name in settings.topologies:
         spent = usage[name]
-        seconds = sum(block.end - block.start for block in router.schedule if block.topology == name)
+        seconds = sum(block.end - block.start for block in schedule if block.topology == name)
         wall = max(spent.wall, 1e-9)
-        http_requests = summarize(run.samples, window=window, kinds=HTTP_KINDS - {"login"}, topology=name)["n"]
+        http_requests = summarize(samples, window=window, kinds=HTTP_KINDS - {"login"}, topology=name)["n"]
         # Server CPU per HTTP request (its HTTP servers only; for `daphne`, its websocket work too): what a
         # request costs, whatever else runs on the machine.
-        http_cpu = sum(spent.processes[p.name] for p in http[name])
+        http_cpu = sum(spent.processes[p.name] for p in http_servers[name])
         cpu = {
             "client_process_percent_of_one_core": round(100 * spent.client / wall, 1),
             "servers_percent_of_one_core": {p.name: round(100 * spent.processes[p.name] / wall, 1)
@@ -1305,25 +710,24 @@ async def _measure(router: Router, processes: Sequence[Process], http: dict[str,
         per_kind = {}
         for kind in KINDS:
             if kind == "login":  # the ramp-up's: whichever topology served them, not at a steady rate
-                summary = summarize(run.samples, window=(0.0, window[1]), kinds=[kind], topology=name)
+                summary = summarize(samples, window=(0.0, window[1]), kinds=[kind], topology=name)
                 summary["requests_per_s"] = None
             else:
-                summary = summarize(run.samples, window=window, kinds=[kind], topology=name, seconds=seconds)
+                summary = summarize(samples, window=window, kinds=[kind], topology=name, seconds=seconds)
             if summary["n"]:
                 per_kind[kind] = summary
         blocks = [{"start_s": round(block.start, 1), "end_s": round(block.end, 1),
-                   **{k: v for k, v in summarize(run.samples, window=(block.start, block.end), topology=name,
+                   **{k: v for k, v in summarize(samples, window=(block.start, block.end), topology=name,
                                                  kinds=HTTP_KINDS - {"login"}).items()
                       if k in ("n", "p50_ms", "p95_ms", "errors")}}
-                  for block in router.schedule if block.topology == name]
+                  for block in schedule if block.topology == name]
         results.append({
             "topology": name, "description": DESCRIPTIONS[name], "window_s": list(window), "seconds_served": seconds,
             "blocks": blocks, "per_kind": per_kind,
-            "http": summarize(run.samples, window=window, kinds=HTTP_KINDS - {"login"}, topology=name,
-                              seconds=seconds),
-            "all": summarize(run.samples, window=window, kinds=set(KINDS) - {"login"}, topology=name,
-                             seconds=seconds),
-            "chat": run.chat_summary(window, topology=name), "cpu": cpu, "database_connections": database,
+            "http": summarize(samples, window=window, kinds=HTTP_KINDS - {"login"}, topology=name, seconds=seconds),
+            "all": summarize(samples, window=window, kinds=set(KINDS) - {"login"}, topology=name, seconds=seconds),
+            "chat": chat_summary(sent, deliveries, error_frames, window, topology=name), "cpu": cpu,
+            "database_connections": database,
         })
     return results
 
@@ -1483,8 +887,8 @@ def load_benchmark() -> Report:
         "conn_max_age": int(os.environ["PASSERELLES_LOAD_CONN_MAX_AGE"])
         if os.environ.get("PASSERELLES_LOAD_CONN_MAX_AGE") else "config/settings.py (60 s)",
         "actions": ACTIONS, "request_timeout_s": REQUEST_TIMEOUT_S, "ack_timeout_s": ACK_TIMEOUT_S,
-        "client": "asyncio, HTTP/1.1 une connexion par requête (Connection: close, comme nginx vers l'amont) "
-                  "+ websockets (une connexion par membre)",
+        "client": "Locust (bench/locustfile.py, gevent), HTTP/1.1 une connexion par requête (Connection: close, "
+                  "comme nginx vers l'amont) + websocket-client (une connexion par membre)",
         "seed": SEED,
     }
     return Report(rows=rows, data=data, parameters=parameters)

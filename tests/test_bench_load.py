@@ -1,12 +1,18 @@
-"""The load test's own helpers (bench/bench_load.py) on synthetic data: no server, no timing."""
+"""The load test: its helpers (bench/load_scenario.py, bench/bench_load.py) on synthetic data, and one short
+real run of the Locust members (bench/locustfile.py) through the driver, against a stub site on loopback.
+"""
 
-import asyncio
+import json
 import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from bench import bench_load, framework
-from bench.bench_load import Member, Sample, Scenario
+from bench import load_scenario as scenario
+from bench.load_scenario import Member, Sample, Scenario
 
 
 def _member() -> Member:
@@ -43,11 +49,11 @@ def test_the_connection_age_variant_runs_the_servers_on_the_bench_settings(monke
 def test_percentile_interpolates_between_ranks():
     values = list(range(1, 101))
 
-    assert bench_load.percentile(values, 50) == pytest.approx(50.5)
-    assert bench_load.percentile(values, 95) == pytest.approx(95.05)
-    assert bench_load.percentile(values, 100) == 100
-    assert bench_load.percentile([42.0], 99) == 42.0
-    assert bench_load.percentile([], 95) is None
+    assert scenario.percentile(values, 50) == pytest.approx(50.5)
+    assert scenario.percentile(values, 95) == pytest.approx(95.05)
+    assert scenario.percentile(values, 100) == 100
+    assert scenario.percentile([42.0], 99) == 42.0
+    assert scenario.percentile([], 95) is None
 
 
 def test_percentile_does_not_depend_on_the_order_of_the_values():
@@ -55,7 +61,7 @@ def test_percentile_does_not_depend_on_the_order_of_the_values():
     shuffled = values[:]
     random.Random(1).shuffle(shuffled)
 
-    assert bench_load.percentile(shuffled, 95) == bench_load.percentile(values, 95)
+    assert scenario.percentile(shuffled, 95) == scenario.percentile(values, 95)
 
 
 @pytest.mark.parametrize(("status", "expected", "error"), [
@@ -70,7 +76,7 @@ def test_percentile_does_not_depend_on_the_order_of_the_values():
     (200, (302,), "statut 200"),
 ])
 def test_a_status_other_than_the_expected_one_is_an_error(status, expected, error):
-    assert bench_load.classify(status, expected) == error
+    assert scenario.classify(status, expected) == error
 
 
 def test_summarize_counts_only_the_window_and_every_kind_of_error():
@@ -84,7 +90,7 @@ def test_summarize_counts_only_the_window_and_every_kind_of_error():
         Sample("topic", started=40.0, latency_s=9.0, error="5xx"),  # at the window's end: excluded
     ]
 
-    summary = bench_load.summarize(samples, window=(10.0, 40.0))
+    summary = scenario.summarize(samples, window=(10.0, 40.0))
 
     assert summary["n"] == 100
     assert summary["requests_per_s"] == pytest.approx(100 / 30, abs=1e-3)
@@ -98,22 +104,11 @@ def test_summarize_counts_only_the_window_and_every_kind_of_error():
 def test_summarize_filters_by_kind_and_copes_with_nothing():
     samples = [Sample("topic", 1.0, 0.1), Sample("search", 1.0, 0.3, error="4xx")]
 
-    assert bench_load.summarize(samples, window=(0, 10), kinds=["search"])["error_rate"] == 1.0
-    empty = bench_load.summarize(samples, window=(0, 10), kinds=["reply"])
+    assert scenario.summarize(samples, window=(0, 10), kinds=["search"])["error_rate"] == 1.0
+    empty = scenario.summarize(samples, window=(0, 10), kinds=["reply"])
     assert empty["n"] == 0
     assert empty["p95_ms"] is None
     assert empty["error_rate"] == 0.0
-
-
-def test_actions_are_drawn_in_proportion_to_their_weights():
-    scenario = Scenario(weights={"topic": 70, "search": 29, "reply": 1}, think_mean_s=20)
-    rng = random.Random(3)
-
-    drawn = [scenario.next_action(rng) for _ in range(20_000)]
-
-    assert drawn.count("topic") / len(drawn) == pytest.approx(0.70, abs=0.02)
-    assert drawn.count("search") / len(drawn) == pytest.approx(0.29, abs=0.02)
-    assert 0 < drawn.count("reply") / len(drawn) < 0.02
 
 
 def test_think_times_are_exponential_around_the_mean():
@@ -136,31 +131,31 @@ def test_offered_load_follows_members_think_time_and_the_mix():
 
 
 def test_the_default_mix_keeps_posting_rare_and_covers_every_action():
-    assert set(bench_load.ACTIONS) <= set(bench_load.KINDS)
-    total = sum(bench_load.ACTIONS.values())
-    assert bench_load.ACTIONS["reply"] / total <= 0.02
+    assert set(scenario.ACTIONS) <= set(scenario.KINDS)
+    total = sum(scenario.ACTIONS.values())
+    assert scenario.ACTIONS["reply"] / total <= 0.02
     member = _member()
-    for action in bench_load.ACTIONS:
-        assert bench_load.action_target(action, member, random.Random(0)).startswith("/")
+    for action in scenario.ACTIONS:
+        assert scenario.action_target(action, member, random.Random(0)).startswith("/")
 
 
 def test_members_start_spread_over_the_ramp_up():
-    offsets = bench_load.start_offsets(200, 60.0, random.Random(2))
+    offsets = scenario.start_offsets(200, 60.0, random.Random(2))
 
     assert len(offsets) == 200
     assert offsets == sorted(offsets)
     assert 0 <= offsets[0] < 1 and 59 < offsets[-1] <= 60
-    assert bench_load.start_offsets(3, 0, random.Random(2)) == [0.0, 0.0, 0.0]
+    assert scenario.start_offsets(3, 0, random.Random(2)) == [0.0, 0.0, 0.0]
 
 
 def test_action_targets_are_the_members_own():
     member = _member()
     rng = random.Random(4)
 
-    assert bench_load.action_target("topic", member, rng) in member.topics
-    assert bench_load.action_target("reply", member, rng) == member.reply_targets[0]
-    assert bench_load.action_target("chat_message", member, rng) == "/ws/discussions/7/"
-    assert bench_load.action_target("search", member, rng).startswith("/recherche/?q=")
+    assert scenario.action_target("topic", member, rng) in member.topics
+    assert scenario.action_target("reply", member, rng) == member.reply_targets[0]
+    assert scenario.action_target("chat_message", member, rng) == "/ws/discussions/7/"
+    assert scenario.action_target("search", member, rng).startswith("/recherche/?q=")
 
 
 def test_settings_come_from_the_environment_with_a_smoke_run_possible():
@@ -200,57 +195,21 @@ Bonjour</textarea>
 """
 
 
-def test_the_page_parser_takes_the_form_a_browser_would_submit():
-    page = bench_load.parse_page(PAGE)
+def test_the_form_a_browser_would_submit_is_read_from_the_page():
+    form = scenario.form_fields(PAGE, "content")
 
-    assert page.ws_url == "/ws/discussions/7/"
-    assert len(page.forms) == 2
-    form = page.form_with("content")
     assert form == [("csrfmiddlewaretoken", "tok"), ("subject", "Re: Réunion & suite"), ("content", "Bonjour"),
                     ("enable_signature", "on"), ("topic_type", "1"), ("attachment-TOTAL_FORMS", "0")]
-    assert page.form_with("password") is None
+    assert scenario.form_fields(PAGE, "password") is None
 
 
 def test_fill_form_replaces_and_adds_values():
     fields = [("csrfmiddlewaretoken", "tok"), ("username", ""), ("next", "")]
 
-    filled = bench_load.fill_form(fields, {"username": "m.dupont", "password": "secret"})
+    filled = scenario.fill_form(fields, {"username": "m.dupont", "password": "secret"})
 
     assert filled == [("csrfmiddlewaretoken", "tok"), ("username", "m.dupont"), ("next", ""),
                       ("password", "secret")]
-
-
-@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
-def test_the_http_client_reads_every_body_framing_and_cookies(framing):
-    body = "é" * 3000
-
-    async def answer(reader, writer):
-        request = await reader.readuntil(b"\r\n\r\n")
-        assert b"Connection: close" in request
-        payload = body.encode()
-        head = "HTTP/1.1 200 OK\r\nSet-Cookie: csrftoken=abc; Path=/\r\nSet-Cookie: sessionid=s1; HttpOnly\r\n"
-        if framing == "length":
-            writer.write(f"{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
-        elif framing == "chunked":
-            chunks = b"".join(b"%x\r\n%s\r\n" % (len(payload[i:i + 1000]), payload[i:i + 1000])
-                              for i in range(0, len(payload), 1000))
-            writer.write(f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + chunks + b"0\r\n\r\n")
-        else:
-            writer.write(f"{head}\r\n".encode() + payload)
-        await writer.drain()
-        writer.close()
-
-    async def exchange():
-        server = await asyncio.start_server(answer, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        async with server:
-            return await bench_load.http_exchange("127.0.0.1", port, "GET", "/forum/", [("Accept", "text/html")])
-
-    response = asyncio.run(exchange())
-
-    assert response.status == 200
-    assert response.text == body
-    assert response.set_cookies == ["csrftoken=abc; Path=/", "sessionid=s1; HttpOnly"]
 
 
 def _result(topology: str, p95: float, errors: int = 0, missing: int = 0) -> dict:
@@ -311,7 +270,7 @@ def test_rows_and_table_show_each_request_type_http_overall_and_chat_delivery():
 
 
 def test_topologies_take_turns_in_blocks_sharing_the_measured_time_equally():
-    schedule = bench_load.block_schedule(60.0, 600.0, ["daphne", "uvicorn"], block_s=30.0)
+    schedule = scenario.block_schedule(60.0, 600.0, ["daphne", "uvicorn"], block_s=30.0)
 
     assert [block.topology for block in schedule[:4]] == ["daphne", "uvicorn", "daphne", "uvicorn"]
     assert len(schedule) == 20
@@ -322,25 +281,25 @@ def test_topologies_take_turns_in_blocks_sharing_the_measured_time_equally():
 
 
 def test_a_short_run_still_gives_every_topology_one_block():
-    schedule = bench_load.block_schedule(15.0, 60.0, ["daphne", "uvicorn", "daphne-x2"], block_s=30.0)
+    schedule = scenario.block_schedule(15.0, 60.0, ["daphne", "uvicorn", "daphne-x2"], block_s=30.0)
 
     assert [block.topology for block in schedule] == ["daphne", "uvicorn", "daphne-x2"]
     assert schedule[-1].end == pytest.approx(75.0)
 
 
 def test_the_serving_topology_follows_the_schedule_and_none_serves_the_ramp_up():
-    schedule = bench_load.block_schedule(10.0, 40.0, ["daphne", "uvicorn"], block_s=10.0)
+    schedule = scenario.block_schedule(10.0, 40.0, ["daphne", "uvicorn"], block_s=10.0)
 
-    assert bench_load.topology_at(schedule, 5.0) is None
-    assert bench_load.topology_at(schedule, 10.0) == "daphne"
-    assert bench_load.topology_at(schedule, 25.0) == "uvicorn"
-    assert bench_load.topology_at(schedule, 49.9) == "uvicorn"
-    assert bench_load.topology_at(schedule, 80.0) == "uvicorn"  # stragglers after the end: the last block
+    assert scenario.topology_at(schedule, 5.0) is None
+    assert scenario.topology_at(schedule, 10.0) == "daphne"
+    assert scenario.topology_at(schedule, 25.0) == "uvicorn"
+    assert scenario.topology_at(schedule, 49.9) == "uvicorn"
+    assert scenario.topology_at(schedule, 80.0) == "uvicorn"  # stragglers after the end: the last block
 
 
 def test_the_router_warms_every_topology_up_then_sends_http_to_the_serving_one():
-    schedule = bench_load.block_schedule(10.0, 20.0, ["daphne", "daphne-x2"], block_s=10.0)
-    router = bench_load.Router({"daphne": [8000], "daphne-x2": [8001, 8002]}, ws_port=8000, schedule=schedule)
+    schedule = scenario.block_schedule(10.0, 20.0, ["daphne", "daphne-x2"], block_s=10.0)
+    router = scenario.Router({"daphne": [8000], "daphne-x2": [8001, 8002]}, ws_port=8000, schedule=schedule)
 
     warmup = [router.topology(1.0) for _ in range(4)]
     assert warmup == ["daphne", "daphne-x2", "daphne", "daphne-x2"]
@@ -353,9 +312,137 @@ def test_summarize_keeps_one_topology_and_its_own_serving_time():
     samples = [Sample("topic", 20.0, 0.1, topology="daphne"), Sample("topic", 21.0, 0.2, topology="daphne"),
                Sample("topic", 40.0, 0.3, error="5xx", topology="uvicorn")]
 
-    daphne = bench_load.summarize(samples, window=(10.0, 70.0), topology="daphne", seconds=30.0)
+    daphne = scenario.summarize(samples, window=(10.0, 70.0), topology="daphne", seconds=30.0)
 
     assert daphne["n"] == 2
     assert daphne["errors"] == 0
     assert daphne["requests_per_s"] == pytest.approx(2 / 30, abs=1e-3)
-    assert bench_load.summarize(samples, window=(10.0, 70.0), topology="uvicorn")["errors"] == 1
+    assert scenario.summarize(samples, window=(10.0, 70.0), topology="uvicorn")["errors"] == 1
+
+
+# --- one short real run of the Locust members ------------------------------------------------------------
+
+LOGIN_PAGE = """<form method="post" action="/compte/deconnexion/"><input type="hidden" name="csrfmiddlewaretoken"
+value="tok"></form><form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="tok">
+<input name="username"><input type="password" name="password"><button>Se connecter</button></form>"""
+REPLY_PAGE = """<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="tok">
+<input name="subject" value="Re: sujet"><textarea name="content"></textarea></form>"""
+
+
+class StubSite(BaseHTTPRequestHandler):
+    """What the members meet on the site, reduced to its rules: the login form sets a Secure session cookie
+    (as production's settings do), every other page needs it, a reply is a form then a POST."""
+
+    posts: list[tuple[str, dict[str, list[str]]]] = []
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
+        payload = body.encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _signed_in(self) -> bool:
+        return "sessionid=s-" in (self.headers.get("Cookie") or "")
+
+    def do_GET(self):
+        if self.path == "/compte/connexion/":
+            self._answer(200, LOGIN_PAGE, {"Set-Cookie": "csrftoken=c1; Path=/; Secure"})
+        elif not self._signed_in():
+            self._answer(302, headers={"Location": "/compte/connexion/?next=" + self.path})
+        else:
+            self._answer(200, REPLY_PAGE if self.path.endswith("/repondre/") else "<p>page</p>")
+
+    def do_POST(self):
+        from urllib.parse import parse_qs
+
+        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        StubSite.posts.append((self.path, form))
+        if self.headers.get("X-Forwarded-Proto") != "https" or "csrftoken=c1" not in (self.headers.get("Cookie") or ""):
+            self._answer(403)
+        elif self.path == "/compte/connexion/":
+            session = f"sessionid=s-{form['username'][0]}; Path=/; Secure"
+            self._answer(302, headers={"Location": "/", "Set-Cookie": session})
+        else:
+            self._answer(302 if self._signed_in() else 403, headers={"Location": "/forum/"})
+
+
+def _stub_chat(connections: dict[str, set]):
+    """Rooms that echo every `send` frame to each connection of the room, the sender's included."""
+    from websockets.sync.server import serve
+
+    def handler(ws):
+        if "sessionid=s-" not in (ws.request.headers.get("Cookie") or ""):
+            ws.close(4403)
+            return
+        room = connections.setdefault(ws.request.path, set())
+        room.add(ws)
+        try:
+            for raw in ws:
+                frame = json.loads(raw)
+                for other in list(room):
+                    other.send(json.dumps({"type": "message", "client_id": frame["client_id"], "body": frame["body"]}))
+        finally:
+            room.discard(ws)
+
+    return serve(handler, "127.0.0.1", 0)
+
+
+def test_a_short_locust_run_measures_every_kind_for_each_topology(tmp_path, monkeypatch):
+    site = ThreadingHTTPServer(("127.0.0.1", 0), StubSite)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    chat = _stub_chat({})
+    threading.Thread(target=chat.serve_forever, daemon=True).start()
+    # No PostgreSQL in this test: the connection monitor is not what it checks.
+    monkeypatch.setattr(bench_load, "database_connections", lambda: 3)
+    monkeypatch.setattr(bench_load, "postgres_max_connections", lambda: 100)
+    monkeypatch.setattr(bench_load, "BENCH_DIR", tmp_path)
+    monkeypatch.setattr(bench_load, "LOCUST_START_S", 3.0)
+    members = [Member(username=f"membre-{i}", password="x", room_id=1, forums=["/forum/f/"],
+                      topics=["/forum/f/t/"], reply_targets=["/forum/f/t/repondre/"],
+                      associations=["/annuaire/associations/a/"], guides=["/ressources/guide/"]) for i in range(3)]
+    settings = bench_load.Settings(users=3, seconds=6.0, ramp=1.0, think=0.2, topologies=("daphne", "uvicorn"),
+                                   settle=0.5)
+    port = site.server_address[1]
+    servers = {name: [bench_load.Process(name, [], port)] for name in settings.topologies}
+    schedule = scenario.block_schedule(settings.warmup, settings.seconds, settings.topologies, block_s=1.5)
+    plan = scenario.Plan(
+        t0=bench_load.time.monotonic() + bench_load.LOCUST_START_S, warmup=settings.warmup, seconds=settings.seconds,
+        think=settings.think, members=members, offsets=[0.0, 0.5, 1.0], http_ports={n: [port] for n in servers},
+        ws_port=chat.socket.getsockname()[1], schedule=schedule, seed=1, samples_path=str(tmp_path / "samples.json"),
+        delivery_grace_s=1.0)
+    try:
+        results = bench_load.measure(plan, [], servers, settings)
+    finally:
+        site.shutdown()
+        chat.shutdown()
+
+    assert [r["topology"] for r in results] == ["daphne", "uvicorn"]
+    recorded = set(json.loads(Path(bench_load.ROOT / "bench" / "results" / "load.postgresql.json").read_text())
+                   ["data"]["topologies"]["daphne"]) - {"server_log_tracebacks", "processes_exited"}
+    for result in results:
+        assert recorded <= set(result)  # the JSON of bench/results keeps its shape
+        assert result["http"]["n"] > 0 and result["http"]["errors"] == 0, result["http"]
+        assert result["all"]["errors"] == 0, result["all"]["error_kinds"]
+        assert result["cpu"]["client_process_percent_of_one_core"] > 0
+        assert result["database_connections"]["connections_max"] == 3
+    logins = sum(r["per_kind"].get("login", {}).get("n", 0) for r in results)
+    assert logins == 6  # each member: the form, then its POST
+    assert any(path == "/compte/connexion/" and form["username"] == ["membre-0"] for path, form in StubSite.posts)
+    measured_kinds = {kind for r in results for kind in r["per_kind"]}
+    assert {"home", "topic", "chat_message"} <= measured_kinds
+    # The room's page and its websocket come right after the login, in the warm-up: in the samples only.
+    warmup = [sample for sample in json.loads((tmp_path / "samples.json").read_text())["samples"]
+              if sample["kind"] in ("chat_room", "ws_connect")]
+    assert len(warmup) == 6 and not any(sample["error"] for sample in warmup)
+    chat_results = [r["chat"] for r in results]
+    assert sum(c["messages"] for c in chat_results) > 0
+    assert sum(c["deliveries_missing"] for c in chat_results) == 0
+    assert all(c["delivery_p95_ms"] is not None for c in chat_results if c["messages"])
+    assert (tmp_path / "load" / "locust_stats.csv").exists()  # Locust's own report

@@ -212,7 +212,33 @@ def test_dockerfile_installs_the_lock_and_serves_http_with_uvicorn():
                          .replace("\\\n", ""))
 
     assert "requirements.lock" in dockerfile
+    assert re.search(r"pip install --require-hashes -r requirements\.lock", dockerfile)
+    assert "requirements-dev.lock" not in dockerfile.split("COPY requirements.lock")[1].split("\n")[0]
     assert default[:2] == ["uvicorn", "config.asgi:application"] and "--proxy-headers" in default
+
+
+def _pins(name: str) -> dict[str, str]:
+    """Package → version of a lock compiled by `make lock`; every pin must be followed by its hashes."""
+    lines = (ROOT / name).read_text().splitlines()
+    pins = {}
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if not line or line.startswith((" ", "#")):
+            continue
+        package, _sep, version = line.split(";")[0].split(" \\")[0].strip().partition("==")
+        assert version and following.strip().startswith("--hash=sha256:"), f"{name} : « {line} » sans empreinte"
+        pins.setdefault(package.lower().replace("_", "-"), version)
+    return pins
+
+
+def test_the_locks_pin_every_package_with_hashes_and_keep_dev_tools_out_of_the_runtime_set():
+    runtime, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+
+    assert {"django", "wagtail", "daphne", "uvicorn", "django-redis"} <= set(runtime)
+    assert not {"pytest", "ruff", "playwright", "websockets", "locust", "import-linter", "setuptools"} & set(runtime)
+    assert {"pytest", "locust", "websocket-client", "websockets", "import-linter", "setuptools", "uv"} <= set(dev)
+    # elasticsearch.dsl ships with the client: the old alias package is not installed any more.
+    assert "elasticsearch-dsl" not in dev
+    assert {name: dev.get(name) for name in runtime} == runtime  # the image runs what CI tested
 
 
 def test_the_scheduler_runs_the_recurring_jobs_and_the_nightly_backup(compose):
