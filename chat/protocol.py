@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from forum.markup import render_plain_text
+from core.markup import render_plain_text
 
 # --- close codes ---------------------------------------------------------------------------------
 # Sent before the handshake is accepted (a refusal) or on an open connection (access withdrawn).

@@ -24,7 +24,7 @@ from wagtail.blocks import StreamBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-from forum.markup import render_markdown
+from core.markup import render_markdown
 
 # Bold, italic, links, lists: nothing that could break the heading outline or embed foreign content.
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]

@@ -28,7 +28,7 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db.migrations.loader import MigrationLoader
 
-from config import backup
+from core import backup
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432

@@ -1,4 +1,4 @@
-"""config.cache: with Redis unreachable the cache is an empty cache that forgets every write, so that pages,
+"""core.cache: with Redis unreachable the cache is an empty cache that forgets every write, so that pages,
 rate limits and guards keep working (tests/faults/test_redis_down.py kills a real Redis under daphne)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from config import cache as fail_open
-from config import ratelimit
+from core import cache as fail_open
+from core import ratelimit
 
 CLOSED = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, the connection is refused at once
 
@@ -16,7 +16,7 @@ CLOSED = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, the conne
 @pytest.fixture
 def redis_down(settings):
     fail_open._resting_until.clear()
-    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "config.cache.FailOpenRedisCache",
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "core.cache.FailOpenRedisCache",
                                                       "LOCATION": CLOSED, "KEY_PREFIX": "test-cache"}}
     yield
     fail_open._resting_until.clear()

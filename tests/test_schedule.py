@@ -1,4 +1,4 @@
-"""The deployment's recurring jobs (config/schedule.py, `manage.py run_schedule`): when each runs, what a
+"""The deployment's recurring jobs (core/schedule.py, `manage.py run_schedule`): when each runs, what a
 restart keeps, what a failure does, the nightly backup and its retention, and the health check."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from config import schedule
+from core import schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 

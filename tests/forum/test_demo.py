@@ -6,9 +6,9 @@ import pytest
 from django.db.models import Q
 from machina.apps.forum_conversation.models import Post
 
+from core.markup import render_markdown
 from demo import forum as forum_demo
 from forum import services
-from forum.markup import render_markdown
 from forum.models import ForumSpace
 
 pytestmark = pytest.mark.django_db

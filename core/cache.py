@@ -8,7 +8,7 @@ while Redis cannot be reached, the cache behaves as an empty cache that forgets 
 
 - reads miss (`get` gives the default, `get_many` nothing, `has_key` False);
 - `add` succeeds (as on an empty cache), so guards built on it let the request through and rate
-  limits (config/ratelimit.py) fail open rather than refusing everyone;
+  limits (core/ratelimit.py) fail open rather than refusing everyone;
 - `incr` raises ValueError as for a missing key, writes and deletions are dropped.
 
 After a failure, Redis is left alone for RETRY_AFTER_S seconds (per process), so that a Redis that
@@ -96,7 +96,7 @@ class FailOpenRedisCacheClient(RedisCacheClient):
 
 
 class FailOpenRedisCache(RedisCache):
-    """settings.CACHES backend: `config.cache.FailOpenRedisCache` (same LOCATION and OPTIONS as Django's)."""
+    """settings.CACHES backend: `core.cache.FailOpenRedisCache` (same LOCATION and OPTIONS as Django's)."""
 
     def __init__(self, server, params):
         super().__init__(server, params)

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from forum.markup import ALLOWED_TAGS, render_markdown, render_plain_text, sanitize_html
+from core.markup import ALLOWED_TAGS, render_markdown, render_plain_text, sanitize_html
 
 XSS_CORPUS = [
     "<script>alert(1)</script>",

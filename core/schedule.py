@@ -82,7 +82,7 @@ def _queue_forum_digests() -> str:
 
 
 def _backup_and_prune() -> str:
-    from config import backup
+    from core import backup
 
     folder = Path(settings.BACKUP_DIR)
     folder.mkdir(parents=True, exist_ok=True)
