@@ -349,7 +349,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 MACHINA_FORUM_NAME = "Forum Passerelles"
 MACHINA_BASE_TEMPLATE_NAME = "base.html"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS: list[str] = []
-MACHINA_MARKUP_LANGUAGE = ("core.markup.render_markdown", {})
+MACHINA_MARKUP_LANGUAGE = ("core.markup.render", {})
 MACHINA_MARKUP_WIDGET = "django.forms.Textarea"
 # No MACHINA_POST_CONTENT_MAX_LENGTH: it changes a validator on machina's Post model, hence a
 # migration inside machina's package. Our renderer caps the rendered source instead (core.markup).
