@@ -210,12 +210,13 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis cache, but Redis being down is a cache miss, not a 500 (core/cache.py);
-            # the timeouts bound what a Redis that does not answer at all costs a request.
+            # django-redis; Redis being down is a cache miss, not a 500 (IGNORE_EXCEPTIONS, and
+            # core/cache.py for what that option leaves out); the timeouts bound what a Redis that does
+            # not answer at all costs a request.
             "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         },
         "machina_attachments": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
