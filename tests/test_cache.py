@@ -10,6 +10,7 @@ from redis.connection import Connection
 
 from core import cache as fail_open
 from core import ratelimit
+from tests.manage_process import run_manage
 
 CLOSED = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, the connection is refused at once
 
@@ -64,10 +65,16 @@ def test_after_a_failure_redis_is_left_alone_for_a_moment(redis_down, monkeypatc
     assert len(attempts) == 1  # one refused connection, then the cache rests (RETRY_AFTER_S)
 
 
-def test_the_settings_use_django_redis_with_ignore_exceptions(settings):
-    """On a deployment with Redis (REDIS_URL), the default cache is this backend, failing open."""
-    from django_redis.cache import RedisCache
+def test_a_deployment_with_redis_fails_open_through_django_redis(tmp_path):
+    """With REDIS_URL (read by the settings at start, hence a process of its own): django-redis, its
+    IGNORE_EXCEPTIONS on, the 2 s socket timeouts, and an unreachable Redis read as a miss."""
+    code = ("from django.conf import settings; from django.core.cache import caches; "
+            "from django_redis.cache import RedisCache; "
+            "options = settings.CACHES['default']['OPTIONS']; "
+            "print(isinstance(caches['default'], RedisCache), options['IGNORE_EXCEPTIONS'], "
+            "options['SOCKET_CONNECT_TIMEOUT'], options['SOCKET_TIMEOUT'], caches['default'].get('clé', 'raté'))")
 
-    from core.cache import FailOpenRedisCache
+    result = run_manage(tmp_path, {"REDIS_URL": CLOSED}, "shell", "-c", code)
 
-    assert issubclass(FailOpenRedisCache, RedisCache)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["True", "True", "2", "2", "raté"]
