@@ -396,6 +396,13 @@ def test_backup_refuses_a_destination_it_cannot_use(settings, tmp_path, destinat
     assert not list(tmp_path.glob(".passerelles-sauvegarde-*")), "aucun fichier temporaire ne doit rester"
 
 
+def test_a_restore_outdates_the_cached_access_answers():
+    """core imports no app: the directory asks to be told of a restore (DirectoryConfig.ready)."""
+    from directory import access
+
+    assert access.changed in backup._after_restore
+
+
 def test_postgresql_clients_get_the_password_from_the_environment_only(monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda program: f"/usr/bin/{program}")
     settings_dict = {"NAME": "passerelles", "USER": "passerelles", "PASSWORD": "mot-de-passe-secret",

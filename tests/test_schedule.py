@@ -121,6 +121,20 @@ def test_the_jobs_follow_the_settings(settings, tmp_path):
     assert planned["resume-forum"].at == dt.time(6, 45) and planned["sauvegarde"].at == dt.time(2, 30)
 
 
+def test_an_app_declares_its_jobs_once_and_a_job_the_settings_turn_off_is_left_out(settings, monkeypatch):
+    settings.BACKUP_DIR = ""
+    monkeypatch.setattr(schedule, "_factories", list(schedule._factories))  # chat's and forum's, from ready()
+
+    def hourly() -> schedule.Job:
+        return schedule.Job("essai", "essai", Recorder(), every=dt.timedelta(hours=1))
+
+    schedule.register(hourly)
+    schedule.register(hourly)
+    schedule.register(lambda: None)
+
+    assert [job.name for job in schedule.jobs()] == ["avis-messages", "resume-forum", "essai"]
+
+
 def test_a_malformed_time_is_refused_at_start_with_a_clear_message(settings):
     settings.FORUM_DIGEST_TIME = "7h"
 
