@@ -29,6 +29,7 @@ from django.core.management import CommandError, call_command
 from django.db.migrations.loader import MigrationLoader
 
 from core import backup
+from directory import access
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -398,8 +399,6 @@ def test_backup_refuses_a_destination_it_cannot_use(settings, tmp_path, destinat
 
 def test_a_restore_outdates_the_cached_access_answers():
     """core imports no app: the directory asks to be told of a restore (DirectoryConfig.ready)."""
-    from directory import access
-
     assert access.changed in backup._after_restore
 
 
