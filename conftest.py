@@ -96,7 +96,7 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
-    # Rate-limit counters (config/ratelimit.py) live in the cache, which outlives a test: the suite logs
+    # Rate-limit counters (core/ratelimit.py) live in the cache, which outlives a test: the suite logs
     # in, fails logins, posts and searches hundreds of times from one address. Each test counts from
     # zero under a namespace of its own (a flush would also empty a Redis shared with other runs).
     settings.RATE_LIMIT_NAMESPACE = f"test-{uuid.uuid4().hex[:12]}"

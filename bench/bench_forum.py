@@ -78,7 +78,7 @@ REPLY_FORMSET = {"attachment-TOTAL_FORMS": "0", "attachment-INITIAL_FORMS": "0",
 
 def environment() -> dict[str, str]:
     env = production_like_environment()
-    # One person replays hundreds of searches and replies: the abuse limits (config/ratelimit.py)
+    # One person replays hundreds of searches and replies: the abuse limits (core/ratelimit.py)
     # would answer 429 after a few, so benchmarks switch them off (0) and measure the pages themselves.
     env.update(dict.fromkeys(("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "FORUM_POSTING_RATE_LIMIT",
                               "SEARCH_RATE_LIMIT", "SEARCH_SUGGEST_RATE_LIMIT"), "0"))

@@ -45,7 +45,7 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a topic,
   directory, an association, resources, a guide, chat rooms), a search, a forum reply through
   machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a
-  chat message on the websocket. The rate limits (config/ratelimit.py) stay in the request path but
+  chat message on the websocket. The rate limits (core/ratelimit.py) stay in the request path but
   are raised far above this load (`<NAME>_RATE_LIMIT` = 1 000 000): all members come from one address
   and the ramp-up logs them all in within seconds.
 - **measured**: only what starts after the warm-up, for SECONDS seconds in all. The warm-up is the

@@ -103,7 +103,7 @@ class ChatMessage(models.Model):
     # Chosen by the sending client: a retried send with the same id returns the first message.
     client_id = models.CharField(_("identifiant client"), max_length=64)
     seq = models.BigIntegerField(_("numéro dans le salon"))
-    # The raw text as typed; rendered with forum.markup.render_plain_text for display.
+    # The raw text as typed; rendered with core.markup.render (kind PLAIN) for display.
     body = models.TextField(_("texte"))
     created_at = models.DateTimeField(_("envoyé le"), auto_now_add=True)
     edited_at = models.DateTimeField(_("modifié le"), null=True, blank=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from forum.markup import render_plain_text
+from core import markup
 
 # --- close codes ---------------------------------------------------------------------------------
 # Sent before the handshake is accepted (a refusal) or on an open connection (access withdrawn).
@@ -85,7 +85,7 @@ def message_frame(message, *, author=None) -> dict[str, Any]:
         "author_id": message.author_id,
         "author_name": display_name(author),
         "body": "" if deleted else message.body,
-        "html": "" if deleted else render_plain_text(message.body),
+        "html": "" if deleted else markup.render(message.body, markup.PLAIN),
         "created": message.created_at.isoformat(),
         "edited": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
@@ -100,7 +100,7 @@ def edit_frame(message) -> dict[str, Any]:
         "room": message.room_id,
         "seq": message.seq,
         "body": message.body,
-        "html": render_plain_text(message.body),
+        "html": markup.render(message.body, markup.PLAIN),
         "edited": message.edited_at.isoformat(),
     }
 

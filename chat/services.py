@@ -48,7 +48,7 @@ from chat.models import (
     ChatRoom,
     direct_room_key,
 )
-from config import ratelimit
+from core import ratelimit
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import NotificationFrequency, Region, Theme, WorkingGroup
@@ -458,7 +458,7 @@ def _clean_client_id(value: Any) -> str:
 
 
 def check_rate_limit(user_id: int) -> None:
-    """At most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS per person (config.ratelimit).
+    """At most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS per person (core.ratelimit).
 
     Counters live in the cache (Redis in production), so the limit holds across connections and
     server processes. Refused attempts are not counted.

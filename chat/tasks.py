@@ -1,6 +1,11 @@
 """Background work of the chat (run by django-tasks: immediately by default, by a worker in production)."""
 
+import datetime as dt
+
+from django.conf import settings
 from django_tasks import task
+
+from core import schedule
 
 
 @task()
@@ -9,3 +14,11 @@ def send_chat_notices() -> int:
     from chat import services
 
     return services.send_chat_notices()
+
+
+def notices_job() -> schedule.Job:
+    """The scheduler's job (core/schedule.py, registered in ChatConfig.ready): the notices, queued for
+    the worker every CHAT_NOTICES_EVERY_MINUTES."""
+    return schedule.Job("avis-messages", "courriels des messages privés non lus",
+                        lambda: schedule.queue(send_chat_notices),
+                        every=dt.timedelta(minutes=settings.CHAT_NOTICES_EVERY_MINUTES))

@@ -24,7 +24,7 @@ from wagtail.blocks import StreamBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-from forum.markup import render_markdown
+from core import markup
 
 # Bold, italic, links, lists: nothing that could break the heading outline or embed foreign content.
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
@@ -204,7 +204,7 @@ class MarkdownBlock(blocks.TextBlock):
     """Text pasted from the forum or another document, in Markdown: sanitised like forum posts."""
 
     def render_basic(self, value, context=None):
-        return mark_safe(render_markdown(value or ""))  # render_markdown sanitises
+        return mark_safe(markup.render(value or ""))  # markup.render sanitises
 
     class Meta:
         icon = "code"

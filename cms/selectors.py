@@ -34,9 +34,9 @@ from cms.models import (
     NewsPage,
     ToolLibraryPage,
 )
+from core.ics import CalendarEvent, to_ics
 from directory import access
 from directory.models import Theme
-from forum.ics import CalendarEvent, to_ics
 
 PAGE_SIZE = 20
 

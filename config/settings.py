@@ -67,6 +67,8 @@ ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # machina's class loader (machina.core.loading) keeps resolving "forum.*" to machina's own app.
 INSTALLED_APPS = [
     "daphne",
+    # The shared bottom layer (backup, restore, run_schedule); it imports no project app.
+    "core.apps.CoreConfig",
     "directory.apps.DirectoryConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
@@ -123,8 +125,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy, Permissions-Policy, framing of the admin areas (config/security.py).
-    "config.security.SecurityHeadersMiddleware",
+    # Content-Security-Policy, Permissions-Policy, framing of the admin areas (core/security.py).
+    "core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -208,12 +210,13 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis cache, but Redis being down is a cache miss, not a 500 (config/cache.py);
-            # the timeouts bound what a Redis that does not answer at all costs a request.
-            "BACKEND": "config.cache.FailOpenRedisCache",
+            # django-redis; Redis being down is a cache miss, not a 500 (IGNORE_EXCEPTIONS, and
+            # core/cache.py for what that option leaves out); the timeouts bound what a Redis that does
+            # not answer at all costs a request.
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         },
         "machina_attachments": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -291,10 +294,10 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # DEBUG off: names carry a hash of the content, cached for a year by the proxy (config/staticfiles.py).
+    # DEBUG off: names carry a hash of the content, cached for a year by the proxy (core/staticfiles.py).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
-        else "config.staticfiles.HashedStaticFilesStorage",
+        else "core.staticfiles.HashedStaticFilesStorage",
     },
 }
 
@@ -347,10 +350,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 MACHINA_FORUM_NAME = "Forum Passerelles"
 MACHINA_BASE_TEMPLATE_NAME = "base.html"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS: list[str] = []
-MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
+MACHINA_MARKUP_LANGUAGE = ("core.markup.render", {})
 MACHINA_MARKUP_WIDGET = "django.forms.Textarea"
 # No MACHINA_POST_CONTENT_MAX_LENGTH: it changes a validator on machina's Post model, hence a
-# migration inside machina's package. Our renderer caps the rendered source instead (forum.markup).
+# migration inside machina's package. Our renderer caps the rendered source instead (core.markup).
 MACHINA_TOPIC_POSTS_NUMBER_PER_PAGE = 20
 MACHINA_FORUM_TOPICS_NUMBER_PER_PAGE = 25
 # Attachments are private: stored under private/ (never served as plain media), downloaded only
@@ -383,7 +386,7 @@ PARRAINAGE_NEW_MEMBER_DAYS = 365
 CHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("CHAT_MAX_MESSAGE_LENGTH", "4000"))  # characters
 CHAT_MAX_FRAME_BYTES = int(os.environ.get("CHAT_MAX_FRAME_BYTES", "32768"))  # one websocket frame, UTF-8
 # Per person, across rooms and connections: at most CHAT_RATE_LIMIT messages per CHAT_RATE_LIMIT_SECONDS
-# (config/ratelimit.py, as the other abuse limits below).
+# (core/ratelimit.py, as the other abuse limits below).
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "10"))
 CHAT_RATE_LIMIT_SECONDS = int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10"))
 CHAT_RESUME_LIMIT = 200  # messages replayed by one `resume`; beyond, the client pages
@@ -399,7 +402,7 @@ CHAT_LAYER_CHECK_SECONDS = float(os.environ.get("CHAT_LAYER_CHECK_SECONDS", "2")
 CHAT_LAYER_CHECK_TIMEOUT_SECONDS = 5.0
 # A direct message unread for this long is e-mailed to its recipient (send_chat_notices).
 CHAT_NOTICE_DELAY_MINUTES = int(os.environ.get("CHAT_NOTICE_DELAY_MINUTES", "15"))
-# Recurring jobs (config/schedule.py, `manage.py run_schedule`): unread direct messages looked for this
+# Recurring jobs (core/schedule.py, `manage.py run_schedule`): unread direct messages looked for this
 # often, the forum's daily digest at this local time, and a daily backup where BACKUP_DIR is set (only the
 # BACKUP_KEEP newest archives stay there).
 CHAT_NOTICES_EVERY_MINUTES = max(1, int(os.environ.get("CHAT_NOTICES_EVERY_MINUTES", "5")))
@@ -426,7 +429,7 @@ PUBLIC_URL_PREFIXES = [
 ]
 PUBLIC_EXACT_URLS = ["/"]
 
-# --- Abuse limits (config/ratelimit.py: `<NAME>_RATE_LIMIT` events per `<NAME>_RATE_LIMIT_SECONDS`;
+# --- Abuse limits (core/ratelimit.py: `<NAME>_RATE_LIMIT` events per `<NAME>_RATE_LIMIT_SECONDS`;
 # 0 switches a limit off, e.g. for benchmarks that replay many requests as one person) -------------
 # Failed logins, per account name and per client address (a successful login clears the account's
 # count, never the address's): the sixth failure within 30 minutes is refused without checking the
@@ -457,9 +460,9 @@ MEMBERSHIP_DRAFT_RATE_LIMIT_SECONDS = int(os.environ.get("MEMBERSHIP_DRAFT_RATE_
 RATE_LIMIT_NAMESPACE = os.environ.get("RATE_LIMIT_NAMESPACE", "")
 
 # --- Security -------------------------------------------------------------------------------------
-# Headers Django does not set (Content-Security-Policy, Permissions-Policy): config/security.py.
+# Headers Django does not set (Content-Security-Policy, Permissions-Policy): core/security.py.
 SESSION_COOKIE_HTTPONLY = True
-# Nothing of the site is framed, except Wagtail's preview inside its own editor: config/security.py
+# Nothing of the site is framed, except Wagtail's preview inside its own editor: core/security.py
 # lets the Wagtail admin frame itself (X-Frame-Options SAMEORIGIN and CSP frame-ancestors 'self').
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

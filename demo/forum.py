@@ -349,7 +349,7 @@ def _render_content(posts: Sequence[Post]) -> None:
     machina's MarkupTextField renders `content` into its `_content_rendered` companion in a pre_save
     receiver, which bulk_create does not send: without this, generated posts show no text (and their
     pages cost less to render than real ones). The field's own hook renders (MACHINA_MARKUP_LANGUAGE,
-    forum.markup.render_markdown); generated bodies repeat, so each distinct body is rendered once.
+    core.markup.render); generated bodies repeat, so each distinct body is rendered once.
     """
     content_field = Post._meta.get_field("content")
     rendered: dict[str, str] = {}

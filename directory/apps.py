@@ -9,7 +9,10 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from directory import access_signals, groups, hooks
+        from core import backup
+        from directory import access, access_signals, groups, hooks
 
         access_signals.connect()
         hooks.register(groups.on_access_changed)
+        # A restore replaces every row access answers derive from: the cached answers are outdated.
+        backup.after_restore(access.changed)

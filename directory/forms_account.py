@@ -1,4 +1,4 @@
-"""The login form: Django's, refusing attempts after too many failures (config/ratelimit.py).
+"""The login form: Django's, refusing attempts after too many failures (core/ratelimit.py).
 
 Failures are counted per account name and per client address, LOGIN_RATE_LIMIT and
 LOGIN_ADDRESS_RATE_LIMIT within their windows (5 in 30 minutes by default). Once either count is
@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from config import ratelimit
+from core import ratelimit
 
 
 def _account_rate() -> ratelimit.Rate:

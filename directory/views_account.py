@@ -1,9 +1,9 @@
-"""Account pages: Django's login and password-reset views with the site's abuse limits (config/ratelimit.py)."""
+"""Account pages: Django's login and password-reset views with the site's abuse limits (core/ratelimit.py)."""
 
 from django.contrib.auth import views as auth_views
 from django.utils.translation import gettext as _
 
-from config import ratelimit
+from core import ratelimit
 from directory.forms_account import LoginForm
 
 

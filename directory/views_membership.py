@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
-from config import ratelimit
+from core import ratelimit
 from directory import access, membership
 from directory.forms_membership import (
     AnswerForm,

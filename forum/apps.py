@@ -15,10 +15,13 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core import schedule
         from directory import hooks
         from forum import (
             receivers,  # noqa: F401 (connects the notification receivers)
             services,
+            tasks,
         )
 
         hooks.register(services.on_access_changed)
+        schedule.register(tasks.digests_job)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from machina.apps.forum_conversation.models import Topic
 from machina.apps.forum_permission.handler import PermissionHandler
 
-from forum.ics import CalendarEvent, to_ics
+from core.ics import CalendarEvent, to_ics
 from forum.models import MeetingResponse, NationalMeeting
 
 

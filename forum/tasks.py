@@ -6,6 +6,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
+from core import schedule
+
 
 @task()
 def send_meeting_invitations(meeting_id: int) -> int:
@@ -49,3 +51,10 @@ def send_notification_digests() -> int:
     from forum import notifications
 
     return notifications.send_digests()
+
+
+def digests_job() -> schedule.Job:
+    """The scheduler's job (core/schedule.py, registered in ExchangeConfig.ready): the daily digest, queued
+    for the worker each day at FORUM_DIGEST_TIME (local time)."""
+    return schedule.Job("resume-forum", "résumé quotidien du forum", lambda: schedule.queue(send_notification_digests),
+                        at=schedule.parse_time(settings.FORUM_DIGEST_TIME, "FORUM_DIGEST_TIME"))

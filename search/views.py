@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from config import ratelimit
+from core import ratelimit
 from directory.mixins import MemberRequiredMixin
 from search import audiences, backend
 from search.documents import MAX_PAGE, MAX_QUERY_CHARS, PER_PAGE, Kind, SearchQuery, SearchResults

@@ -28,7 +28,8 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db.migrations.loader import MigrationLoader
 
-from config import backup
+from core import backup
+from directory import access
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -394,6 +395,11 @@ def test_backup_refuses_a_destination_it_cannot_use(settings, tmp_path, destinat
 
     assert str(refusal.value).startswith("Sauvegarde impossible : ") and message in str(refusal.value)
     assert not list(tmp_path.glob(".passerelles-sauvegarde-*")), "aucun fichier temporaire ne doit rester"
+
+
+def test_a_restore_outdates_the_cached_access_answers():
+    """core imports no app: the directory asks to be told of a restore (DirectoryConfig.ready)."""
+    assert access.changed in backup._after_restore
 
 
 def test_postgresql_clients_get_the_password_from_the_environment_only(monkeypatch):

@@ -1,14 +1,16 @@
-"""config.cache: with Redis unreachable the cache is an empty cache that forgets every write, so that pages,
-rate limits and guards keep working (tests/faults/test_redis_down.py kills a real Redis under daphne)."""
+"""core.cache (django-redis with IGNORE_EXCEPTIONS): with Redis unreachable the cache is an empty cache that
+forgets every write, so that pages, rate limits and guards keep working (tests/faults/test_redis_down.py
+kills a real Redis under daphne)."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCacheClient
+from redis.connection import Connection
 
-from config import cache as fail_open
-from config import ratelimit
+from core import cache as fail_open
+from core import ratelimit
+from tests.manage_process import run_manage
 
 CLOSED = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, the connection is refused at once
 
@@ -16,8 +18,9 @@ CLOSED = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, the conne
 @pytest.fixture
 def redis_down(settings):
     fail_open._resting_until.clear()
-    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "config.cache.FailOpenRedisCache",
-                                                      "LOCATION": CLOSED, "KEY_PREFIX": "test-cache"}}
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": CLOSED, "KEY_PREFIX": "test-cache",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2}}}
     yield
     fail_open._resting_until.clear()
 
@@ -27,13 +30,13 @@ def test_reads_miss_and_writes_are_dropped_without_an_error(redis_down):
     assert cache.get("clé") is None
     assert cache.get("clé", "défaut") == "défaut"
     assert cache.get_many(["a", "b"]) == {}
-    assert cache.has_key("clé") is False
+    assert not cache.has_key("clé")
     assert cache.get_or_set("calculé", lambda: 42) == 42
     cache.set_many({"a": 1, "b": 2})
     assert cache.get_many(["a", "b"]) == {}
-    assert cache.delete("clé") is False
+    assert not cache.delete("clé")
     cache.delete_many(["a", "b"])
-    assert cache.touch("clé") is False
+    assert not cache.touch("clé")
 
 
 def test_add_succeeds_and_incr_finds_no_key_as_on_an_empty_cache(redis_down):
@@ -49,14 +52,29 @@ def test_rate_limits_fail_open(redis_down):
 
 
 def test_after_a_failure_redis_is_left_alone_for_a_moment(redis_down, monkeypatch):
-    calls = []
-    original = RedisCacheClient.get
+    attempts = []
+    original = Connection._connect
 
-    def counting_get(self, key, default):
-        calls.append(key)
-        return original(self, key, default)
+    def counting_connect(self):
+        attempts.append(self.port)
+        return original(self)
 
-    monkeypatch.setattr(RedisCacheClient, "get", counting_get)
+    monkeypatch.setattr(Connection, "_connect", counting_connect)
     for _ in range(5):
         assert cache.get("clé") is None
-    assert len(calls) == 1  # one refused connection, then the cache rests (RETRY_AFTER_S)
+    assert len(attempts) == 1  # one refused connection, then the cache rests (RETRY_AFTER_S)
+
+
+def test_a_deployment_with_redis_fails_open_through_django_redis(tmp_path):
+    """With REDIS_URL (read by the settings at start, hence a process of its own): django-redis, its
+    IGNORE_EXCEPTIONS on, the 2 s socket timeouts, and an unreachable Redis read as a miss."""
+    code = ("from django.conf import settings; from django.core.cache import caches; "
+            "from django_redis.cache import RedisCache; "
+            "options = settings.CACHES['default']['OPTIONS']; "
+            "print(isinstance(caches['default'], RedisCache), options['IGNORE_EXCEPTIONS'], "
+            "options['SOCKET_CONNECT_TIMEOUT'], options['SOCKET_TIMEOUT'], caches['default'].get('clé', 'raté'))")
+
+    result = run_manage(tmp_path, {"REDIS_URL": CLOSED}, "shell", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["True", "True", "2", "2", "raté"]

@@ -107,7 +107,7 @@ def test_web_migrates_then_serves_http_with_uvicorn_workers(compose):
     assert command[-1].index("migrate --noinput") < command[-1].index("exec uvicorn")
     assert words[1] == "config.asgi:application"
     assert option(words, "--workers") == "${WEB_WORKERS:-2}"
-    # The client address nginx writes is the one the per-address limits count (config/ratelimit.py).
+    # The client address nginx writes is the one the per-address limits count (core/ratelimit.py).
     assert "--proxy-headers" in words and option(words, "--forwarded-allow-ips") == "*"
     assert option(words, "--lifespan") == "off" and option(words, "--port") == "8000"
 

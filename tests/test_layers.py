@@ -18,10 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ABOVE_DIRECTORY = {"parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
 DOMAIN_APPS = ["directory", "parrainage", "forum", "chat", "cms", "search"]
 
-# Known exception, to remove with issue 15: the directory still imports runtime helpers from
-# `config` (config.ratelimit, config.backup, config.schedule), which move to core/ there. The
-# settings are read through django.conf, never by importing config.settings.
-DIRECTORY_MAY_IMPORT_CONFIG = True
+PROJECT_APPS = {"directory", *ABOVE_DIRECTORY, "config"}
 
 
 def python_files(app: str) -> list[Path]:
@@ -50,11 +47,20 @@ def offending_imports(app: str, forbidden: set[str]) -> list[str]:
 
 
 def test_the_directory_imports_no_app_above_it():
-    forbidden = set(ABOVE_DIRECTORY)
-    if not DIRECTORY_MAY_IMPORT_CONFIG:
-        forbidden.add("config")
+    """Only core below it; the settings are read through django.conf, never by importing config."""
     assert python_files("directory"), "the directory's sources were not found"
-    assert offending_imports("directory", forbidden) == []
+    assert offending_imports("directory", ABOVE_DIRECTORY | {"config"}) == []
+
+
+def test_core_imports_no_project_app():
+    """The bottom layer: the apps above fill its registries (core.schedule.register, core.backup.after_restore)."""
+    assert python_files("core"), "core's sources were not found"
+    assert offending_imports("core", PROJECT_APPS) == []
+
+
+@pytest.mark.parametrize("app", DOMAIN_APPS)
+def test_no_domain_app_imports_config(app):
+    assert offending_imports(app, {"config"}) == []
 
 
 @pytest.mark.parametrize("app", DOMAIN_APPS)

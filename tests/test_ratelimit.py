@@ -1,12 +1,12 @@
-"""The one rate limiter (config/ratelimit.py): counts, windows, keys, and the 429 answer."""
+"""The one rate limiter (core/ratelimit.py): counts, windows, keys, and the 429 answer."""
 
 import json
 
 import pytest
 from django.test import RequestFactory
 
-from config import ratelimit
-from config.ratelimit import Rate
+from core import ratelimit
+from core.ratelimit import Rate
 
 START = 1_700_000_000.0
 

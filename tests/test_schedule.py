@@ -1,4 +1,4 @@
-"""The deployment's recurring jobs (config/schedule.py, `manage.py run_schedule`): when each runs, what a
+"""The deployment's recurring jobs (core/schedule.py, `manage.py run_schedule`): when each runs, what a
 restart keeps, what a failure does, the nightly backup and its retention, and the health check."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from config import schedule
+from core import schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -119,6 +119,20 @@ def test_the_jobs_follow_the_settings(settings, tmp_path):
 
     assert planned["avis-messages"].every == dt.timedelta(minutes=10)
     assert planned["resume-forum"].at == dt.time(6, 45) and planned["sauvegarde"].at == dt.time(2, 30)
+
+
+def test_an_app_declares_its_jobs_once_and_a_job_the_settings_turn_off_is_left_out(settings, monkeypatch):
+    settings.BACKUP_DIR = ""
+    monkeypatch.setattr(schedule, "_factories", list(schedule._factories))  # chat's and forum's, from ready()
+
+    def hourly() -> schedule.Job:
+        return schedule.Job("essai", "essai", Recorder(), every=dt.timedelta(hours=1))
+
+    schedule.register(hourly)
+    schedule.register(hourly)
+    schedule.register(lambda: None)
+
+    assert [job.name for job in schedule.jobs()] == ["avis-messages", "resume-forum", "essai"]
 
 
 def test_a_malformed_time_is_refused_at_start_with_a_clear_message(settings):

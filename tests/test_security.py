@@ -1,4 +1,4 @@
-"""Security headers on the main pages (config/security.py), and pages that run no inline code.
+"""Security headers on the main pages (core/security.py), and pages that run no inline code.
 
 The site's pages and Django's admin allow scripts and styles from our origin only; Wagtail's admin
 gives a per-response nonce to its own data-only initialisers and to nothing else.
@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 from machina.apps.forum_conversation.models import Topic
 
-from config.security import add_nonce_to_wagtail_initialisers, is_wagtail_initialiser
+from core.security import add_nonce_to_wagtail_initialisers, is_wagtail_initialiser
 from forum import services as forum_services
 from forum.models import ForumSpace
 from tests.factories.cms import add_event
@@ -264,7 +264,7 @@ def test_the_event_editor_gets_a_nonce_for_its_date_pickers_only(client, staff):
 def test_each_response_gets_its_own_nonce(rf):
     from django.http import HttpResponse
 
-    from config.security import SecurityHeadersMiddleware
+    from core.security import SecurityHeadersMiddleware
 
     html = '<script>initDateChooser("id_date", {});</script>'
     middleware = SecurityHeadersMiddleware(lambda request: HttpResponse(html))

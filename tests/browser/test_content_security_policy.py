@@ -1,4 +1,4 @@
-"""Chromium reports no Content-Security-Policy violation on the main pages (config/security.py).
+"""Chromium reports no Content-Security-Policy violation on the main pages (core/security.py).
 
 Each page is opened with a listener for `securitypolicyviolation` events installed before any of
 its scripts, and the console is watched for "Content Security Policy" errors: a refused inline
@@ -140,7 +140,7 @@ def test_the_admin_areas_raise_no_violation(live_url, page, site):
 
 def test_wagtails_inline_panels_and_choosers_work_under_the_policy(live_url, page, site):
     """The workflow editor and site settings: an InlinePanel of task choosers and a page chooser, all
-    started by inline scripts (nonced by config/security.py)."""
+    started by inline scripts (nonced by core/security.py)."""
     watcher = Watcher(page)
     log_in(page, live_url, "admin.csp")
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import ChatMessage, ChatNotice
-from config import schedule
+from core import schedule
 
 
 @pytest.fixture(autouse=True)

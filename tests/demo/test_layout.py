@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_APPS = ["directory", "forum", "chat", "cms", "search", "config"]
+DOMAIN_APPS = ["core", "directory", "forum", "chat", "cms", "search", "config"]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import ratelimit
+from core import ratelimit
 from tests.factories import DEFAULT_PASSWORD, make_person
 
 pytestmark = pytest.mark.django_db

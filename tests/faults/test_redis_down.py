@@ -3,8 +3,8 @@
 A private redis-server (tests.faults.servers.RedisServer, never the shared one on 6379) is the cache
 and the channel layer of a real daphne started on the test database. Killed with SIGKILL:
 
-- pages keep answering 200: the cache is an empty cache while Redis is away (config/cache.py), rate
-  limits fail open (config/ratelimit.py goes through that cache), sessions are in the database;
+- pages keep answering 200: the cache is an empty cache while Redis is away (core/cache.py), rate
+  limits fail open (core/ratelimit.py goes through that cache), sessions are in the database;
 - open chat connections are told (`error` frame `live_unavailable`) and closed with 4503 instead of
   staying open deaf; new ones are refused at once, never left hanging (chat/layer_watch.py);
 - a message sent in the meantime is saved and acknowledged, or kept by its client and sent again:
@@ -80,7 +80,7 @@ def test_pages_logins_and_searches_keep_answering_while_redis_is_down(private_re
         assert answer.status == 200, f"recherche n° {number} : {answer.status}"
 
     private_redis.start()
-    # Back in use once its short rest is over (config/cache.py: RETRY_AFTER_S).
+    # Back in use once its short rest is over (core/cache.py: RETRY_AFTER_S).
     deadline = time.monotonic() + 10
     while redis.Redis.from_url(private_redis.url).dbsize() == 0:
         assert time.monotonic() < deadline, "le cache Redis n'est pas réutilisé après son retour"

@@ -6,9 +6,9 @@ import pytest
 from django.db.models import Q
 from machina.apps.forum_conversation.models import Post
 
+from core import markup
 from demo import forum as forum_demo
 from forum import services
-from forum.markup import render_markdown
 from forum.models import ForumSpace
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_generated_bulk_posts_have_their_rendered_html(theme_space):
     assert topics == forum_demo.GENERATED_TOPICS_PER_FORUM_AND_SCALE and generated.count() == posts > topics
     assert not unrendered(generated).exists()
     for post in generated.order_by("pk")[:5]:
-        assert post.content.rendered == render_markdown(post.content.raw)
+        assert post.content.rendered == markup.render(post.content.raw)
         assert post.content.rendered.startswith("<p>")
 
 

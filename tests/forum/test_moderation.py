@@ -557,7 +557,7 @@ def count_queries(client, url: str) -> int:
 
 def test_the_queue_query_count_does_not_grow_with_reports(client, topic, member, director, staff, settings,
                                                           django_assert_max_num_queries):
-    settings.FORUM_POSTING_RATE_LIMIT = 0  # 30 replies in a row, above the posting limit (config/ratelimit.py)
+    settings.FORUM_POSTING_RATE_LIMIT = 0  # 30 replies in a row, above the posting limit (core/ratelimit.py)
     posts = [reply(client, member, topic, f"Réponse numéro {number}") for number in range(30)]
     for post in posts[:3]:
         moderation.report_post(director, post, "Propos déplacés.")
@@ -573,7 +573,7 @@ def test_the_queue_query_count_does_not_grow_with_reports(client, topic, member,
 
 def test_the_log_query_count_does_not_grow_with_entries(client, forum_tree, member, staff, director, settings,
                                                         django_assert_max_num_queries):
-    settings.FORUM_POSTING_RATE_LIMIT = 0  # 30 topics in a row, above the posting limit (config/ratelimit.py)
+    settings.FORUM_POSTING_RATE_LIMIT = 0  # 30 topics in a row, above the posting limit (core/ratelimit.py)
     forums = [forum_tree["theme:financement"], forum_tree["welcome"], forum_tree["region:sud-ouest"]]
     topics = [start_topic(client, member, forums[n % 3], f"Sujet à modérer {n}") for n in range(30)]
     actors = [staff, make_person("equipe.deux", roles=[RoleSpec(Role.FEDERAL_STAFF)], is_staff=True)]

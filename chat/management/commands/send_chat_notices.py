@@ -1,6 +1,6 @@
-"""E-mail unread direct messages: run every few minutes (the scheduler does: config/schedule.py)."""
+"""E-mail unread direct messages: run every few minutes (the scheduler does: core/schedule.py)."""
 
-from config.task_command import TaskCommand
+from core.task_command import TaskCommand
 
 
 class Command(TaskCommand):

@@ -1,6 +1,6 @@
-"""Send the daily forum digest to people who chose it: once a day (the scheduler does: config/schedule.py)."""
+"""Send the daily forum digest to people who chose it: once a day (the scheduler does: core/schedule.py)."""
 
-from config.task_command import TaskCommand
+from core.task_command import TaskCommand
 
 
 class Command(TaskCommand):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from machina.apps.forum_conversation import views as machina_conversation_views
 from machina.apps.forum_conversation.models import Topic
 
-from config import ratelimit
+from core import ratelimit
 from forum import moderation
 from forum.views_moderation import LoggedModerationMixin
 
@@ -81,7 +81,7 @@ class TopicView(machina_conversation_views.TopicView):
 
 
 class PostingRateLimitMixin:
-    """At most FORUM_POSTING_RATE_LIMIT new topics and replies per person per window (config.ratelimit).
+    """At most FORUM_POSTING_RATE_LIMIT new topics and replies per person per window (core.ratelimit).
 
     Counted when a topic or reply is about to be saved (never for a preview or an invalid form).
     Over the limit, the editor comes back with the text as typed, the reason and HTTP 429.

@@ -1,11 +1,25 @@
-"""Post rendering: markdown → HTML → bleach. Nothing executable survives, links get nofollow noopener."""
+"""core.markup.render, for each kind of text: markdown → HTML → bleach, HTML → bleach, plain text escaped.
+Nothing executable survives, links get nofollow noopener."""
 
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 
-from forum.markup import ALLOWED_TAGS, render_markdown, render_plain_text, sanitize_html
+from core.markup import ALLOWED_TAGS, HTML, PLAIN, render
+
+
+def render_markdown(text: str) -> str:
+    return render(text)
+
+
+def sanitize_html(html: str) -> str:
+    return render(html, HTML)
+
+
+def render_plain_text(text: str) -> str:
+    return render(text, PLAIN)
+
 
 XSS_CORPUS = [
     "<script>alert(1)</script>",

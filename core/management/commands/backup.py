@@ -1,9 +1,9 @@
 """`python manage.py backup <dossier-ou-fichier.tar.gz>`: one archive of the database and the uploaded
-files (logic in config.backup; `restore` puts an archive back)."""
+files (logic in core.backup; `restore` puts an archive back)."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config import backup
+from core import backup
 
 
 class Command(BaseCommand):

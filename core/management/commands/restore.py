@@ -1,5 +1,5 @@
 """`python manage.py restore <archive.tar.gz> [--yes]`: put back an archive written by `backup` (logic in
-config.backup)."""
+core.backup)."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config import backup
+from core import backup
 
 
 class Command(BaseCommand):

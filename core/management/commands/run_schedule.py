@@ -1,4 +1,4 @@
-"""`python manage.py run_schedule`: the deployment's recurring jobs (config/schedule.py), in a loop."""
+"""`python manage.py run_schedule`: the deployment's recurring jobs (core/schedule.py), in a loop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config import schedule
+from core import schedule
 
 
 class Command(BaseCommand):

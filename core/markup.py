@@ -1,13 +1,14 @@
 """Safe rendering of member-written content: markdown → HTML → bleach with a strict allowlist.
 
-This is the one sanitising function of the project: machina renders posts with `render_markdown`
-(MACHINA_MARKUP_LANGUAGE), and the CMS and chat call `sanitize_html` / `render_markdown` wherever
-user HTML enters.
+`render` is the project's one way to turn what a person wrote into HTML: machina renders posts with it
+(MACHINA_MARKUP_LANGUAGE), the CMS renders its markdown blocks with it, and chat renders messages as
+plain text (`kind=PLAIN`). Whatever the kind, the result has passed the same sanitiser and link policy.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Literal
 
 import bleach
 import markdown as markdown_lib
@@ -20,6 +21,11 @@ ALLOWED_TAGS = frozenset({
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 MAX_SOURCE_LENGTH = 100_000
+
+MARKDOWN = "markdown"  # member markdown: forum posts, CMS markdown blocks
+PLAIN = "plain"  # text shown as typed: chat messages (everything escaped, links clickable, line breaks kept)
+HTML = "html"  # HTML from elsewhere, cleaned down to the allowlist
+Kind = Literal["markdown", "plain", "html"]
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -56,20 +62,16 @@ _CLEANER = bleach.sanitizer.Cleaner(
 )
 
 
-def sanitize_html(html: str) -> str:
-    """Clean arbitrary HTML down to the allowlist; every link gets rel="nofollow noopener"."""
-    return _CLEANER.clean(html or "")
-
-
-def render_markdown(text: str, **_options) -> str:
-    """Render member markdown to safe HTML (machina calls this with its own keyword options)."""
-    source = (text or "")[:MAX_SOURCE_LENGTH]
-    html = markdown_lib.markdown(source, extensions=["nl2br", "sane_lists", "fenced_code", "tables"],
-                                 output_format="html")
-    return sanitize_html(html)
-
-
-def render_plain_text(text: str) -> str:
-    """Plain text (chat): escape everything, then make links clickable with the same link policy."""
-    escaped = bleach.clean(text or "", tags=set(), strip=False)
-    return bleach.linkify(escaped, callbacks=[_set_link_rel], parse_email=True).replace("\n", "<br>")
+def render(text: str, kind: Kind = MARKDOWN, **_machina_options) -> str:
+    """Safe HTML for `text`: only ALLOWED_TAGS, only http(s)/mailto links, each with rel="nofollow
+    noopener", only this site's images. Machina calls it with keyword options of its own (ignored)."""
+    if kind == PLAIN:
+        escaped = bleach.clean(text or "", tags=set(), strip=False)
+        return bleach.linkify(escaped, callbacks=[_set_link_rel], parse_email=True).replace("\n", "<br>")
+    if kind == MARKDOWN:
+        source = (text or "")[:MAX_SOURCE_LENGTH]
+        text = markdown_lib.markdown(source, extensions=["nl2br", "sane_lists", "fenced_code", "tables"],
+                                     output_format="html")
+    elif kind != HTML:
+        raise ValueError(f"unknown kind of text: {kind!r}")
+    return _CLEANER.clean(text or "")

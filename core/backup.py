@@ -14,6 +14,9 @@ transaction; SQLite's backup API writing into the live file under its own locks 
 swaps the uploaded files in by renames. Every failure is a `BackupError` with a French message, for
 the management commands to show.
 
+django-dbbackup does the dumps too, but not one archive with a checksummed manifest, nor the checks and
+refusals of `restore` above: README.md ("Sauvegarde et restauration") says what it lacks, precisely.
+
 The client programs run with the connection settings of DATABASES["default"]; the password goes
 through the PGPASSWORD environment variable, never on a command line (which `ps` shows to everyone).
 """
@@ -33,7 +36,7 @@ import tarfile
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -44,8 +47,6 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
-
-from directory import access
 
 APPLICATION = "passerelles"
 FORMAT = 1
@@ -77,6 +78,17 @@ PG_OPTION_VARIABLES = {
     "service": "PGSERVICE",
     "passfile": "PGPASSFILE",
 }
+
+
+# What must forget the old data once a restore has put other data in place (the directory's access
+# caches): apps register a callback in their `ready()`, core imports none of them.
+_after_restore: list[Callable[[], None]] = []
+
+
+def after_restore(callback: Callable[[], None]) -> None:
+    """Call `callback()` after every successful restore (registering twice changes nothing)."""
+    if callback not in _after_restore:
+        _after_restore.append(callback)
 
 
 class BackupError(Exception):
@@ -547,8 +559,9 @@ def restore_backup(archive: Path, *, confirmed: bool, alias: str = DEFAULT_DB_AL
     Preconditions: `confirmed` unless the database holds no content (`database_contents`); an archive
     whose every member matches its manifest's checksums, of the configured database's vendor, made by
     this version of the code or an older one. Nothing is changed unless all of that holds. Effects:
-    the database is restored in one step, then the uploaded files are swapped in; the access caches
-    are invalidated. Other processes should be stopped (they would hold the old data).
+    the database is restored in one step, then the uploaded files are swapped in; the `after_restore`
+    callbacks run (the directory invalidates its access caches). Other processes should be stopped
+    (they would hold the old data).
     """
     archive = Path(archive)
     vendor = database_vendor(alias)
@@ -582,7 +595,8 @@ def restore_backup(archive: Path, *, confirmed: bool, alias: str = DEFAULT_DB_AL
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    access.changed()
+    for callback in _after_restore:
+        callback()
     return RestoreReport(
         archive=archive, created=str(staged.manifest.get("created", "?")), vendor=vendor,
         media_files=int(staged.manifest.get("counts", {}).get("media_files", 0)),

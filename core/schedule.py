@@ -1,12 +1,14 @@
 """The recurring work of a deployment, run by `manage.py run_schedule` (docker-compose service "scheduler").
 
-Three jobs, from settings:
+Each app declares its own jobs: in its `AppConfig.ready()` it registers a function that builds the job
+from the settings of the moment (`schedule.register(tasks.notices_job)`), so that core imports no app.
+The jobs today:
 - "avis-messages" every CHAT_NOTICES_EVERY_MINUTES: e-mails about direct messages left unread
-  (chat.tasks.send_chat_notices, queued for the worker);
+  (chat/tasks.py, queued for the worker);
 - "resume-forum" each day at FORUM_DIGEST_TIME (local time, TIME_ZONE): the forum's daily digest
-  (forum.tasks.send_notification_digests, queued for the worker);
+  (forum/tasks.py, queued for the worker);
 - "sauvegarde" each day at BACKUP_TIME, only where BACKUP_DIR is set: `backup` into BACKUP_DIR, then only the
-  BACKUP_KEEP newest archives are kept there.
+  BACKUP_KEEP newest archives are kept there (core's own job, here, after the registered ones).
 
 Both e-mail jobs do nothing when run twice (what was sent is marked), so a job run once too often costs
 nothing, and one missed costs a day: when it was last run is kept in a state file (SCHEDULE_STATE_FILE,
@@ -29,6 +31,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+
+from core import backup
 
 logger = logging.getLogger(__name__)
 
@@ -69,21 +73,23 @@ def parse_time(value: str, setting: str) -> dt.time:
 # --- the jobs -----------------------------------------------------------------------------------------
 
 
-def _queue_chat_notices() -> str:
-    from chat import tasks
-
-    return f"tâche {tasks.send_chat_notices.enqueue().id} confiée au worker"
+JobFactory = Callable[[], "Job | None"]
+_factories: list[JobFactory] = []
 
 
-def _queue_forum_digests() -> str:
-    from forum import tasks
+def register(factory: JobFactory) -> None:
+    """Plan a job: `factory()` builds it from the current settings each time the jobs are listed (None
+    when the settings turn it off). Called from an app's `ready()`; registering twice changes nothing."""
+    if factory not in _factories:
+        _factories.append(factory)
 
-    return f"tâche {tasks.send_notification_digests.enqueue().id} confiée au worker"
+
+def queue(task) -> str:
+    """A job's body that leaves the work to the worker (django-tasks); the outcome names the task."""
+    return f"tâche {task.enqueue().id} confiée au worker"
 
 
 def _backup_and_prune() -> str:
-    from config import backup
-
     folder = Path(settings.BACKUP_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     report = backup.create_backup(folder)
@@ -101,12 +107,8 @@ def prune_backups(folder: Path, *, keep: int) -> list[Path]:
 
 
 def jobs() -> list[Job]:
-    planned = [
-        Job("avis-messages", "courriels des messages privés non lus", _queue_chat_notices,
-            every=dt.timedelta(minutes=settings.CHAT_NOTICES_EVERY_MINUTES)),
-        Job("resume-forum", "résumé quotidien du forum", _queue_forum_digests,
-            at=parse_time(settings.FORUM_DIGEST_TIME, "FORUM_DIGEST_TIME")),
-    ]
+    """The registered jobs, in registration order, then the nightly backup where BACKUP_DIR is set."""
+    planned = [job for factory in _factories if (job := factory()) is not None]
     if settings.BACKUP_DIR:
         planned.append(Job("sauvegarde", f"sauvegarde dans {settings.BACKUP_DIR}", _backup_and_prune,
                            at=parse_time(settings.BACKUP_TIME, "BACKUP_TIME")))
