@@ -67,6 +67,7 @@ ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # machina's class loader (machina.core.loading) keeps resolving "forum.*" to machina's own app.
 INSTALLED_APPS = [
     "daphne",
+    "core.outbox.apps.OutboxConfig",
     "directory.apps.DirectoryConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
