@@ -30,7 +30,7 @@ class Email(models.Model):
         verbose_name="destinataire",
     )
     to_address = models.EmailField("adresse", max_length=254)
-    subject = models.CharField("objet", max_length=255)
+    subject = models.CharField("objet", max_length=500)
     text_body = models.TextField("texte")
     html_body = models.TextField("version HTML", blank=True)
     category = models.CharField("catégorie", max_length=16, choices=Category.choices)

@@ -60,7 +60,7 @@ def queue(
     """Put one e-mail in the outbox, rendered for its recipient.
 
     `to` is a user (their address and preference are read now) or an address (someone without an
-    account, e.g. a candidate). `subject` is the finished text (collapsed to one line, 255 characters
+    account, e.g. a candidate). `subject` is the finished text (collapsed to one line, 500 characters
     at most); the bodies are rendered from `text_template` (and `html_template`) with `context`.
     Nothing is queued, and None returned, when there is no address, when the person refuses this
     category (`wants`), or when an e-mail with the same non-empty `dedupe_key` was already queued
@@ -80,7 +80,7 @@ def queue(
     try:
         with transaction.atomic():  # a savepoint: a concurrent duplicate undoes this e-mail only
             email = Email.objects.create(
-                recipient=recipient, to_address=address, subject=" ".join(str(subject).split())[:255],
+                recipient=recipient, to_address=address, subject=" ".join(str(subject).split())[:500],
                 text_body=render_to_string(text_template, context),
                 html_body=render_to_string(html_template, context) if html_template else "",
                 category=category, kind=kind, dedupe_key=dedupe_key,
