@@ -1,10 +1,12 @@
 """The recurring work of a deployment, run by `manage.py run_schedule` (docker-compose service "scheduler").
 
-Three jobs, from settings:
+Four jobs, from settings:
 - "avis-messages" every CHAT_NOTICES_EVERY_MINUTES: e-mails about direct messages left unread
   (chat.tasks.send_chat_notices, queued for the worker);
 - "resume-forum" each day at FORUM_DIGEST_TIME (local time, TIME_ZONE): the forum's daily digest
   (forum.tasks.send_notification_digests, queued for the worker);
+- "courriels" every OUTBOX_SWEEP_MINUTES (5): the outbox's sweep, sending e-mails due for a retry or left
+  by a worker that died (core.outbox.tasks.send_due_emails, queued for the worker; docs/mail.md);
 - "sauvegarde" each day at BACKUP_TIME, only where BACKUP_DIR is set: `backup` into BACKUP_DIR, then only the
   BACKUP_KEEP newest archives are kept there.
 
@@ -29,6 +31,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+
+from core.outbox import conf as outbox_conf
+from core.outbox import tasks as outbox_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +111,8 @@ def jobs() -> list[Job]:
             every=dt.timedelta(minutes=settings.CHAT_NOTICES_EVERY_MINUTES)),
         Job("resume-forum", "résumé quotidien du forum", _queue_forum_digests,
             at=parse_time(settings.FORUM_DIGEST_TIME, "FORUM_DIGEST_TIME")),
+        Job("courriels", "courriels en attente ou à réessayer", outbox_tasks.queue_sweep,
+            every=outbox_conf.sweep_every()),
     ]
     if settings.BACKUP_DIR:
         planned.append(Job("sauvegarde", f"sauvegarde dans {settings.BACKUP_DIR}", _backup_and_prune,
