@@ -23,3 +23,8 @@ def sending_lease() -> timedelta:
 def sweep_every() -> timedelta:
     """How often the scheduler runs the sweep (send_due_emails)."""
     return timedelta(minutes=getattr(settings, "OUTBOX_SWEEP_MINUTES", 5))
+
+
+def keep_sent() -> timedelta:
+    """How long a sent e-mail stays in the outbox (it holds personal data) before the sweep deletes it."""
+    return timedelta(days=getattr(settings, "OUTBOX_KEEP_SENT_DAYS", 90))

@@ -128,6 +128,13 @@ def send_due(now: datetime | None = None) -> int:
         sent += send(batch, now)
 
 
+def purge_sent(now: datetime | None = None) -> int:
+    """Delete the e-mails sent more than conf.keep_sent() ago; failed ones stay for the admin."""
+    now = now or timezone.now()
+    deleted, _per_model = Email.objects.filter(status=Email.Status.SENT, sent_at__lt=now - conf.keep_sent()).delete()
+    return deleted
+
+
 def retry_at(email_ids: Iterable[int]) -> datetime | None:
     """When the earliest of these e-mails waiting for a retry is due; None when none waits."""
     return (

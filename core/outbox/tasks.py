@@ -23,8 +23,11 @@ def deliver_emails(email_ids: list[int]) -> int:
 
 @task()
 def send_due_emails() -> int:
-    """The sweep: send every e-mail that is due (new, to retry, or orphaned by a worker that died)."""
-    return delivery.send_due()
+    """The sweep: send every e-mail that is due (new, to retry, or orphaned by a worker that died), then
+    forget those sent long ago (conf.keep_sent). Returns how many left."""
+    sent = delivery.send_due()
+    delivery.purge_sent()
+    return sent
 
 
 def queue_sweep() -> str:

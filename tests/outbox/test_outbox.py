@@ -184,3 +184,22 @@ def test_the_send_outbox_command_sends_what_is_due(person):
 
     assert "1 courriel(s) envoyé(s)." in output.getvalue()
     assert len(mail.outbox) == 1
+
+
+def test_the_sweep_forgets_emails_sent_long_ago_but_keeps_those_given_up(person):
+    old, failed, recent = (queue_notice(person, on_commit=False) for _ in range(3))
+    long_ago = timezone.now() - timedelta(days=91)
+    Email.objects.filter(pk=old.pk).update(status=Email.Status.SENT, sent_at=long_ago)
+    Email.objects.filter(pk=failed.pk).update(status=Email.Status.FAILED, created_at=long_ago)
+
+    call_command("send_outbox", stdout=io.StringIO())
+
+    assert set(Email.objects.values_list("pk", "status")) == {(failed.pk, Email.Status.FAILED),
+                                                              (recent.pk, Email.Status.SENT)}
+
+
+def test_the_outbox_imports_no_project_app():
+    from tests.test_layers import offending_imports
+
+    project = {"config", "directory", "membership", "parrainage", "forum", "chat", "cms", "search", "demo"}
+    assert offending_imports("core", project) == []

@@ -2,13 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from core.outbox import delivery, tasks
+from core.outbox import tasks
 
 
 class Command(BaseCommand):
     help = (
         "Envoie les courriels en attente de l'outbox (nouveaux, à réessayer, ou laissés par un worker arrêté). "
-        "Sans effet sur ceux déjà envoyés ou abandonnés."
+        "Sans effet sur ceux déjà envoyés ou abandonnés. Oublie ensuite les courriels envoyés depuis plus de "
+        "OUTBOX_KEEP_SENT_DAYS jours (90)."
     )
 
     def add_arguments(self, parser):
@@ -21,4 +22,4 @@ class Command(BaseCommand):
         if options["enqueue"]:
             self.stdout.write(tasks.queue_sweep())
             return
-        self.stdout.write(self.style.SUCCESS(f"{delivery.send_due()} courriel(s) envoyé(s)."))
+        self.stdout.write(self.style.SUCCESS(f"{tasks.send_due_emails.call()} courriel(s) envoyé(s)."))
