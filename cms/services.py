@@ -1,19 +1,19 @@
 """Services that change the CMS: event registrations, the review workflow, restrictions.
 
-Each runs in one transaction; checks (`registration_refusal`) are separate from changes; e-mails go
-out after commit. Refusals raise CmsError with a French message shown to the person.
+Each runs in one transaction; checks (`registration_refusal`) are separate from changes; e-mails are
+queued in the outbox (core/outbox) and go out after commit. Refusals raise CmsError with a French
+message shown to the person.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 
 from cms.models import EventPage, EventRegistration
+from core.outbox import services as outbox
 from directory import access, groups
 
 
@@ -70,17 +70,13 @@ def _fill_free_seats(event: EventPage) -> list[EventRegistration]:
 
 
 def _notify_promotion_on_commit(event: EventPage, registration: EventRegistration) -> None:
-    person = registration.user
-    if not person.email:
-        return
-    subject = _("Passerelles : une place s'est libérée pour « %(title)s »") % {"title": event.title}
-    body = _(
-        "Bonjour,\n\nUne place s'est libérée : votre inscription à « %(title)s » (le %(date)s) est confirmée.\n"
-        "Si vous ne pouvez plus venir, annulez-la depuis la page de l'événement pour laisser la place à "
-        "une autre personne.\n\nL'équipe fédérale"
-    ) % {"title": event.title, "date": timezone.localtime(event.starts_at).strftime("%d/%m/%Y à %H:%M")}
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email],
-                                            fail_silently=True))
+    """Queue the "a seat is yours" e-mail in the outbox: it leaves after commit, through a task."""
+    outbox.queue(
+        registration.user, category=outbox.Category.TRANSACTIONAL, kind="cms.waiting-list-promotion",
+        subject=_("Passerelles : une place s'est libérée pour « %(title)s »") % {"title": event.title},
+        text_template="cms/email/waiting_list_promotion.txt",
+        context={"title": event.title, "date": timezone.localtime(event.starts_at).strftime("%d/%m/%Y à %H:%M")},
+    )
 
 
 @transaction.atomic

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "daphne",
     # The shared bottom layer (backup, restore, run_schedule); it imports no project app.
     "core.apps.CoreConfig",
+    "core.outbox.apps.OutboxConfig",
     "directory.apps.DirectoryConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",

@@ -7,6 +7,8 @@ The jobs today:
   (chat/tasks.py, queued for the worker);
 - "resume-forum" each day at FORUM_DIGEST_TIME (local time, TIME_ZONE): the forum's daily digest
   (forum/tasks.py, queued for the worker);
+- "courriels" every OUTBOX_SWEEP_MINUTES (5): the outbox's sweep, sending e-mails due for a retry or left
+  by a worker that died (core/outbox/tasks.py, queued for the worker; docs/mail.md);
 - "sauvegarde" each day at BACKUP_TIME, only where BACKUP_DIR is set: `backup` into BACKUP_DIR, then only the
   BACKUP_KEEP newest archives are kept there (core's own job, here, after the registered ones).
 

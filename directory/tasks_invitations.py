@@ -1,16 +1,19 @@
-"""The invitation e-mail (run by django-tasks after commit, see directory.invitations)."""
+"""The invitation e-mail (run by django-tasks after commit, see directory.invitations; sent through core/outbox)."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from core.outbox import services as outbox
+
 
 @task()
 def send_invitation_email(person_id: int) -> int:
-    """E-mail the person a fresh link to choose their password; nothing once they have one."""
+    """E-mail the person a fresh link to choose their password; nothing once they have one.
+
+    Transactional: it reaches the person whatever their notification choice. Each run queues a new
+    e-mail (a new link), so no dedupe key: staff may send the invitation again."""
     from directory import invitations
     from directory.models import User
 
@@ -25,9 +28,8 @@ def send_invitation_email(person_id: int) -> int:
         "login_url": base_url + reverse("login"),
         "valid_days": invitations.expiry_days(),
     }
-    message = EmailMessage(
+    return outbox.send_now([outbox.queue(
+        person, category=outbox.Category.TRANSACTIONAL, kind="directory.invitation",
         subject=_("Invitation à Passerelles : choisissez votre mot de passe"),
-        body=render_to_string("directory/email/invitation.txt", context),
-        to=[person.email],
-    )
-    return message.send()
+        text_template="directory/email/invitation.txt", context=context, on_commit=False,
+    )])

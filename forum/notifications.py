@@ -4,7 +4,7 @@ Who hears of a post: the topic's subscribers (machina's `topic.subscribers`), th
 (ForumSubscription) and the members mentioned with `@username`; never the author, never anyone
 machina's permission handler does not let read the forum, never for an unapproved post. Each of them
 gets one Notification row per post; the e-mail follows their `notification_frequency`: at once, in
-the daily digest, or never (in-site only).
+the daily digest, or never (in-site only). E-mails leave through the outbox (core/outbox, docs/mail.md).
 
 Access is never decided here: every check asks machina's PermissionHandler, whose group permissions
 come from the directory's roles (directory.access). Side effects run after commit, through tasks
@@ -24,11 +24,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -39,6 +37,7 @@ from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 from machina.apps.forum_permission.handler import PermissionHandler
 
+from core.outbox import services as outbox
 from directory.models import NotificationFrequency
 from directory.roles import MEMBERS_GROUP_KEY
 from forum.models import ForumSubscription, NationalMeeting, Notification
@@ -363,27 +362,17 @@ def _claim(notification_ids: Iterable[int], now: datetime) -> list[int]:
     return ids
 
 
-def _send_claimed(messages: list[EmailMessage], claimed: list[int]) -> None:
-    """Send through one connection; if sending fails, release the claim so a retry sends them."""
-    if not messages:
-        return
-    try:
-        get_connection().send_messages(messages)
-    except Exception:
-        Notification.objects.filter(pk__in=claimed).update(emailed_at=None)
-        raise
-
-
 def send_immediate_emails(notifications: list[Notification]) -> int:
-    """E-mail each notification to its recipient (one message each, one SMTP connection).
+    """E-mail each notification to its recipient through the outbox (one message each, one connection).
 
     Preconditions: notifications loaded with recipient, actor, topic__forum and post; the caller
-    checked that recipients may read the forum. Effects: `emailed_at` set on those sent.
+    checked that recipients may read the forum; runs in the task worker. Effects: `emailed_at` set
+    on those handed to the outbox, which sends them now and retries a failure later (docs/mail.md).
     """
     now = timezone.now()
     claimed = set(_claim([n.pk for n in notifications], now))
     links = _email_links()
-    messages = []
+    emails = []
     for notification in notifications:
         if notification.pk not in claimed:
             continue
@@ -398,13 +387,13 @@ def send_immediate_emails(notifications: list[Notification]) -> int:
             "link": _notification_link(notification),
             "kind": notification.kind,
         }
-        messages.append(EmailMessage(
-            subject=_subject(notification),
-            body=render_to_string("forum/email/notification.txt", context),
-            to=[notification.recipient.email],
+        emails.append(outbox.queue(
+            notification.recipient, category=outbox.Category.NOTICE, kind=f"forum.{notification.kind}",
+            subject=_subject(notification), text_template="forum/email/notification.txt", context=context,
+            dedupe_key=f"forum.notification:{notification.pk}", on_commit=False,
         ))
-    _send_claimed(messages, list(claimed))
-    return len(messages)
+    outbox.send_now(emails)
+    return sum(email is not None for email in emails)
 
 
 def send_digests(now: datetime | None = None) -> int:
@@ -412,7 +401,8 @@ def send_digests(now: datetime | None = None) -> int:
 
     Only notifications not yet e-mailed are listed; those of forums the person may no longer read
     (checked now, with a fresh PermissionHandler) are left out. Listed notifications are marked
-    `emailed_at`, so a second run the same day sends nothing. Returns the number of e-mails sent.
+    `emailed_at`, so a second run the same day sends nothing. The digests go through the outbox
+    (sent now, a failure retried later). Returns the number of e-mails queued.
     """
     now = now or timezone.now()
     pending = (
@@ -434,7 +424,7 @@ def send_digests(now: datetime | None = None) -> int:
         per_person.setdefault(notification.recipient_id, []).append(notification)
     claimed = set(_claim([n.pk for batch in per_person.values() for n in batch], now))
     links = _email_links()
-    messages = []
+    emails = []
     for batch in per_person.values():
         batch = [n for n in batch if n.pk in claimed]
         if not batch:
@@ -445,18 +435,18 @@ def send_digests(now: datetime | None = None) -> int:
              "excerpt": plain_excerpt(n.post, DIGEST_EXCERPT_LENGTH), "link": _notification_link(n)}
             for n in batch
         ]
-        messages.append(EmailMessage(
+        emails.append(outbox.queue(
+            recipient, category=outbox.Category.DIGEST, kind="forum.digest",
             subject="[Passerelles] " + ngettext(
                 "Votre résumé quotidien : %(count)s notification",
                 "Votre résumé quotidien : %(count)s notifications", len(items),
             ) % {"count": len(items)},
-            body=render_to_string("forum/email/notification_digest.txt", {
-                **links, "recipient_name": display_name(recipient), "items": items,
-            }),
-            to=[recipient.email],
+            text_template="forum/email/notification_digest.txt",
+            context={**links, "recipient_name": display_name(recipient), "items": items},
+            dedupe_key=f"forum.digest:{recipient.pk}:{batch[0].pk}", on_commit=False,
         ))
-    _send_claimed(messages, list(claimed))
-    return len(messages)
+    outbox.send_now(emails)
+    return sum(email is not None for email in emails)
 
 
 # --- In-site list ---------------------------------------------------------------------------------

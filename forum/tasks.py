@@ -1,17 +1,19 @@
-"""Background work of the forum: e-mails (run by django-tasks after commit)."""
+"""Background work of the forum: e-mails (run by django-tasks after commit, sent through core/outbox)."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
 from core import schedule
+from core.outbox import services as outbox
 
 
 @task()
 def send_meeting_invitations(meeting_id: int) -> int:
-    """E-mail the invitation (with its .ics) to every audience member who has an address."""
+    """E-mail the invitation (with its .ics) to every audience member who has an address.
+
+    An invitation is transactional: it reaches people who chose no notices. Running the task twice
+    invites nobody twice (one dedupe key per meeting and person)."""
     from forum import selectors, services
     from forum.models import NationalMeeting
 
@@ -21,20 +23,18 @@ def send_meeting_invitations(meeting_id: int) -> int:
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     thread_url = base + selectors.topic_url(meeting.topic) if meeting.topic else base
     ics = selectors.meeting_ics(meeting, base_url=base)
-    messages = []
+    emails = []
     for person in services.meeting_audience_users(meeting.audience).exclude(email=""):
         context = {"meeting": meeting, "person": person, "thread_url": thread_url,
                    "ics_url": base + reverse("exchange:meeting-ics", kwargs={"pk": meeting.pk})}
-        message = EmailMultiAlternatives(
-            subject=f"Invitation : {meeting.title}",
-            body=render_to_string("forum/email/meeting_invitation.txt", context),
-            to=[person.email],
-        )
-        message.attach("reunion.ics", ics, "text/calendar")
-        messages.append(message)
-    if messages:
-        get_connection().send_messages(messages)
-    return len(messages)
+        emails.append(outbox.queue(
+            person, category=outbox.Category.TRANSACTIONAL, kind="forum.meeting-invitation",
+            subject=f"Invitation : {meeting.title}", text_template="forum/email/meeting_invitation.txt",
+            context=context, attachments=[outbox.File("reunion.ics", ics, "text/calendar")],
+            dedupe_key=f"forum.meeting:{meeting.pk}:{person.pk}", on_commit=False,
+        ))
+    outbox.send_now(emails)
+    return sum(email is not None for email in emails)
 
 
 @task()

@@ -4,32 +4,27 @@ A proposal is e-mailed to the parrain's directors; an acceptance to both associa
 and to the person who proposed it; a decline to the person who proposed it, with the reason. Each
 person's `notification_frequency` is respected as in the forum and the chat: "never" means no
 e-mail (the page "Mon parrainage", the dashboard and the commission's pages still show it); the
-daily digest is not used here, an answer is awaited so the e-mail leaves at once.
+daily digest is not used here, an answer is awaited so the e-mail leaves at once. The e-mails are
+notices of the outbox (core/outbox, docs/mail.md), which applies that preference and retries a failure.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
+
+from core.outbox import services as outbox
 
 
 def _base_url() -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
 
 
-def _wants_email(person) -> bool:
-    from directory.models import NotificationFrequency
-
-    return bool(person and person.is_active and person.email
-                and person.notification_frequency != NotificationFrequency.NEVER)
-
-
-def notice_messages(parrainage_id: int, event: str) -> list[EmailMessage]:
-    """The e-mails for one event of a parrainage (empty if it no longer exists or changed since)."""
+def queue_notices(parrainage_id: int, event: str) -> list[outbox.Email]:
+    """Queue (not yet send) the e-mails for one event of a parrainage: none if it no longer exists or
+    changed since; none to an inactive account; the outbox leaves out whoever chose "never"."""
     from directory import access
     from directory.models import Parrainage
     from parrainage.services import Event, directors, first_director
@@ -75,9 +70,9 @@ def notice_messages(parrainage_id: int, event: str) -> list[EmailMessage]:
         "preferences_url": base + reverse("exchange:notification-preferences"),
         "room_url": room_url,
     }
-    messages, seen = [], set()
+    emails, seen = [], set()
     for person in recipients:
-        if person is None or person.pk in seen or not _wants_email(person):
+        if person is None or person.pk in seen or not person.is_active:
             continue
         seen.add(person.pk)
         context = {
@@ -85,18 +80,17 @@ def notice_messages(parrainage_id: int, event: str) -> list[EmailMessage]:
             "recipient_name": person.get_full_name() or person.get_username(),
             "is_party": person.association_id in (parrainage.parrain_id, parrainage.filleul_id),
         }
-        messages.append(EmailMessage(
+        email = outbox.queue(
+            person, category=outbox.Category.NOTICE, kind=f"parrainage.{event}",
             subject=" ".join(f"[Passerelles] {subject}".split())[:250],
-            body=render_to_string("directory/email/parrainage_notice.txt", context),
-            to=[person.email],
-        ))
-    return messages
+            text_template="directory/email/parrainage_notice.txt", context=context, on_commit=False,
+        )
+        if email is not None:
+            emails.append(email)
+    return emails
 
 
 @task()
 def send_parrainage_notice(parrainage_id: int, event: str) -> int:
-    """E-mail the people concerned by a proposal, an acceptance or a decline; returns how many."""
-    messages = notice_messages(parrainage_id, event)
-    if messages:
-        get_connection().send_messages(messages)
-    return len(messages)
+    """E-mail the people concerned by a proposal, an acceptance or a decline; returns how many left."""
+    return outbox.send_now(queue_notices(parrainage_id, event))

@@ -111,7 +111,7 @@ def test_an_unreadable_state_file_is_started_afresh(state):
 
 def test_the_jobs_follow_the_settings(settings, tmp_path):
     settings.BACKUP_DIR = ""
-    assert [job.name for job in schedule.jobs()] == ["avis-messages", "resume-forum"]
+    assert [job.name for job in schedule.jobs()] == ["courriels", "avis-messages", "resume-forum"]
 
     settings.BACKUP_DIR, settings.BACKUP_TIME, settings.FORUM_DIGEST_TIME = str(tmp_path), "02:30", "06:45"
     settings.CHAT_NOTICES_EVERY_MINUTES = 10
@@ -119,11 +119,12 @@ def test_the_jobs_follow_the_settings(settings, tmp_path):
 
     assert planned["avis-messages"].every == dt.timedelta(minutes=10)
     assert planned["resume-forum"].at == dt.time(6, 45) and planned["sauvegarde"].at == dt.time(2, 30)
+    assert planned["courriels"].every == dt.timedelta(minutes=5)
 
 
 def test_an_app_declares_its_jobs_once_and_a_job_the_settings_turn_off_is_left_out(settings, monkeypatch):
     settings.BACKUP_DIR = ""
-    monkeypatch.setattr(schedule, "_factories", list(schedule._factories))  # chat's and forum's, from ready()
+    monkeypatch.setattr(schedule, "_factories", list(schedule._factories))  # registered in ready()
 
     def hourly() -> schedule.Job:
         return schedule.Job("essai", "essai", Recorder(), every=dt.timedelta(hours=1))
@@ -132,7 +133,7 @@ def test_an_app_declares_its_jobs_once_and_a_job_the_settings_turn_off_is_left_o
     schedule.register(hourly)
     schedule.register(lambda: None)
 
-    assert [job.name for job in schedule.jobs()] == ["avis-messages", "resume-forum", "essai"]
+    assert [job.name for job in schedule.jobs()] == ["courriels", "avis-messages", "resume-forum", "essai"]
 
 
 def test_a_malformed_time_is_refused_at_start_with_a_clear_message(settings):

@@ -1,0 +1,73 @@
+"""One row per outgoing e-mail, kept after sending: what left, to whom, when, after how many attempts."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Category(models.TextChoices):
+    """Decides whether the recipient's `notification_frequency` may refuse the e-mail.
+
+    Transactional e-mails (invitations, answers to an application, account links, a seat confirmed)
+    always leave; notices and digests do not reach a person who chose "never".
+    """
+
+    TRANSACTIONAL = "transactional", "Transactionnel (toujours envoyé)"
+    NOTICE = "notice", "Avis (selon la préférence de la personne)"
+    DIGEST = "digest", "Résumé (selon la préférence de la personne)"
+
+
+class Email(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        SENDING = "sending", "En cours d'envoi"
+        SENT = "sent", "Envoyé"
+        FAILED = "failed", "Abandonné"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="destinataire",
+    )
+    to_address = models.EmailField("adresse", max_length=254)
+    subject = models.CharField("objet", max_length=500)
+    text_body = models.TextField("texte")
+    html_body = models.TextField("version HTML", blank=True)
+    category = models.CharField("catégorie", max_length=16, choices=Category.choices)
+    kind = models.CharField("nature", max_length=64, help_text="Par exemple « forum.reply », « parrainage.proposed ».")
+    dedupe_key = models.CharField(
+        "clé d'unicité", max_length=200, blank=True,
+        help_text="Deux courriels de même clé ne partent pas : remettre en file ne renvoie rien.",
+    )
+    status = models.CharField("état", max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    last_error = models.TextField("dernière erreur", blank=True)
+    created_at = models.DateTimeField("mis en file le", default=timezone.now)
+    next_attempt_at = models.DateTimeField("prochaine tentative", default=timezone.now)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "courriel"
+        verbose_name_plural = "courriels"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="outbox_email_dedupe_key"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_email_due")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_address}"
+
+
+class Attachment(models.Model):
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField("nom", max_length=255)
+    mimetype = models.CharField("type", max_length=100)
+    content = models.BinaryField("contenu")
+
+    class Meta:
+        verbose_name = "pièce jointe"
+        verbose_name_plural = "pièces jointes"
+
+    def __str__(self) -> str:
+        return self.filename
