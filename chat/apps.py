@@ -9,7 +9,7 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from chat import services
+        from chat import memberships
         from directory import hooks
 
-        hooks.register(services.on_access_changed)
+        hooks.register(memberships.on_access_changed)

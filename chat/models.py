@@ -2,7 +2,7 @@
 
 Who belongs to a room is decided by directory.access; `ChatMembership` materialises it (one row per
 person and room, carrying the read marker and the e-mail notice marker) so that room lists and
-unread counts are single queries. Rows of shared rooms are re-synced by chat.services whenever a
+unread counts are single queries. Rows of shared rooms are re-synced by chat.memberships whenever a
 person's access changes; rows of direct and ad-hoc rooms are the chosen participants.
 
 Messages are never reordered: `seq` numbers them 1, 2, 3… inside their room, allocated under the

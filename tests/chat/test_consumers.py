@@ -195,9 +195,9 @@ def test_a_reconnecting_client_gets_exactly_what_it_missed_in_order(alice, bruno
 def test_a_long_absence_is_replayed_in_bounded_batches(settings, alice, region_room):
     settings.CHAT_RESUME_LIMIT = 2
     headers = headers_for(alice)
-    from chat import services
+    from chat import messages
 
-    ids = [services.post_message(alice, region_room.pk, f"c-{n}", f"Message {n}").frame["id"] for n in range(5)]
+    ids = [messages.post_message(alice, region_room.pk, f"c-{n}", f"Message {n}").frame["id"] for n in range(5)]
 
     @async_to_sync
     async def scenario():

@@ -7,13 +7,13 @@ import re
 import pytest
 from django.test import override_settings
 
-from chat import services
+from chat import messages, rooms
 from chat.models import ChatMessage, ChatModerationLog, ChatRoom
 from tests.factories import Role, RoleSpec, make_person
 
 
 def post(user, room, client_id, body="Bonjour"):
-    return services.post_message(user, room.pk, client_id, body, enforce_rate_limit=False).frame
+    return messages.post_message(user, room.pk, client_id, body, enforce_rate_limit=False).frame
 
 
 def many(user, room, count, prefix="m"):
@@ -114,14 +114,14 @@ def test_the_room_page_query_count_does_not_grow_with_messages(client, alice, br
 
 def test_the_room_list_query_count_does_not_grow_with_rooms(client, alice, bruno, federal_staff, region_room,
                                                            django_assert_max_num_queries):
-    services.open_direct_room(alice, bruno)
+    rooms.open_direct_room(alice, bruno)
     client.force_login(alice)
     small = count_queries(client, "/discussions/")
     for number in range(6):
         other = make_person(f"membre.{number}", association=bruno.association, roles=[RoleSpec(Role.MEMBER)])
-        room = services.open_direct_room(alice, other)
+        room = rooms.open_direct_room(alice, other)
         post(other, room, "d")
-        services.create_adhoc_room(federal_staff, name=f"Salon {number}", members=[alice])
+        rooms.create_adhoc_room(federal_staff, name=f"Salon {number}", members=[alice])
 
     large = count_queries(client, "/discussions/")
 
