@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +18,10 @@ from django.utils.translation import ngettext
 from chat import protocol
 from chat.broadcasts import broadcast_on_commit
 from chat.errors import ChatError
-from chat.models import ChatMessage, ChatModerationLog, ChatRoom
+from chat.models import ChatMessage, ChatRoom
 from config import ratelimit
 from directory import access
+from moderation.models import ModerationEntry
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +162,8 @@ def edit_message(user, room_id: int, message_id: Any, body: Any) -> dict:
 @transaction.atomic
 def delete_message(user, room_id: int, message_id: Any, reason: Any = "") -> dict:
     """Delete one's own message, or (federal staff, outside direct messages) someone else's with a
-    reason, kept with the original text in ChatModerationLog. Returns the `delete` frame."""
+    reason, kept with the original text in the moderation log (moderation.models). Returns the
+    `delete` frame."""
     message = _own_message(user, room_id, message_id)
     moderated = message.author_id != user.pk
     if moderated:
@@ -172,9 +175,12 @@ def delete_message(user, room_id: int, message_id: Any, reason: Any = "") -> dic
             raise ChatError(protocol.REASON_REQUIRED,
                             _("Indiquez le motif de la suppression : il est consigné dans le journal de modération."),
                             id=message_id)
-        ChatModerationLog.objects.create(
-            room_id=room_id, message=message, moderator=user, author_id=message.author_id,
-            reason=reason[:protocol.MODERATION_REASON_MAX_LENGTH], original_body=message.body,
+        ModerationEntry.objects.create(
+            actor=user, action=ModerationEntry.Action.DELETE_CHAT_MESSAGE,
+            place_type=ContentType.objects.get_for_model(ChatRoom), place_id=room_id,
+            target_type=ContentType.objects.get_for_model(ChatMessage), target_id=message.pk,
+            target_author_id=message.author_id, snapshot=message.body,
+            reason=reason[:protocol.MODERATION_REASON_MAX_LENGTH],
         )
         logger.info("Message %s du salon %s supprimé par %s : %s", message.pk, room_id, user.pk, reason)
     message.body = ""

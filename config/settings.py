@@ -68,6 +68,7 @@ ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 INSTALLED_APPS = [
     "daphne",
     "directory.apps.DirectoryConfig",
+    "moderation.apps.ModerationConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
     "parrainage.apps.ParrainageConfig",

@@ -1,5 +1,5 @@
-"""The layers of ARCHITECTURE.md, read from the source: core <- directory <- (membership, parrainage,
-forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
+"""The layers of ARCHITECTURE.md, read from the source: core <- directory <- moderation <- (membership,
+parrainage, forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
 
 Every `import` and `from … import` statement counts, lazy ones inside functions included: a lazy
 import is still a dependency, only a hidden one. Migrations count too.
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Apps above the directory, and the demo data, which sits above everything.
-ABOVE_DIRECTORY = {"parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
+ABOVE_DIRECTORY = {"moderation", "parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
 DOMAIN_APPS = ["directory", "parrainage", "forum", "chat", "cms", "search"]
 
 # Known exception, to remove with issue 15: the directory still imports runtime helpers from
@@ -55,6 +55,13 @@ def test_the_directory_imports_no_app_above_it():
         forbidden.add("config")
     assert python_files("directory"), "the directory's sources were not found"
     assert offending_imports("directory", forbidden) == []
+
+
+def test_the_moderation_log_imports_only_the_directory_below_it():
+    """moderation/ sits above the directory and below the forum and the chat, which write to it."""
+    forbidden = (ABOVE_DIRECTORY - {"moderation"}) | {"config"}
+    assert python_files("moderation"), "the moderation app's sources were not found"
+    assert offending_imports("moderation", forbidden) == []
 
 
 @pytest.mark.parametrize("app", DOMAIN_APPS)

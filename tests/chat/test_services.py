@@ -7,7 +7,8 @@ from django.test import override_settings
 
 from chat import messages, presence, protocol, reading, selectors
 from chat.errors import ChatError
-from chat.models import ChatMessage, ChatModerationLog
+from chat.models import ChatMessage
+from moderation.models import ModerationEntry
 
 
 def post(user, room, client_id, body="Bonjour", **kwargs):
@@ -148,7 +149,7 @@ def test_authors_delete_their_own_messages_without_a_reason(alice, region_room):
     message = ChatMessage.objects.get(pk=message_id)
     assert (frame["type"], frame["moderated"]) == ("delete", False)
     assert message.deleted_at is not None and message.body == ""
-    assert not ChatModerationLog.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_members_cannot_delete_someone_elses_message(alice, bruno, region_room):
@@ -174,10 +175,12 @@ def test_staff_moderation_is_logged_with_the_reason_and_the_original_text(alice,
 
     frame = messages.delete_message(federal_staff, region_room.pk, message_id, "Propos injurieux")
 
-    log = ChatModerationLog.objects.get()
+    log = ModerationEntry.objects.get()
     assert frame["moderated"] is True
-    assert (log.moderator, log.author, log.reason, log.original_body) == (
+    assert (log.actor, log.target_author, log.reason, log.snapshot) == (
         federal_staff, alice, "Propos injurieux", "Propos déplacé")
+    assert (log.action, log.place, log.target_id) == (
+        ModerationEntry.Action.DELETE_CHAT_MESSAGE, region_room, message_id)
 
 
 def test_staff_do_not_moderate_direct_messages(alice, federal_staff, direct_room):

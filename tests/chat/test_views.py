@@ -8,7 +8,8 @@ import pytest
 from django.test import override_settings
 
 from chat import messages, rooms
-from chat.models import ChatMessage, ChatModerationLog, ChatRoom
+from chat.models import ChatMessage, ChatRoom
+from moderation.models import ModerationEntry
 from tests.factories import Role, RoleSpec, make_person
 
 
@@ -199,8 +200,22 @@ def test_staff_delete_with_a_reason_through_a_page(client, alice, bruno, federal
     response = client.post(url, {"reason": "Hors sujet pour ce salon"})
 
     assert response.status_code == 302
-    assert ChatModerationLog.objects.get().reason == "Hors sujet pour ce salon"
+    assert ModerationEntry.objects.get().reason == "Hors sujet pour ce salon"
     assert "Message supprimé par la modération." in client.get(region_room.get_absolute_url()).content.decode()
+
+
+def test_the_chat_admin_shows_the_chat_entries_of_the_moderation_log(admin_client, alice, federal_staff,
+                                                                     region_room):
+    message_id = post(alice, region_room, "x", "Propos injurieux")["id"]
+    messages.delete_message(federal_staff, region_room.pk, message_id, "Contraire à la charte")
+    entry = ModerationEntry.objects.get()
+
+    listing = admin_client.get("/admin/chat/chatmoderationlog/").content.decode()
+    detail = admin_client.get(f"/admin/chat/chatmoderationlog/{entry.pk}/change/").content.decode()
+
+    assert "journal de modération des discussions" in listing.lower()
+    assert region_room.name in listing and "Contraire à la charte" in listing
+    assert "Propos injurieux" in detail and "Contraire à la charte" in detail
 
 
 def test_the_json_history_gives_missed_messages_to_members_only(client, alice, chloe, region_room):
