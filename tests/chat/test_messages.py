@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from chat import messages, presence, protocol, reading, selectors
+from chat import messages, protocol
 from chat.errors import ChatError
 from chat.models import ChatMessage
 from moderation.models import ModerationEntry
@@ -238,41 +238,3 @@ def test_resume_needs_a_message_id(region_room, after):
         messages.messages_after(region_room.pk, after)
 
     assert error.value.code == protocol.INVALID_FRAME
-
-
-def test_unread_counts_follow_the_read_marker(alice, bruno, region_room, direct_room):
-    for number in range(3):
-        post(alice, region_room, f"r-{number}")
-    last = post(alice, direct_room, "d-0").frame["id"]
-    post(bruno, direct_room, "own")  # one's own messages are never unread
-
-    assert selectors.unread_counts(bruno) == {region_room.pk: 3, direct_room.pk: 1}
-    assert reading.mark_read(bruno, direct_room.pk, last) == {"up_to": last, "unread": 0, "unread_total": 3}
-
-
-def test_the_read_marker_never_goes_back_nor_past_the_last_message(alice, bruno, region_room):
-    first = post(alice, region_room, "r-1").frame["id"]
-    reading.mark_read(bruno, region_room.pk, 10**12)
-    post(alice, region_room, "r-2")
-
-    reading.mark_read(bruno, region_room.pk, first - 1)
-
-    assert selectors.unread_counts(bruno) == {region_room.pk: 1}
-
-
-def test_deleted_messages_are_not_unread(alice, bruno, region_room):
-    message_id = post(alice, region_room, "r-1").frame["id"]
-    messages.delete_message(alice, region_room.pk, message_id)
-
-    assert selectors.unread_total(bruno) == 0
-
-
-def test_presence_counts_people_not_connections(alice, bruno, region_room):
-    online, came = presence.presence_join(region_room.pk, "canal-1", alice)
-    online, came_again = presence.presence_join(region_room.pk, "canal-2", alice)
-    presence.presence_join(region_room.pk, "canal-3", bruno)
-
-    assert (came, came_again) == (True, False)
-    assert presence.presence_leave(region_room.pk, "canal-1", alice.pk) is False
-    assert presence.presence_leave(region_room.pk, "canal-2", alice.pk) is True
-    assert [person["username"] for person in presence.online_people(region_room.pk)] == ["bruno.intervenant"]
