@@ -192,7 +192,7 @@ def prepare(count: int):
     from django.core.management import call_command
     from django.test import Client
 
-    from chat import services
+    from chat import memberships
     from chat.models import ChatMessage, ChatRoom
     from directory import access
     from directory import services as directory_services
@@ -231,7 +231,7 @@ def prepare(count: int):
             )
     room = ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.REGION, association.region_id))
     ChatMessage.objects.filter(room=room).delete()
-    services.sync_all_memberships()
+    memberships.sync_all_memberships()
     cookies = []
     people = {user.username: user for user in User.objects.filter(username__startswith="bench.chat.")}
     for number in range(count):

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import ChatMembership, ChatMessage, ChatModerationLog, ChatRoom
 from directory import access
@@ -12,13 +14,52 @@ class ChatRoomAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "key", "region", "working_group", "theme", "created_by", "created_at", "last_seq"]
 
 
+class RoomKindFilter(admin.SimpleListFilter):
+    title = _("nature")
+    parameter_name = "room_kind"
+
+    def lookups(self, request, model_admin):
+        return ChatRoom._meta.get_field("kind").choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(place_id__in=ChatRoom.objects.filter(kind=self.value()).values("pk"))
+        return queryset
+
+
 @admin.register(ChatModerationLog)
 class ChatModerationLogAdmin(admin.ModelAdmin):
-    """Read-only: the log is written by chat.services.delete_message only."""
+    """Read-only: the chat's entries of the moderation log, written by chat.messages.delete_message only."""
 
-    list_display = ["created_at", "room", "moderator", "author", "reason"]
-    list_filter = ["room__kind"]
-    readonly_fields = ["room", "message", "moderator", "author", "action", "reason", "original_body", "created_at"]
+    list_display = ["created_at", "room", "actor_name", "author_name", "reason"]
+    list_filter = [RoomKindFilter]
+    list_select_related = ["actor", "target_author"]
+    fields = readonly_fields = ["room", "message", "actor_name", "author_name", "action", "reason",
+                                "original_body", "created_at"]
+
+    def get_queryset(self, request):
+        rooms = ChatRoom.objects.filter(pk=OuterRef("place_id"))
+        return super().get_queryset(request).annotate(room_name=Subquery(rooms.values("name")[:1]))
+
+    @admin.display(description=_("salon"))
+    def room(self, entry):
+        return entry.room_name
+
+    @admin.display(description=_("message"))
+    def message(self, entry):
+        return entry.target_id
+
+    @admin.display(description=_("texte d'origine"))
+    def original_body(self, entry):
+        return entry.snapshot
+
+    @admin.display(description=_("modérateur·rice"))
+    def actor_name(self, entry):
+        return entry.actor
+
+    @admin.display(description=_("auteur·rice du message"))
+    def author_name(self, entry):
+        return entry.target_author
 
     def has_add_permission(self, request):
         return False

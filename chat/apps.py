@@ -9,9 +9,9 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from chat import services, tasks
+        from chat import memberships, tasks
         from core import schedule
         from directory import hooks
 
-        hooks.register(services.on_access_changed)
+        hooks.register(memberships.on_access_changed)
         schedule.register(tasks.notices_job)

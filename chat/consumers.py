@@ -1,4 +1,5 @@
-"""Websocket consumers. Thin: parse a frame, call chat.services in the database thread, answer.
+"""Websocket consumers. Thin: parse a frame, call the chat's services (chat.memberships, chat.messages,
+chat.reading, chat.presence, chat.broadcasts) in the database thread, answer.
 
 The protocol (frames, fields, error and close codes) is documented in chat/PROTOCOL.md.
 """
@@ -17,7 +18,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from chat import protocol, services
+from chat import broadcasts, memberships, messages, presence, protocol, reading
+from chat.errors import ChatError, ConnectionRefused
 from chat.layer_watch import LAYER_ERRORS, watch_for
 from directory import access
 
@@ -40,7 +42,7 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 class RoomConsumer(AsyncWebsocketConsumer):
     """One connection to one room: /ws/discussions/<room_id>/."""
 
-    grant: services.Grant | None = None
+    grant: memberships.Grant | None = None
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -51,13 +53,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.cut = False  # closed because the channel layer was lost
         self.last_typing = 0.0
         try:
-            self.grant = await database_sync_to_async(services.check_access)(self.user, self.room_id)
-        except services.ConnectionRefused as refusal:
+            self.grant = await database_sync_to_async(memberships.check_access)(self.user, self.room_id)
+        except ConnectionRefused as refusal:
             await self.close(code=refusal.code)
             return
         try:
-            await self.channel_layer.group_add(services.room_group(self.room_id), self.channel_name)
-            await self.channel_layer.group_add(services.user_group(self.user.pk), self.channel_name)
+            await self.channel_layer.group_add(broadcasts.room_group(self.room_id), self.channel_name)
+            await self.channel_layer.group_add(broadcasts.user_group(self.user.pk), self.channel_name)
         except LAYER_ERRORS:
             # Redis cannot be reached: refused for now, the client retries with backoff.
             self.grant = None
@@ -76,15 +78,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
             "max_frame_bytes": settings.CHAT_MAX_FRAME_BYTES,
         })
-        online, came_online = await database_sync_to_async(services.presence_join)(
+        online, came_online = await database_sync_to_async(presence.presence_join)(
             self.room_id, self.channel_name, self.user
         )
         await self.send_frame({"type": "presence", "online": online})
         self.heartbeat = asyncio.create_task(self.keep_alive())
         if came_online:
             try:
-                await services.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
-                                         exclude_channel=self.channel_name)
+                await broadcasts.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
+                                           exclude_channel=self.channel_name)
             except LAYER_ERRORS:
                 await self.layer_lost()
 
@@ -103,18 +105,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if grant is None:
             return
         await self._discard_groups()
-        went_offline = await database_sync_to_async(services.presence_leave)(
+        went_offline = await database_sync_to_async(presence.presence_leave)(
             self.room_id, self.channel_name, self.user.pk
         )
         if went_offline:
             # Best effort: with the channel layer down, the others' connections are being closed anyway.
             with contextlib.suppress(*LAYER_ERRORS):
-                await services.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
+                await broadcasts.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
 
     async def _discard_groups(self):
         # Best effort too: the layer forgets this channel locally first; its server, if unreachable,
         # forgets the subscription with the connection.
-        for group in (services.room_group(self.room_id), services.user_group(self.user.pk)):
+        for group in (broadcasts.room_group(self.room_id), broadcasts.user_group(self.user.pk)):
             with contextlib.suppress(*LAYER_ERRORS):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -146,7 +148,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 last_check = time.monotonic()
                 if not await self.still_allowed():
                     return
-            await database_sync_to_async(services.presence_refresh)(self.room_id, self.channel_name, self.user)
+            await database_sync_to_async(presence.presence_refresh)(self.room_id, self.channel_name, self.user)
             await asyncio.sleep(interval * random.uniform(0.9, 1.1))
 
     # --- frames from the client ------------------------------------------------------------------
@@ -179,7 +181,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(self, content)
-        except services.ChatError as error:
+        except ChatError as error:
             await self.send_frame(error.frame(client_id=_str_or_none(content.get("client_id"))))
         except LAYER_ERRORS:
             await self.layer_lost()
@@ -188,13 +190,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Broadcast the frame of a saved change. If the channel layer fails, this connection still gets
         the frame (for a `message`, the sender's acknowledgement: it is saved) before the error goes up."""
         try:
-            await services.broadcast(self.room_id, frame)
+            await broadcasts.broadcast(self.room_id, frame)
         except LAYER_ERRORS:
             await self.send_frame(frame)
             raise
 
     async def on_send(self, content):
-        posted = await database_sync_to_async(services.post_message)(
+        posted = await database_sync_to_async(messages.post_message)(
             self.user, self.room_id, content.get("client_id"), content.get("body")
         )
         if posted.created:
@@ -205,7 +207,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_resume(self, content):
         after = content.get("after")
-        frames, complete = await database_sync_to_async(services.messages_after)(self.room_id, after)
+        frames, complete = await database_sync_to_async(messages.messages_after)(self.room_id, after)
         for frame in frames:
             await self.send_frame(frame)
         last = frames[-1]["id"] if frames else after
@@ -215,19 +217,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame(summary)
 
     async def on_edit(self, content):
-        frame = await database_sync_to_async(services.edit_message)(
+        frame = await database_sync_to_async(messages.edit_message)(
             self.user, self.room_id, content.get("id"), content.get("body")
         )
         await self.broadcast_saved(frame)
 
     async def on_delete(self, content):
-        frame = await database_sync_to_async(services.delete_message)(
+        frame = await database_sync_to_async(messages.delete_message)(
             self.user, self.room_id, content.get("id"), content.get("reason", "")
         )
         await self.broadcast_saved(frame)
 
     async def on_read(self, content):
-        result = await database_sync_to_async(services.mark_read)(self.user, self.room_id, content.get("up_to"))
+        result = await database_sync_to_async(reading.mark_read)(self.user, self.room_id, content.get("up_to"))
         await self.send_frame({"type": "read", "room": self.room_id, **result})
 
     async def on_typing(self, content):
@@ -235,8 +237,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if now - self.last_typing < settings.CHAT_TYPING_INTERVAL_SECONDS:
             return
         self.last_typing = now
-        await services.broadcast(self.room_id, {"type": "typing", "user": protocol.person(self.user)},
-                                 exclude_channel=self.channel_name)
+        await broadcasts.broadcast(self.room_id, {"type": "typing", "user": protocol.person(self.user)},
+                                   exclude_channel=self.channel_name)
 
     async def on_ping(self, content):
         await self.send_frame({"type": "pong"})
@@ -277,8 +279,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.grant is None:
             return False
         try:
-            self.grant = await database_sync_to_async(services.recheck_access)(self.user, self.room_id)
-        except services.ConnectionRefused as refusal:
+            self.grant = await database_sync_to_async(memberships.recheck_access)(self.user, self.room_id)
+        except ConnectionRefused as refusal:
             await self.leave_room()
             with contextlib.suppress(Exception):
                 await self.close(code=refusal.code)

@@ -2,7 +2,7 @@
 
 Who belongs to a room is decided by directory.access; `ChatMembership` materialises it (one row per
 person and room, carrying the read marker and the e-mail notice marker) so that room lists and
-unread counts are single queries. Rows of shared rooms are re-synced by chat.services whenever a
+unread counts are single queries. Rows of shared rooms are re-synced by chat.memberships whenever a
 person's access changes; rows of direct and ad-hoc rooms are the chosen participants.
 
 Messages are never reordered: `seq` numbers them 1, 2, 3… inside their room, allocated under the
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from directory.access import ChatRoomKind
+from moderation.models import ModerationEntry
 
 
 class ChatRoom(models.Model):
@@ -132,32 +133,21 @@ class ChatMessage(models.Model):
         return self.deleted_at is not None
 
 
-class ChatModerationLog(models.Model):
-    """Every deletion of someone else's message by federal staff, with its reason and the original text."""
+class ChatModerationLogManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(action=ModerationEntry.Action.DELETE_CHAT_MESSAGE)
 
-    room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="moderation_logs",
-                             verbose_name=_("salon"))
-    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="moderation_logs",
-                                verbose_name=_("message"))
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                  related_name="+", verbose_name=_("modérateur·rice"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                               verbose_name=_("auteur·rice du message"))
-    class Action(models.TextChoices):
-        DELETE = "delete", _("Suppression")
 
-    action = models.CharField(_("action"), max_length=20, choices=Action.choices, default=Action.DELETE)
-    reason = models.TextField(_("motif"))
-    original_body = models.TextField(_("texte d'origine"))
-    created_at = models.DateTimeField(_("date"), auto_now_add=True)
+class ChatModerationLog(ModerationEntry):
+    """The chat's part of the moderation log (moderation.models): every deletion of someone else's
+    message by federal staff, with its reason and the original text. Shown in the chat's admin."""
+
+    objects = ChatModerationLogManager()
 
     class Meta:
-        ordering = ["-created_at"]
+        proxy = True
         verbose_name = _("journal de modération des discussions")
         verbose_name_plural = _("journal de modération des discussions")
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} · {self.room}"
 
 
 class ChatNotice(models.Model):

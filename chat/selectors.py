@@ -1,7 +1,7 @@
 """Reads of the chat: a person's rooms with unread counts, history pages, people to write to.
 
 Every list is built with a fixed number of queries, whatever the number of rooms or messages.
-Access rules come from directory.access (through chat.services.check_access for one room).
+Access rules come from directory.access (through chat.memberships.check_access for one room).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from core import schedule
 
 @task()
 def send_chat_notices() -> int:
-    """E-mail the direct messages left unread (chat.services.send_chat_notices)."""
-    from chat import services
+    """E-mail the direct messages left unread (chat.notices.send_chat_notices)."""
+    from chat import notices
 
-    return services.send_chat_notices()
+    return notices.send_chat_notices()
 
 
 def notices_job() -> schedule.Job:

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from chat import protocol, selectors, services
+from chat import memberships, protocol, reading, rooms, selectors
+from chat import messages as chat_messages
+from chat.errors import ChatError, ConnectionRefused
 from chat.forms import AdhocRoomForm, DeleteMessageForm, EditMessageForm, MessageForm
 from chat.models import ChatMessage, ChatRoom
 from directory import access
@@ -58,8 +60,8 @@ class RoomAccessMixin(MemberRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and access.is_member(request.user):
             try:
-                self.grant = services.check_access(request.user, kwargs["pk"])
-            except services.ConnectionRefused as refusal:
+                self.grant = memberships.check_access(request.user, kwargs["pk"])
+            except ConnectionRefused as refusal:
                 if refusal.code == protocol.CLOSE_NOT_FOUND:
                     raise Http404(_("Ce salon n'existe pas.")) from None
                 raise PermissionDenied(_("Vous ne participez pas à ce salon.")) from None
@@ -80,7 +82,7 @@ class RoomDetailView(RoomAccessMixin, TemplateView):
         after = _int_param(self.request.GET.get("apres")) if before is None else None
         page = selectors.history_page(self.room, before=before, after=after)
         if page.is_latest and page.messages and self.grant.is_member:
-            services.mark_read(user, self.room.pk, page.last_id, with_counts=False)
+            reading.mark_read(user, self.room.pk, page.last_id, with_counts=False)
         context.update({
             "room": self.room,
             "room_title": selectors.room_title_for(user, self.room),
@@ -100,9 +102,9 @@ class MessageSendView(RoomAccessMixin, View):
         form = MessageForm(request.POST)
         if form.is_valid():
             try:
-                services.post_message_and_broadcast(request.user, self.room.pk, form.cleaned_data["client_id"],
-                                                    form.cleaned_data["body"])
-            except services.ChatError as error:
+                chat_messages.post_message_and_broadcast(request.user, self.room.pk, form.cleaned_data["client_id"],
+                                                         form.cleaned_data["body"])
+            except ChatError as error:
                 form.add_error("body", error.message)
             else:
                 return HttpResponseRedirect(self.room.get_absolute_url() + "#composer")
@@ -136,8 +138,9 @@ class MessageEditView(MessageMixin, FormView):
     def form_valid(self, form):
         message = self.get_message()
         try:
-            services.edit_message_and_broadcast(self.request.user, self.room.pk, message.pk, form.cleaned_data["body"])
-        except services.ChatError as error:
+            chat_messages.edit_message_and_broadcast(self.request.user, self.room.pk, message.pk,
+                                                     form.cleaned_data["body"])
+        except ChatError as error:
             if error.code == protocol.FORBIDDEN:
                 raise PermissionDenied(error.message) from None
             form.add_error("body", error.message)
@@ -162,9 +165,9 @@ class MessageDeleteView(MessageMixin, FormView):
     def form_valid(self, form):
         message = self.get_message()
         try:
-            services.delete_message_and_broadcast(self.request.user, self.room.pk, message.pk,
-                                                  form.cleaned_data["reason"])
-        except services.ChatError as error:
+            chat_messages.delete_message_and_broadcast(self.request.user, self.room.pk, message.pk,
+                                                       form.cleaned_data["reason"])
+        except ChatError as error:
             if error.code == protocol.FORBIDDEN:
                 raise PermissionDenied(error.message) from None
             form.add_error("reason", error.message)
@@ -181,7 +184,7 @@ class MessagesJsonView(RoomAccessMixin, View):
         after = _int_param(request.GET.get("after"))
         before = _int_param(request.GET.get("before"))
         if after is not None:
-            frames, complete = services.messages_after(self.room.pk, after)
+            frames, complete = chat_messages.messages_after(self.room.pk, after)
             return JsonResponse({"messages": frames, "complete": complete})
         page = selectors.history_page(self.room, before=before)
         return JsonResponse({"messages": [protocol.message_frame(m) for m in page.messages],
@@ -203,8 +206,8 @@ class DirectStartView(MemberRequiredMixin, TemplateView):
     def post(self, request):
         other = User.objects.filter(username=request.POST.get("username", ""), is_active=True).first()
         try:
-            room = services.open_direct_room(request.user, other)
-        except services.ChatError as error:
+            room = rooms.open_direct_room(request.user, other)
+        except ChatError as error:
             messages.error(request, error.message)
             return redirect("chat:direct-start")
         return redirect(room.get_absolute_url())
@@ -225,7 +228,7 @@ class RoomCreateView(StaffOnlyMixin, FormView):
     form_class = AdhocRoomForm
 
     def form_valid(self, form):
-        room = services.create_adhoc_room(
+        room = rooms.create_adhoc_room(
             self.request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"],
             members=form.cleaned_data["members"], region=form.cleaned_data.get("region"),
         )
@@ -253,7 +256,7 @@ class RoomParticipantsView(StaffOnlyMixin, FormView):
         return super().get_context_data(room=self.room, **kwargs)
 
     def form_valid(self, form):
-        services.set_adhoc_room(self.request.user, self.room, name=form.cleaned_data["name"],
-                                description=form.cleaned_data["description"], members=form.cleaned_data["members"])
+        rooms.set_adhoc_room(self.request.user, self.room, name=form.cleaned_data["name"],
+                             description=form.cleaned_data["description"], members=form.cleaned_data["members"])
         messages.success(self.request, _("Salon mis à jour."))
         return redirect(reverse("chat:room-detail", kwargs={"pk": self.room.pk}))

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "core.apps.CoreConfig",
     "core.outbox.apps.OutboxConfig",
     "directory.apps.DirectoryConfig",
+    "moderation.apps.ModerationConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
     "parrainage.apps.ParrainageConfig",

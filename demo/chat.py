@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from chat import services
+from chat import memberships, messages, rooms
 from chat.models import ChatMembership, ChatMessage, ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
@@ -63,7 +63,7 @@ def _write(room: ChatRoom, conversation, start: datetime, tag: str, people: dict
         author = people.get(username)
         if author is None:
             continue
-        posted = services.post_message(author, room.pk, f"demo-{tag}-{index}", text, enforce_rate_limit=False)
+        posted = messages.post_message(author, room.pk, f"demo-{tag}-{index}", text, enforce_rate_limit=False)
         ChatMessage.objects.filter(pk=posted.frame["id"]).update(created_at=start + timedelta(minutes=minutes))
         written += posted.created
     return written
@@ -79,14 +79,14 @@ def _mark_all_read(room: ChatRoom, *, except_user=None) -> None:
 
 @transaction.atomic
 def seed_chat(scale: int = 1, stdout=None) -> dict[str, int]:
-    services.ensure_shared_rooms()
-    services.sync_all_memberships()
+    rooms.ensure_shared_rooms()
+    memberships.sync_all_memberships()
     people = {person.username: person for person in User.objects.filter(
         username__in=["parrain", "nouvel.adherent", "directrice", "equipe"]
     )}
     rooms_written = 0
     if {"parrain", "nouvel.adherent"} <= people.keys():
-        direct = services.open_direct_room(people["nouvel.adherent"], people["parrain"])
+        direct = rooms.open_direct_room(people["nouvel.adherent"], people["parrain"])
         rooms_written += _write(direct, DIRECT_CONVERSATION, _at(-3, 9, 30), "parrainage", people)
         _mark_all_read(direct, except_user=people["nouvel.adherent"])
     region = Region.objects.filter(slug="sud-ouest").first()
@@ -97,7 +97,7 @@ def seed_chat(scale: int = 1, stdout=None) -> dict[str, int]:
         if "equipe" in people:
             meeting = ChatRoom.objects.filter(kind=ChatRoomKind.ADHOC, name=MEETING_ROOM_NAME).first()
             if meeting is None:
-                meeting = services.create_adhoc_room(
+                meeting = rooms.create_adhoc_room(
                     people["equipe"], name=MEETING_ROOM_NAME, region=region,
                     description="Préparation de la réunion régionale : ordre du jour, covoiturage, documents.",
                 )

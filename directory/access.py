@@ -427,7 +427,7 @@ def can_edit_cms(user) -> bool:
 # of expertise and the themes they are referent for). Direct and ad-hoc rooms have chosen
 # participants, which the chat app stores; it passes `is_participant` to the rules below. chat
 # materialises memberships (read markers, unread counts) and re-syncs them on every role change
-# (chat.services.on_access_changed, which hears the directory's "access changed" hook).
+# (chat.memberships.on_access_changed, which hears the directory's "access changed" hook).
 
 _CHAT_THEMES_ATTR = "_passerelles_chat_theme_slugs"
 

@@ -36,43 +36,6 @@ class ForumSpace(models.Model):
         return self.key
 
 
-class ModerationLogEntry(models.Model):
-    """Who did what to which post or topic, when and why: visible to federal staff."""
-
-    class Action(models.TextChoices):
-        LOCK = "lock", _("Verrouillage")
-        UNLOCK = "unlock", _("Déverrouillage")
-        MOVE = "move", _("Déplacement")
-        PIN = "pin", _("Épinglage")
-        UNPIN = "unpin", _("Retour en sujet normal")
-        DELETE_TOPIC = "delete_topic", _("Suppression d'un sujet")
-        DELETE_POST = "delete_post", _("Suppression d'un message")
-        APPROVE = "approve", _("Approbation")
-        DISAPPROVE = "disapprove", _("Refus")
-        REPORT_CLOSED = "report_closed", _("Signalement traité")
-
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              related_name="+", verbose_name=_("auteur de l'action"))
-    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    forum = models.ForeignKey("forum.Forum", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    topic_id_ref = models.PositiveIntegerField(_("sujet"), null=True, blank=True)
-    post_id_ref = models.PositiveIntegerField(_("message"), null=True, blank=True)
-    subject = models.CharField(_("titre concerné"), max_length=255, blank=True)
-    # What the action changed, when the action alone does not say it: the destination of a move,
-    # the new type of a pinned topic, the report a closure answers.
-    detail = models.CharField(_("précision"), max_length=255, blank=True)
-    reason = models.TextField(_("motif"), blank=True)
-    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("action de modération")
-        verbose_name_plural = _("journal de modération")
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} — {self.subject}"
-
-
 class NationalMeeting(models.Model):
     """A national meeting (réunion nationale des Président·es by default) and its forum thread."""
 

@@ -1,4 +1,5 @@
-"""Forum moderation: the log of moderators' actions and members' reports on posts.
+"""Forum moderation: the forum's entries in the moderation log (moderation.models) and members'
+reports on posts.
 
 machina makes the moderation changes themselves (lock, move, pin, delete, approve): our views in
 forum/overrides subclass machina's and call `log_action` inside the transaction that makes the
@@ -16,8 +17,9 @@ import html
 import re
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -27,10 +29,13 @@ from machina.apps.forum_conversation.models import Post, Topic
 from machina.apps.forum_permission.handler import PermissionHandler
 
 from directory import access
-from forum.models import ModerationLogEntry, PostReport
+from forum.models import PostReport
 from forum.services import ForumError, ForumPermissionError
+from moderation.models import ModerationEntry
 
-Action = ModerationLogEntry.Action
+Action = ModerationEntry.Action
+# The forum's actions (the log's filter offers these); the chat has its own.
+FORUM_ACTIONS = [action for action in Action if action != Action.DELETE_CHAT_MESSAGE]
 
 REASON_MAX_LENGTH = 2000
 EXCERPT_LENGTH = 500
@@ -47,16 +52,16 @@ class ReportNotAllowed(ForumPermissionError):
 
 def log_action(actor, action: str, *, topic: Topic | None = None, post: Post | None = None,
                forum: Forum | None = None, subject: str | None = None, detail: str = "",
-               reason: str = "") -> ModerationLogEntry:
+               reason: str = "") -> ModerationEntry:
     """Record one moderation action: who, what, on which forum/topic/post, and why.
 
     Preconditions: called inside the transaction that makes the change, and before a deletion
-    (the entry copies ids and titles, which outlive the objects). `action` is one of
-    ModerationLogEntry.Action.
-    Effects: one ModerationLogEntry. `forum` defaults to the topic's (or the post's topic's) forum,
-    `subject` to the post's subject, else the topic's.
+    (the entry copies ids and titles, which outlive the objects). `action` is one of FORUM_ACTIONS.
+    Effects: one ModerationEntry whose place is `forum` (by default the topic's, or the post's
+    topic's) and whose target is the post, else the topic; its snapshot is `subject` (by default
+    the post's subject, else the topic's).
     """
-    if action not in Action.values:
+    if action not in FORUM_ACTIONS:
         raise ValueError(f"Unknown moderation action: {action}")
     if post is not None and topic is None:
         topic = post.topic
@@ -64,13 +69,16 @@ def log_action(actor, action: str, *, topic: Topic | None = None, post: Post | N
         forum = topic.forum
     if subject is None:
         subject = post.subject if post is not None else (topic.subject if topic is not None else "")
-    return ModerationLogEntry.objects.create(
+    target = post if post is not None else topic
+    return ModerationEntry.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
-        forum=forum,
+        place_type=ContentType.objects.get_for_model(Forum) if forum is not None else None,
+        place_id=forum.pk if forum is not None else None,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=target.pk if target is not None else None,
         topic_id_ref=topic.pk if topic is not None else None,
-        post_id_ref=post.pk if post is not None else None,
-        subject=Truncator(subject).chars(255),
+        snapshot=Truncator(subject).chars(255),
         detail=Truncator(detail).chars(255),
         reason=(reason or "").strip(),
     )
@@ -224,21 +232,32 @@ def readable_forum_ids_for(user, handler: PermissionHandler | None = None) -> li
 
 
 def log_entries_for(user, *, action: str | None = None, readable_forum_ids: list[int] | None = None,
-                    handler: PermissionHandler | None = None) -> QuerySet[ModerationLogEntry]:
-    """The moderation log as federal staff see it, newest first, optionally one action only.
+                    handler: PermissionHandler | None = None) -> QuerySet[ModerationEntry]:
+    """The forum's part of the moderation log as federal staff see it, newest first, optionally one
+    action only. Each entry carries `forum_name` (its forum as called now, in the same query; None
+    once deleted); `post_id_ref(entry)` gives the post concerned, if any.
 
     Entries about a forum the person may not read are left out (its titles stay private), as
     everywhere else; entries whose forum was deleted remain. Pass `readable_forum_ids` when the
     caller already has them.
     """
     if not access.is_federal_staff(user):
-        return ModerationLogEntry.objects.none()
+        return ModerationEntry.objects.none()
     if readable_forum_ids is None:
         readable_forum_ids = readable_forum_ids_for(user, handler)
-    entries = ModerationLogEntry.objects.filter(Q(forum__isnull=True) | Q(forum_id__in=readable_forum_ids))
+    entries = ModerationEntry.objects.filter(action__in=FORUM_ACTIONS).annotate(
+        forum_name=Subquery(Forum.objects.filter(pk=OuterRef("place_id")).values("name")[:1]),
+    ).filter(Q(forum_name__isnull=True) | Q(place_id__in=readable_forum_ids))
     if action:
         entries = entries.filter(action=action)
-    return entries.select_related("actor", "forum").order_by("-created_at", "-pk")
+    return entries.select_related("actor", "target_type").order_by("-created_at", "-pk")
+
+
+def post_id_ref(entry: ModerationEntry) -> int | None:
+    """The post an entry of the forum's log is about, if it is about a post (the log's anchor)."""
+    if entry.target_type_id and entry.target_type.model == "post":
+        return entry.target_id
+    return None
 
 
 def move_destinations(forum_ids: Iterable[int]) -> list[tuple[str, list[tuple[int, str]]]]:

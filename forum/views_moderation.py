@@ -21,7 +21,7 @@ from django.views.generic import TemplateView
 from directory import access
 from directory.mixins import MemberRequiredMixin
 from forum import moderation, selectors
-from forum.models import ModerationLogEntry, PostReport
+from forum.models import PostReport
 from forum.services import ForumError, ForumPermissionError
 
 # --- Forms ----------------------------------------------------------------------------------------
@@ -62,7 +62,8 @@ class ReportCloseForm(forms.Form):
 class LogFilterForm(forms.Form):
     action = forms.ChoiceField(
         label=gettext_lazy("Action"), required=False,
-        choices=[("", gettext_lazy("Toutes les actions"))] + list(ModerationLogEntry.Action.choices),
+        choices=[("", gettext_lazy("Toutes les actions"))]
+        + [(action.value, action.label) for action in moderation.FORUM_ACTIONS],
     )
 
 
@@ -248,7 +249,10 @@ class ModerationLogView(MemberRequiredMixin, TemplateView):
             "filter_form": form,
             "action": action,
             "page_obj": page,
-            "rows": [{"entry": entry, "topic": topics.get(entry.topic_id_ref)} for entry in page],
+            "rows": [
+                {"entry": entry, "topic": topics.get(entry.topic_id_ref), "post_id": moderation.post_id_ref(entry)}
+                for entry in page
+            ],
         })
         return context
 

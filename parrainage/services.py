@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from chat import services as chat_services
+from chat import rooms as chat_rooms
+from chat.errors import ChatError
 from directory import access
 from directory.models import Association, OnboardingStep, Parrainage, User
 from directory.roles import Role
@@ -227,8 +228,8 @@ def open_parrainage_room(parrainage: Parrainage):
         return None
     try:
         with transaction.atomic():
-            return chat_services.open_direct_room(parrain_director, filleul_director)
-    except chat_services.ChatError:
+            return chat_rooms.open_direct_room(parrain_director, filleul_director)
+    except ChatError:
         logger.warning("No direct room for parrainage %s: a director may not write to the other.", parrainage.pk)
         return None
 

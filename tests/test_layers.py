@@ -1,5 +1,5 @@
-"""The layers of docs/architecture.md, read from the source: core <- directory <- (membership, parrainage,
-forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
+"""The layers of docs/architecture.md, read from the source: core <- directory <- moderation <- (membership,
+parrainage, forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
 
 Every `import` and `from … import` statement counts, lazy ones inside functions included: a lazy
 import is still a dependency, only a hidden one. Migrations count too.
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Apps above the directory, and the demo data, which sits above everything.
-ABOVE_DIRECTORY = {"parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
+ABOVE_DIRECTORY = {"moderation", "parrainage", "membership", "forum", "chat", "cms", "search", "demo"}
 DOMAIN_APPS = ["directory", "parrainage", "forum", "chat", "cms", "search"]
 
 PROJECT_APPS = {"directory", *ABOVE_DIRECTORY, "config"}
@@ -61,6 +61,13 @@ def test_core_imports_no_project_app():
 @pytest.mark.parametrize("app", DOMAIN_APPS)
 def test_no_domain_app_imports_config(app):
     assert offending_imports(app, {"config"}) == []
+
+
+def test_the_moderation_log_imports_only_the_directory_below_it():
+    """moderation/ sits above the directory and below the forum and the chat, which write to it."""
+    forbidden = (ABOVE_DIRECTORY - {"moderation"}) | {"config"}
+    assert python_files("moderation"), "the moderation app's sources were not found"
+    assert offending_imports("moderation", forbidden) == []
 
 
 @pytest.mark.parametrize("app", DOMAIN_APPS)

@@ -21,7 +21,9 @@ from django.utils import timezone
 from machina.apps.forum_conversation.models import Post
 from machina.apps.forum_permission.handler import PermissionHandler
 
-from chat import services as chat_services
+from chat import messages as chat_messages
+from chat import notices as chat_notices
+from chat import rooms as chat_rooms
 from directory import access
 from directory import services as directory_services
 from directory.models import Association, NotificationFrequency, User
@@ -202,7 +204,7 @@ def _room_mails(*people) -> dict[str, str]:
 def test_unread_direct_message_notices_reach_the_rooms_participants_only(audit):
     world = audit.world
     mail.outbox = []
-    chat_services.send_chat_notices(now=timezone.now() + timedelta(hours=1))
+    chat_notices.send_chat_notices(now=timezone.now() + timedelta(hours=1))
     for role in ROLES:
         person = world.user(role)
         if person is None:
@@ -219,8 +221,8 @@ def test_no_direct_message_notice_after_the_association_left_the_network(audit):
     (access.can_join_chat_room): the e-mail notice must not carry them out either."""
     world = audit.world
     director, newcomer = fresh(world.user("director")), fresh(world.user("newcomer"))
-    room = chat_services.open_direct_room(director, newcomer)
-    chat_services.post_message(director, room.pk, "audit-former", f"Pour toi {COMMON} audmarkformerdm.",
+    room = chat_rooms.open_direct_room(director, newcomer)
+    chat_messages.post_message(director, room.pk, "audit-former", f"Pour toi {COMMON} audmarkformerdm.",
                                enforce_rate_limit=False)
     directory_services.set_association_status(Association.objects.get(pk=newcomer.association_id),
                                               Association.Status.FORMER)
@@ -228,6 +230,6 @@ def test_no_direct_message_notice_after_the_association_left_the_network(audit):
     assert not access.can_join_chat_room(newcomer, kind=room.kind, key=room.key, is_participant=True)
     mail.outbox = []
 
-    chat_services.send_chat_notices(now=timezone.now() + timedelta(hours=1))
+    chat_notices.send_chat_notices(now=timezone.now() + timedelta(hours=1))
 
     assert "audmarkformerdm" not in _mails_to(newcomer)

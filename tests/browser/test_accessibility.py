@@ -19,7 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from chat import services as chat_services
+from chat import memberships as chat_memberships
+from chat import messages as chat_messages
+from chat import rooms as chat_rooms
 from directory import services as directory_services
 from forum import services as forum_services
 from forum.models import ForumSpace
@@ -84,13 +86,13 @@ def world(live_url) -> World:
                       "les entretiens ?")
     add_reply(topic, colleague, "Nous avons associé un administrateur au jury, cela a bien aidé.")
 
-    chat_services.sync_all_memberships()
-    room = chat_services.open_direct_room(director, colleague)
+    chat_memberships.sync_all_memberships()
+    room = chat_rooms.open_direct_room(director, colleague)
     for number, (author, body) in enumerate([
         (colleague, "Bonjour Claire, as-tu la trame de budget ? https://exemple.fr/trame"),
         (director, "Oui, je la dépose dans les ressources cet après-midi."),
     ]):
-        chat_services.post_message(author, room.pk, f"accessibilite-{number}", body, enforce_rate_limit=False)
+        chat_messages.post_message(author, room.pk, f"accessibilite-{number}", body, enforce_rate_limit=False)
 
     document = add_document("Trame de budget prévisionnel d'un service de contrôle judiciaire",
                             filename="trame-budget-previsionnel.pdf", kind="trame", themes=[theme("financement")])

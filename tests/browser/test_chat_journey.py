@@ -92,11 +92,12 @@ def own_server(live_url):
 
 
 def test_the_page_reconnects_after_a_server_restart_and_loses_nothing(own_server, page, sponsorship):
-    from chat import services as chat_services
+    from chat import messages as chat_messages
+    from chat import rooms as chat_rooms
     from chat.models import ChatMessage
 
     filleule, parrain = sponsorship
-    room = chat_services.open_direct_room(filleule, parrain)
+    room = chat_rooms.open_direct_room(filleule, parrain)
     base = own_server.base_url
     log_in(page, base, "nouvel.adherent")
     page.goto(f"{base}{room.get_absolute_url()}")
@@ -106,7 +107,7 @@ def test_the_page_reconnects_after_a_server_restart_and_loses_nothing(own_server
     own_server.kill()
     expect(status).to_contain_text("Connexion perdue", timeout=10_000)
     # While the server is down: the parrain's message is saved (another server took it), and she writes.
-    chat_services.post_message(parrain, room.pk, "hors-ligne", "Message écrit pendant la coupure")
+    chat_messages.post_message(parrain, room.pk, "hors-ligne", "Message écrit pendant la coupure")
     composer = page.get_by_label("Votre message")
     composer.fill("Envoyé pendant la coupure")
     composer.press("Enter")

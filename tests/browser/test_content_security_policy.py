@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from chat import services as chat_services
+from chat import rooms as chat_rooms
 from forum import services as forum_services
 from forum.models import ForumSpace
 from tests.browser.steps import log_in
@@ -65,7 +65,7 @@ def site(live_url):
     make_person("admin.csp", roles=[RoleSpec(Role.FEDERAL_STAFF)], is_staff=True, is_superuser=True,
                 first_name="Hélène", last_name="Admin")
     forum_services.ensure_forum_tree()
-    chat_services.ensure_shared_rooms()
+    chat_rooms.ensure_shared_rooms()
     document = add_document("Trame de rapport", themes=[theme("financement")])
     guide = add_guide("Guide du financement", themes=[theme("financement")], summary="Subventions.",
                       blocks=[paragraph("Les mesures sont financées de plusieurs façons."), document_block(document)])

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from chat import services
+from chat import rooms
 from chat.models import ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
@@ -75,7 +75,7 @@ def outsider(db):
 
 
 def shared_room(kind: str, scope) -> ChatRoom:
-    services.ensure_shared_rooms()
+    rooms.ensure_shared_rooms()
     return ChatRoom.objects.get(key=access.chat_room_key(kind, scope))
 
 
@@ -101,7 +101,7 @@ def mediation_room(db) -> ChatRoom:
 
 @pytest.fixture
 def direct_room(alice, bruno) -> ChatRoom:
-    return services.open_direct_room(alice, bruno)
+    return rooms.open_direct_room(alice, bruno)
 
 
 def session_cookie_of(user) -> tuple[bytes, bytes]:

@@ -12,9 +12,10 @@ from channels.testing import WebsocketCommunicator
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from chat import protocol
-from chat.models import ChatMessage, ChatModerationLog
+from chat.models import ChatMessage
 from config.asgi import application
 from directory import services as directory_services
+from moderation.models import ModerationEntry
 from tests.chat.conftest import ORIGIN, session_cookie_of
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -195,9 +196,9 @@ def test_a_reconnecting_client_gets_exactly_what_it_missed_in_order(alice, bruno
 def test_a_long_absence_is_replayed_in_bounded_batches(settings, alice, region_room):
     settings.CHAT_RESUME_LIMIT = 2
     headers = headers_for(alice)
-    from chat import services
+    from chat import messages
 
-    ids = [services.post_message(alice, region_room.pk, f"c-{n}", f"Message {n}").frame["id"] for n in range(5)]
+    ids = [messages.post_message(alice, region_room.pk, f"c-{n}", f"Message {n}").frame["id"] for n in range(5)]
 
     @async_to_sync
     async def scenario():
@@ -344,7 +345,7 @@ def test_staff_moderate_over_the_socket_with_a_logged_reason(alice, federal_staf
 
     assert missing_reason["code"] == protocol.REASON_REQUIRED
     assert deleted["moderated"] is True
-    assert ChatModerationLog.objects.get().reason == "Contraire à la charte"
+    assert ModerationEntry.objects.get().reason == "Contraire à la charte"
 
 
 def test_read_frames_move_the_marker_and_answer_the_unread_counts(alice, bruno, region_room):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chat import selectors, services
+from chat import memberships, messages, selectors
+from chat import rooms as chat_rooms
+from chat.errors import ChatError
 from chat.models import ChatMembership
 from directory import services as directory_services
 from tests.factories import Role, RoleSpec, make_person, region, theme
@@ -51,7 +53,7 @@ def referent(north_east):
 
 @pytest.fixture
 def meeting_room(federal_staff, alice):
-    return services.create_adhoc_room(federal_staff, name="Réunion régionale Sud-Ouest", members=[alice])
+    return chat_rooms.create_adhoc_room(federal_staff, name="Réunion régionale Sud-Ouest", members=[alice])
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_an_association_leaving_the_network_closes_every_room_of_its_people(clie
 
 
 def test_a_room_created_for_a_region_invites_everyone_taking_part_in_it(federal_staff, alice, bruno, chloe, dica):
-    room = services.create_adhoc_room(federal_staff, name="Réunion régionale", region=region("sud-ouest"))
+    room = chat_rooms.create_adhoc_room(federal_staff, name="Réunion régionale", region=region("sud-ouest"))
 
     participants = set(room.memberships.values_list("user__username", flat=True))
 
@@ -128,32 +130,32 @@ def test_a_room_created_for_a_region_invites_everyone_taking_part_in_it(federal_
 
 
 def test_only_federal_staff_create_rooms(alice, bruno):
-    with pytest.raises(services.ChatError):
-        services.create_adhoc_room(alice, name="Salon sauvage", members=[bruno])
+    with pytest.raises(ChatError):
+        chat_rooms.create_adhoc_room(alice, name="Salon sauvage", members=[bruno])
 
 
 def test_removing_someone_from_an_adhoc_room_takes_the_room_away(client, federal_staff, alice, bruno):
-    room = services.create_adhoc_room(federal_staff, name="Projet commun", members=[alice, bruno])
+    room = chat_rooms.create_adhoc_room(federal_staff, name="Projet commun", members=[alice, bruno])
 
-    services.set_adhoc_room(federal_staff, room, name="Projet commun", description="", members=[federal_staff, alice])
+    chat_rooms.set_adhoc_room(federal_staff, room, name="Projet commun", description="", members=[federal_staff, alice])
     client.force_login(bruno)
 
     assert client.get(room.get_absolute_url()).status_code == 403
 
 
 def test_direct_messages_need_two_members_of_the_network(alice, outsider):
-    with pytest.raises(services.ChatError):
-        services.open_direct_room(alice, outsider)
-    with pytest.raises(services.ChatError):
-        services.open_direct_room(alice, alice)
+    with pytest.raises(ChatError):
+        chat_rooms.open_direct_room(alice, outsider)
+    with pytest.raises(ChatError):
+        chat_rooms.open_direct_room(alice, alice)
 
 
 def test_opening_a_direct_conversation_twice_gives_the_same_room(alice, bruno):
-    assert services.open_direct_room(alice, bruno) == services.open_direct_room(bruno, alice)
+    assert chat_rooms.open_direct_room(alice, bruno) == chat_rooms.open_direct_room(bruno, alice)
 
 
 def test_new_members_do_not_inherit_the_rooms_history_as_unread(alice, bruno, region_room, north_east):
-    services.post_message(alice, region_room.pk, "avant", "Message d'avant votre arrivée")
+    messages.post_message(alice, region_room.pk, "avant", "Message d'avant votre arrivée")
     newcomer = make_person("nina.nouvelle", association=bruno.association, roles=[RoleSpec(Role.MEMBER)])
 
     assert selectors.unread_counts(newcomer).get(region_room.pk, 0) == 0
@@ -163,7 +165,7 @@ def test_new_members_do_not_inherit_the_rooms_history_as_unread(alice, bruno, re
 def test_sync_of_every_membership_repairs_rows_written_behind_its_back(alice, region_room):
     ChatMembership.objects.filter(user=alice).delete()
 
-    counts = services.sync_all_memberships()
+    counts = memberships.sync_all_memberships()
 
     assert counts["added"] >= 2  # her region and her theme
     assert ChatMembership.objects.filter(user=alice, room=region_room).exists()

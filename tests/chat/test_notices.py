@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from chat import services
+from chat import messages, notices, reading
 from chat.models import ChatMessage, ChatNotice
 from core import schedule
 
@@ -21,7 +21,7 @@ def _delay(settings):
 
 
 def dm(author, room, client_id, body="Bonjour, avez-vous un instant ?", minutes_ago=30):
-    message_id = services.post_message(author, room.pk, client_id, body).frame["id"]
+    message_id = messages.post_message(author, room.pk, client_id, body).frame["id"]
     ChatMessage.objects.filter(pk=message_id).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
     return message_id
 
@@ -29,7 +29,7 @@ def dm(author, room, client_id, body="Bonjour, avez-vous un instant ?", minutes_
 def test_a_direct_message_unread_for_a_while_is_emailed_to_its_recipient(alice, bruno, direct_room):
     dm(alice, direct_room, "d-1", "Pouvez-vous relire la convention ?")
 
-    sent = services.send_chat_notices()
+    sent = notices.send_chat_notices()
 
     assert sent == 1
     assert mail.outbox[0].to == [bruno.email]
@@ -41,19 +41,19 @@ def test_a_direct_message_unread_for_a_while_is_emailed_to_its_recipient(alice, 
 def test_a_batch_is_emailed_once(alice, bruno, direct_room):
     dm(alice, direct_room, "d-1")
     dm(alice, direct_room, "d-2")
-    services.send_chat_notices()
+    notices.send_chat_notices()
 
-    assert services.send_chat_notices() == 0
+    assert notices.send_chat_notices() == 0
     assert len(mail.outbox) == 1
     assert "2 messages privés non lus" in mail.outbox[0].subject
 
 
 def test_new_messages_after_a_notice_make_a_new_batch(alice, bruno, direct_room):
     dm(alice, direct_room, "d-1")
-    services.send_chat_notices()
+    notices.send_chat_notices()
     dm(alice, direct_room, "d-2", "Et une autre question")
 
-    assert services.send_chat_notices() == 1
+    assert notices.send_chat_notices() == 1
     assert "Et une autre question" in mail.outbox[1].body
     assert "Bonjour, avez-vous" not in mail.outbox[1].body
 
@@ -61,14 +61,14 @@ def test_new_messages_after_a_notice_make_a_new_batch(alice, bruno, direct_room)
 def test_a_recent_message_waits_for_the_delay(alice, bruno, direct_room):
     dm(alice, direct_room, "d-1", minutes_ago=5)
 
-    assert services.send_chat_notices() == 0
+    assert notices.send_chat_notices() == 0
 
 
 def test_a_read_message_is_not_emailed(alice, bruno, direct_room):
     message_id = dm(alice, direct_room, "d-1")
-    services.mark_read(bruno, direct_room.pk, message_id)
+    reading.mark_read(bruno, direct_room.pk, message_id)
 
-    assert services.send_chat_notices() == 0
+    assert notices.send_chat_notices() == 0
 
 
 def test_people_who_chose_never_get_no_email(alice, bruno, direct_room):
@@ -76,10 +76,10 @@ def test_people_who_chose_never_get_no_email(alice, bruno, direct_room):
     bruno.save()
     dm(alice, direct_room, "d-1")
 
-    assert services.send_chat_notices() == 0
+    assert notices.send_chat_notices() == 0
     bruno.notification_frequency = "immediate"
     bruno.save()
-    assert services.send_chat_notices() == 0  # what arrived under "never" stays un-mailed
+    assert notices.send_chat_notices() == 0  # what arrived under "never" stays un-mailed
     assert mail.outbox == []
 
 
@@ -87,11 +87,11 @@ def test_people_who_chose_daily_get_one_summary_a_day(alice, bruno, direct_room)
     bruno.notification_frequency = "daily"
     bruno.save()
     dm(alice, direct_room, "d-1")
-    assert services.send_chat_notices() == 1
+    assert notices.send_chat_notices() == 1
     dm(alice, direct_room, "d-2")
 
-    assert services.send_chat_notices() == 0
-    assert services.send_chat_notices(now=timezone.now() + timedelta(hours=25)) == 1
+    assert notices.send_chat_notices() == 0
+    assert notices.send_chat_notices(now=timezone.now() + timedelta(hours=25)) == 1
     assert ChatNotice.objects.filter(user=bruno, kind="daily").count() == 2
     assert "résumé quotidien" in mail.outbox[0].body
 
@@ -99,7 +99,7 @@ def test_people_who_chose_daily_get_one_summary_a_day(alice, bruno, direct_room)
 def test_messages_in_shared_rooms_are_never_emailed(alice, bruno, region_room):
     dm(alice, region_room, "r-1")
 
-    assert services.send_chat_notices() == 0
+    assert notices.send_chat_notices() == 0
 
 
 def test_the_command_sends_the_notices(alice, bruno, direct_room, capsys):

@@ -7,13 +7,14 @@ import re
 import pytest
 from django.test import override_settings
 
-from chat import services
-from chat.models import ChatMessage, ChatModerationLog, ChatRoom
+from chat import messages, rooms
+from chat.models import ChatMessage, ChatRoom
+from moderation.models import ModerationEntry
 from tests.factories import Role, RoleSpec, make_person
 
 
 def post(user, room, client_id, body="Bonjour"):
-    return services.post_message(user, room.pk, client_id, body, enforce_rate_limit=False).frame
+    return messages.post_message(user, room.pk, client_id, body, enforce_rate_limit=False).frame
 
 
 def many(user, room, count, prefix="m"):
@@ -114,14 +115,14 @@ def test_the_room_page_query_count_does_not_grow_with_messages(client, alice, br
 
 def test_the_room_list_query_count_does_not_grow_with_rooms(client, alice, bruno, federal_staff, region_room,
                                                            django_assert_max_num_queries):
-    services.open_direct_room(alice, bruno)
+    rooms.open_direct_room(alice, bruno)
     client.force_login(alice)
     small = count_queries(client, "/discussions/")
     for number in range(6):
         other = make_person(f"membre.{number}", association=bruno.association, roles=[RoleSpec(Role.MEMBER)])
-        room = services.open_direct_room(alice, other)
+        room = rooms.open_direct_room(alice, other)
         post(other, room, "d")
-        services.create_adhoc_room(federal_staff, name=f"Salon {number}", members=[alice])
+        rooms.create_adhoc_room(federal_staff, name=f"Salon {number}", members=[alice])
 
     large = count_queries(client, "/discussions/")
 
@@ -199,8 +200,22 @@ def test_staff_delete_with_a_reason_through_a_page(client, alice, bruno, federal
     response = client.post(url, {"reason": "Hors sujet pour ce salon"})
 
     assert response.status_code == 302
-    assert ChatModerationLog.objects.get().reason == "Hors sujet pour ce salon"
+    assert ModerationEntry.objects.get().reason == "Hors sujet pour ce salon"
     assert "Message supprimé par la modération." in client.get(region_room.get_absolute_url()).content.decode()
+
+
+def test_the_chat_admin_shows_the_chat_entries_of_the_moderation_log(admin_client, alice, federal_staff,
+                                                                     region_room):
+    message_id = post(alice, region_room, "x", "Propos injurieux")["id"]
+    messages.delete_message(federal_staff, region_room.pk, message_id, "Contraire à la charte")
+    entry = ModerationEntry.objects.get()
+
+    listing = admin_client.get("/admin/chat/chatmoderationlog/").content.decode()
+    detail = admin_client.get(f"/admin/chat/chatmoderationlog/{entry.pk}/change/").content.decode()
+
+    assert "journal de modération des discussions" in listing.lower()
+    assert region_room.name in listing and "Contraire à la charte" in listing
+    assert "Propos injurieux" in detail and "Contraire à la charte" in detail
 
 
 def test_the_json_history_gives_missed_messages_to_members_only(client, alice, chloe, region_room):

@@ -56,7 +56,7 @@ def test_each_app_answers_the_hook():
     names = {f"{handler.__module__}.{handler.__name__}" for handler in hooks.handlers()}
     assert {
         "directory.groups.on_access_changed", "forum.services.on_access_changed",
-        "chat.services.on_access_changed", "cms.setup.on_access_changed", "search.audiences.on_access_changed",
+        "chat.memberships.on_access_changed", "cms.setup.on_access_changed", "search.audiences.on_access_changed",
     } <= names
     # The directory's own handler runs first: the others grant rights to the groups it keeps.
     assert hooks.handlers()[0].__module__ == "directory.groups"

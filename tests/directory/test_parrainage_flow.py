@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from chat import services as chat_services
+from chat import messages as chat_messages
+from chat import rooms as chat_rooms
 from chat.models import ChatMessage, ChatRoom, direct_room_key
 from directory import services
 from directory.models import Association, NotificationFrequency, OnboardingStep, Parrainage
@@ -170,7 +171,7 @@ def test_accepting_starts_the_parrainage_and_opens_the_directors_room(net, djang
 
 def test_the_two_directors_can_exchange_their_first_message_in_the_room(net, client):
     room = journey.respond(net["parrain"], choose(net), accept=True).room
-    posted = chat_services.post_message_and_broadcast(
+    posted = chat_messages.post_message_and_broadcast(
         net["filleul"], room.pk, "premier-message", "Bonjour Philippe, merci d'avoir accepté !"
     )
     assert posted.created
@@ -556,8 +557,8 @@ def _pair(name: str, started_days_ago: int):
 
 
 def _message(author, other, days_ago: int) -> None:
-    room = chat_services.open_direct_room(author, other)
-    posted = chat_services.post_message(author, room.pk, f"m-{author.pk}-{days_ago}", "Des nouvelles ?",
+    room = chat_rooms.open_direct_room(author, other)
+    posted = chat_messages.post_message(author, room.pk, f"m-{author.pk}-{days_ago}", "Des nouvelles ?",
                                         enforce_rate_limit=False)
     ChatMessage.objects.filter(pk=posted.frame["id"]).update(created_at=timezone.now() - timedelta(days=days_ago))
 

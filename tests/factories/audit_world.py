@@ -34,7 +34,8 @@ from machina.apps.forum_conversation.models import Post, Topic
 from machina.apps.forum_permission.handler import PermissionHandler
 from wagtail.models import PageViewRestriction
 
-from chat import services as chat_services
+from chat import messages as chat_messages
+from chat import rooms as chat_rooms
 from chat.models import ChatMembership, ChatRoom
 from cms.models import GuidePage
 from cms.selectors import Visibility
@@ -235,21 +236,21 @@ def build_world() -> World:
     page_restriction = PageViewRestriction.objects.get(page=guide_presidents)
 
     # --- chat
-    chat_services.ensure_shared_rooms()
+    chat_rooms.ensure_shared_rooms()
     rooms = {
         "region": ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.REGION, sud_ouest.pk)),
         "nord_est": ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.REGION, nord_est.pk)),
         "wg": ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.WORKING_GROUP, "ethique")),
         "theme": ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.THEME, "mediation-penale")),
-        "direct": chat_services.open_direct_room(director, member),
-        "adhoc": chat_services.create_adhoc_room(staff, name="Salon zephyrine audmarkadhocname",
-                                                 members=[people["president"], people["dica"]]),
+        "direct": chat_rooms.open_direct_room(director, member),
+        "adhoc": chat_rooms.create_adhoc_room(staff, name="Salon zephyrine audmarkadhocname",
+                                              members=[people["president"], people["dica"]]),
     }
     authors = {"region": member, "nord_est": people["dica"], "wg": people["wg_member"], "theme": director,
                "direct": director, "adhoc": people["president"]}
     messages, message_authors = {}, {}
     for key, room in rooms.items():
-        posted = chat_services.post_message(authors[key], room.pk, f"audit-{key}",
+        posted = chat_messages.post_message(authors[key], room.pk, f"audit-{key}",
                                             f"Message zephyrine audmark{key}msg.", enforce_rate_limit=False)
         messages[key] = posted.frame["id"]
         message_authors[key] = authors[key].pk

@@ -25,7 +25,7 @@ from asgiref.sync import async_to_sync
 from websockets.asyncio.client import connect as ws_connect
 
 from chat import protocol
-from chat import services as chat_services
+from chat import rooms as chat_rooms
 from chat.models import ChatMessage, ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
@@ -47,7 +47,7 @@ CUT_DEADLINE_S = 10.0
 
 
 def region_room() -> ChatRoom:
-    chat_services.ensure_shared_rooms()
+    chat_rooms.ensure_shared_rooms()
     return ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.REGION, region("sud-ouest").pk))
 
 

@@ -14,12 +14,13 @@ from machina.apps.forum_permission.models import GroupForumPermission
 
 from directory.roles import ROLE_GROUP_NAMES, Role
 from forum import moderation
-from forum.models import ModerationLogEntry, PostReport
+from forum.models import PostReport
+from moderation.models import ModerationEntry
 from tests.factories import RoleSpec, make_person
 
 pytestmark = pytest.mark.django_db
 
-Action = ModerationLogEntry.Action
+Action = ModerationEntry.Action
 
 
 # --- Building blocks: topics and posts written through machina's views (the tree: root conftest) ---
@@ -71,8 +72,8 @@ def report_url(pk: int) -> str:
     return reverse("exchange:post-report", kwargs={"pk": pk})
 
 
-def the_only_entry() -> ModerationLogEntry:
-    entries = list(ModerationLogEntry.objects.all())
+def the_only_entry() -> ModerationEntry:
+    entries = list(ModerationEntry.objects.all())
     assert len(entries) == 1, entries
     return entries[0]
 
@@ -105,8 +106,8 @@ def test_a_topic_moderation_by_staff_changes_the_topic_and_writes_one_entry(clie
     for field, value in expected.items():
         assert getattr(topic, field) == value
     entry = the_only_entry()
-    assert (entry.actor, entry.action, entry.forum, entry.topic_id_ref) == (staff, action, topic.forum, topic.pk)
-    assert entry.subject == topic.subject
+    assert (entry.actor, entry.action, entry.place, entry.topic_id_ref) == (staff, action, topic.forum, topic.pk)
+    assert entry.snapshot == topic.subject
     assert entry.reason == "Sujet de référence pour le réseau."
 
 
@@ -117,7 +118,7 @@ def test_unlocking_writes_its_own_entry(client, topic, staff):
     assert response.status_code == 302
     topic.refresh_from_db()
     assert topic.status == Topic.TOPIC_UNLOCKED
-    assert list(ModerationLogEntry.objects.values_list("action", "reason")) == [
+    assert list(ModerationEntry.objects.values_list("action", "reason")) == [
         (Action.UNLOCK, "Le calme est revenu."), (Action.LOCK, "Échanges trop vifs.")]
 
 
@@ -126,7 +127,7 @@ def test_back_to_a_normal_topic_is_logged_as_unpinning(client, topic, staff):
     client.post(topic_url("topic_update_to_sticky", topic))
     response = client.post(topic_url("topic_update_to_post", topic))
     assert response.status_code == 302
-    latest = ModerationLogEntry.objects.first()
+    latest = ModerationEntry.objects.first()
     assert (latest.action, latest.detail, latest.reason) == (Action.UNPIN, "Sujet normal", "")
 
 
@@ -138,7 +139,7 @@ def test_moving_a_topic_logs_where_it_came_from_and_where_it_went(client, topic,
     topic.refresh_from_db()
     assert topic.forum == destination
     entry = the_only_entry()
-    assert (entry.action, entry.actor, entry.forum, entry.reason) == (Action.MOVE, staff, source, "Mieux à sa place.")
+    assert (entry.action, entry.actor, entry.place, entry.reason) == (Action.MOVE, staff, source, "Mieux à sa place.")
     assert destination.name in entry.detail
 
 
@@ -155,7 +156,7 @@ def test_an_invalid_move_changes_nothing_and_logs_nothing(client, topic, staff):
     client.force_login(staff)
     response = client.post(topic_url("topic_move", topic), {"forum": "", "reason": "Essai"})
     assert response.status_code == 200
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_deleting_a_topic_with_a_reason_logs_it_before_it_disappears(client, topic, member_reply, staff):
@@ -165,8 +166,8 @@ def test_deleting_a_topic_with_a_reason_logs_it_before_it_disappears(client, top
     assert response.status_code == 302
     assert not Topic.objects.filter(pk=topic_pk).exists()
     entry = the_only_entry()
-    assert (entry.action, entry.actor, entry.forum) == (Action.DELETE_TOPIC, staff, forum)
-    assert (entry.topic_id_ref, entry.subject) == (topic_pk, subject)
+    assert (entry.action, entry.actor, entry.place) == (Action.DELETE_TOPIC, staff, forum)
+    assert (entry.topic_id_ref, entry.snapshot) == (topic_pk, subject)
     assert entry.reason == "Données nominatives d'une personne suivie."
 
 
@@ -177,7 +178,7 @@ def test_deleting_a_topic_without_a_reason_is_refused_and_nothing_is_deleted(cli
     assert response.status_code == 200
     assert "Indiquez le motif de la suppression" in response.content.decode()
     assert Topic.objects.filter(pk=topic.pk).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_a_too_long_reason_is_refused(client, topic, staff):
@@ -186,7 +187,7 @@ def test_a_too_long_reason_is_refused(client, topic, staff):
     assert response.status_code == 200
     topic.refresh_from_db()
     assert topic.status == Topic.TOPIC_UNLOCKED
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_the_confirmation_page_asks_for_the_reason_in_french(client, topic, staff):
@@ -204,7 +205,7 @@ def test_staff_deleting_someone_elses_post_logs_it(client, member_reply, staff):
     assert response.status_code == 302
     assert not Post.objects.filter(pk=post_pk).exists()
     entry = the_only_entry()
-    assert (entry.action, entry.actor, entry.post_id_ref, entry.topic_id_ref) == (
+    assert (entry.action, entry.actor, moderation.post_id_ref(entry), entry.topic_id_ref) == (
         Action.DELETE_POST, staff, post_pk, topic_pk)
     assert entry.reason == "Propos blessants."
 
@@ -215,7 +216,7 @@ def test_staff_deleting_a_post_without_a_reason_is_refused(client, member_reply,
     assert response.status_code == 200
     assert "Indiquez le motif de la suppression" in response.content.decode()
     assert Post.objects.filter(pk=member_reply.pk).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_deleting_ones_own_post_is_not_moderation(client, member_reply, director):
@@ -225,7 +226,7 @@ def test_deleting_ones_own_post_is_not_moderation(client, member_reply, director
     response = client.post(post_delete_url(member_reply))
     assert response.status_code == 302
     assert not Post.objects.filter(pk=member_reply.pk).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 @pytest.fixture
@@ -247,7 +248,7 @@ def test_approving_a_queued_post_publishes_and_logs_it(client, queued_post, staf
     queued_post.refresh_from_db()
     assert queued_post.approved
     entry = the_only_entry()
-    assert (entry.action, entry.actor, entry.post_id_ref, entry.reason) == (
+    assert (entry.action, entry.actor, moderation.post_id_ref(entry), entry.reason) == (
         Action.APPROVE, staff, queued_post.pk, "Conforme.")
 
 
@@ -256,13 +257,14 @@ def test_disapproving_a_queued_post_needs_a_reason_then_deletes_and_logs_it(clie
     url = reverse("forum_moderation:disapprove_queued_post", kwargs={"pk": queued_post.pk})
     assert client.post(url, {"reason": ""}).status_code == 200
     assert Post.objects.filter(pk=queued_post.pk).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
     response = client.post(url, {"reason": "Hors sujet."})
     assert response.status_code == 302
     assert not Post.objects.filter(pk=queued_post.pk).exists()
     entry = the_only_entry()
-    assert (entry.action, entry.post_id_ref, entry.reason) == (Action.DISAPPROVE, queued_post.pk, "Hors sujet.")
+    assert (entry.action, moderation.post_id_ref(entry), entry.reason) == (
+        Action.DISAPPROVE, queued_post.pk, "Hors sujet.")
 
 
 def test_the_change_and_its_entry_commit_together(client, topic, staff, monkeypatch):
@@ -290,14 +292,14 @@ def test_a_member_cannot_moderate_and_nothing_is_logged(client, topic, member_re
     assert response.status_code == 403
     assert Topic.objects.filter(pk=topic.pk, status=Topic.TOPIC_UNLOCKED, type=Topic.TOPIC_POST,
                                 forum=topic.forum).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_a_member_cannot_delete_someone_elses_post(client, member_reply, member):
     client.force_login(member)
     assert client.post(post_delete_url(member_reply), {"reason": "Je voudrais"}).status_code == 403
     assert Post.objects.filter(pk=member_reply.pk).exists()
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["member", "staff"])
@@ -307,7 +309,7 @@ def test_moderating_a_forum_one_cannot_read_answers_404(client, forum_tree, dire
     client.force_login({"member": member, "staff": staff}[who])
     assert client.post(topic_url("topic_lock", directors_topic), {"reason": "x"}).status_code == 404
     assert client.post(topic_url("topic_delete", directors_topic), {"reason": "x"}).status_code == 404
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 # --- Reports --------------------------------------------------------------------------------------------
@@ -437,7 +439,7 @@ def test_closing_a_report_records_the_resolution_and_logs_it(client, report, sta
         PostReport.Status.CLOSED, staff, "Message reformulé avec son auteur.")
     assert report.handled_at is not None
     entry = the_only_entry()
-    assert (entry.action, entry.actor, entry.post_id_ref, entry.forum) == (
+    assert (entry.action, entry.actor, moderation.post_id_ref(entry), entry.place) == (
         Action.REPORT_CLOSED, staff, report.post_id, report.forum)
     assert entry.reason == "Message reformulé avec son auteur."
     assert "Propos blessants" not in client.get(QUEUE_URL).content.decode()
@@ -451,7 +453,7 @@ def test_closing_a_closed_report_again_changes_nothing(client, report, staff):
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.resolution == "Traité."
-    assert ModerationLogEntry.objects.count() == 1
+    assert ModerationEntry.objects.count() == 1
 
 
 def test_closing_a_report_needs_a_resolution(client, report, staff):
@@ -461,7 +463,7 @@ def test_closing_a_report_needs_a_resolution(client, report, staff):
     assert "Indiquez la suite donnée au signalement." in response.content.decode()
     report.refresh_from_db()
     assert report.status == PostReport.Status.OPEN
-    assert not ModerationLogEntry.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_a_member_cannot_close_a_report(client, report, member):
@@ -511,6 +513,17 @@ def test_anonymous_visitors_are_sent_to_login(client):
 def test_the_log_has_an_empty_state(client, forum_tree, staff):
     client.force_login(staff)
     assert "Le journal de modération est vide." in client.get(LOG_URL).content.decode()
+
+
+def test_the_forum_log_leaves_the_chat_entries_out(client, forum_tree, staff):
+    ModerationEntry.objects.create(actor=staff, action=Action.DELETE_CHAT_MESSAGE, reason="Motif du salon",
+                                   snapshot="Propos du salon")
+    client.force_login(staff)
+
+    page = client.get(LOG_URL).content.decode()
+
+    assert "Le journal de modération est vide." in page
+    assert "Propos du salon" not in page and Action.DELETE_CHAT_MESSAGE.value not in page
 
 
 def test_the_log_filters_by_action(client, topic, staff):

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from machina.apps.forum_permission.models import ForumPermission, GroupForumPermission
 from wagtail.models import PageViewRestriction
 
-from chat import services as chat_services
+from chat import messages as chat_messages
+from chat import rooms as chat_rooms
 from chat.models import ChatMembership, ChatRoom
 from directory import access
 from directory.access import CmsAudience
@@ -78,8 +79,8 @@ def test_a_page_restriction_opened_to_another_group_shows_at_once(member):
 
 
 def test_a_room_membership_created_on_the_model_shows_its_messages_at_once(director, member, staff):
-    room = chat_services.open_direct_room(director, staff)
-    chat_services.post_message(director, room.pk, "verveine-1", "Message verveine.", enforce_rate_limit=False)
+    room = chat_rooms.open_direct_room(director, staff)
+    chat_messages.post_message(director, room.pk, "verveine-1", "Message verveine.", enforce_rate_limit=False)
     indexing.rebuild()
     client = client_for(member)
     assert search_json(client, "verveine")["total"] == 0

@@ -107,11 +107,12 @@ def test_unpublishing_a_page_removes_it_from_search(member, django_capture_on_co
 
 def test_a_new_chat_message_is_searchable_by_the_room_members(director, member, president,
                                                              django_capture_on_commit_callbacks):
-    from chat import services as chat_services
+    from chat import messages as chat_messages
+    from chat import rooms as chat_rooms
 
-    room = chat_services.open_direct_room(director, member)
+    room = chat_rooms.open_direct_room(director, member)
     with django_capture_on_commit_callbacks(execute=True):
-        chat_services.post_message(director, room.pk, "c-1", "On en parle jeudi : hortensia.",
+        chat_messages.post_message(director, room.pk, "c-1", "On en parle jeudi : hortensia.",
                                    enforce_rate_limit=False)
     assert search_json(client_for(member), "hortensia")["total"] == 1
     assert search_json(client_for(president), "hortensia")["total"] == 0

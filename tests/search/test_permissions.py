@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from chat import services as chat_services
+from chat import messages as chat_messages
+from chat import rooms as chat_rooms
 from directory import services as directory_services
 from directory.access import CmsAudience
 from directory.roles import Role
@@ -79,8 +80,8 @@ def content(forum_tree, people) -> dict[str, str]:
     members_guide = add_guide("Guide orchidée lavande")
     presidents_guide = add_guide("Guide orchidée azalée des présidences", audience=CmsAudience.PRESIDENTS)
     presidents_doc = add_document("Fiche orchidée camélia des présidences", collection=presidents_collection())
-    room = chat_services.open_direct_room(director, member)
-    posted = chat_services.post_message(director, room.pk, "orchidee-1", "Entre nous : orchidée bégonia.",
+    room = chat_rooms.open_direct_room(director, member)
+    posted = chat_messages.post_message(director, room.pk, "orchidee-1", "Entre nous : orchidée bégonia.",
                                         enforce_rate_limit=False)
     adherent = AssociationFactory(name="Association Orchidée Dahlia")
     candidate = AssociationFactory(name="Association Orchidée Zinnia", status="candidate")

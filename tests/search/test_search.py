@@ -151,10 +151,11 @@ def test_the_page_never_lets_content_markup_through(risky_post):
 
 
 def test_a_chat_message_with_markup_is_escaped(director, member):
-    from chat import services as chat_services
+    from chat import messages as chat_messages
+    from chat import rooms as chat_rooms
 
-    room = chat_services.open_direct_room(director, member)
-    chat_services.post_message(director, room.pk, "c-1", "<img src=x onerror=alert(1)> églantine",
+    room = chat_rooms.open_direct_room(director, member)
+    chat_messages.post_message(director, room.pk, "c-1", "<img src=x onerror=alert(1)> églantine",
                                enforce_rate_limit=False)
     indexing.rebuild()
     raw = client_for(member).get("/recherche/", {"q": "églantine"}).content.decode()

@@ -3,8 +3,8 @@
 machina's class loader imports this module before machina's own `forum_moderation.views`: the
 classes defined here replace machina's in its URLconf; the others (moderation queue list and
 detail) stay machina's. Each view keeps machina's permission check and behaviour, asks for a reason
-on its confirmation page (required for deletions) and writes one ModerationLogEntry in the same
-transaction as the change (forum.views_moderation.LoggedModerationMixin).
+on its confirmation page (required for deletions) and writes one entry of the moderation log
+(moderation.models) in the same transaction as the change (forum.views_moderation.LoggedModerationMixin).
 """
 
 from django import forms

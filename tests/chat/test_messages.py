@@ -1,16 +1,18 @@
-"""Messages through chat.services: saved once, numbered, limited, edited and deleted by the rules."""
+"""Messages through chat.messages: saved once, numbered, limited, edited and deleted by the rules."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import override_settings
 
-from chat import protocol, selectors, services
-from chat.models import ChatMessage, ChatModerationLog
+from chat import messages, protocol
+from chat.errors import ChatError
+from chat.models import ChatMessage
+from moderation.models import ModerationEntry
 
 
 def post(user, room, client_id, body="Bonjour", **kwargs):
-    return services.post_message(user, room.pk, client_id, body, **kwargs)
+    return messages.post_message(user, room.pk, client_id, body, **kwargs)
 
 
 def test_a_message_is_saved_with_the_next_number_of_its_room(alice, region_room):
@@ -47,7 +49,7 @@ def test_the_same_client_id_from_two_people_makes_two_messages(alice, bruno, reg
 
 @pytest.mark.parametrize("client_id", ["", "x" * 65, 12, None, "a\nb"])
 def test_a_client_id_must_be_a_short_printable_text(alice, region_room, client_id):
-    with pytest.raises(services.ChatError) as error:
+    with pytest.raises(ChatError) as error:
         post(alice, region_room, client_id)
 
     assert error.value.code == protocol.INVALID_CLIENT_ID
@@ -60,7 +62,7 @@ def test_a_client_id_must_be_a_short_printable_text(alice, region_room, client_i
     ("\ud800 surrogate", protocol.INVALID_TEXT),
 ])
 def test_a_body_must_be_some_text(alice, region_room, body, code):
-    with pytest.raises(services.ChatError) as error:
+    with pytest.raises(ChatError) as error:
         post(alice, region_room, "c", body)
 
     assert error.value.code == code
@@ -68,7 +70,7 @@ def test_a_body_must_be_some_text(alice, region_room, body, code):
 
 @override_settings(CHAT_MAX_MESSAGE_LENGTH=20)
 def test_a_message_over_the_length_limit_is_refused_in_french(alice, region_room):
-    with pytest.raises(services.ChatError) as error:
+    with pytest.raises(ChatError) as error:
         post(alice, region_room, "c", "x" * 21)
 
     assert error.value.code == protocol.MESSAGE_TOO_LONG
@@ -80,7 +82,7 @@ def test_the_rate_limit_refuses_the_message_after_the_limit_with_a_clear_message
     for number in range(3):
         post(alice, region_room, f"c-{number}")
 
-    with pytest.raises(services.ChatError) as error:
+    with pytest.raises(ChatError) as error:
         post(alice, region_room, "c-3")
 
     assert error.value.code == protocol.RATE_LIMITED
@@ -124,7 +126,7 @@ def test_links_become_clickable_with_nofollow_noopener(alice, region_room):
 def test_authors_edit_their_own_messages(alice, region_room):
     message_id = post(alice, region_room, "c", "Premier jet").frame["id"]
 
-    frame = services.edit_message(alice, region_room.pk, message_id, "Version corrigée")
+    frame = messages.edit_message(alice, region_room.pk, message_id, "Version corrigée")
 
     assert (frame["type"], frame["body"]) == ("edit", "Version corrigée")
     assert ChatMessage.objects.get(pk=message_id).edited_at is not None
@@ -134,27 +136,27 @@ def test_nobody_edits_someone_elses_message_not_even_staff(alice, bruno, federal
     message_id = post(alice, region_room, "c").frame["id"]
 
     for person in (bruno, federal_staff):
-        with pytest.raises(services.ChatError) as error:
-            services.edit_message(person, region_room.pk, message_id, "Réécrit")
+        with pytest.raises(ChatError) as error:
+            messages.edit_message(person, region_room.pk, message_id, "Réécrit")
         assert error.value.code == protocol.FORBIDDEN
 
 
 def test_authors_delete_their_own_messages_without_a_reason(alice, region_room):
     message_id = post(alice, region_room, "c", "À effacer").frame["id"]
 
-    frame = services.delete_message(alice, region_room.pk, message_id)
+    frame = messages.delete_message(alice, region_room.pk, message_id)
 
     message = ChatMessage.objects.get(pk=message_id)
     assert (frame["type"], frame["moderated"]) == ("delete", False)
     assert message.deleted_at is not None and message.body == ""
-    assert not ChatModerationLog.objects.exists()
+    assert not ModerationEntry.objects.exists()
 
 
 def test_members_cannot_delete_someone_elses_message(alice, bruno, region_room):
     message_id = post(alice, region_room, "c").frame["id"]
 
-    with pytest.raises(services.ChatError) as error:
-        services.delete_message(bruno, region_room.pk, message_id, "Je n'aime pas")
+    with pytest.raises(ChatError) as error:
+        messages.delete_message(bruno, region_room.pk, message_id, "Je n'aime pas")
 
     assert error.value.code == protocol.FORBIDDEN
 
@@ -162,8 +164,8 @@ def test_members_cannot_delete_someone_elses_message(alice, bruno, region_room):
 def test_staff_deleting_someone_elses_message_must_give_a_reason(alice, federal_staff, region_room):
     message_id = post(alice, region_room, "c").frame["id"]
 
-    with pytest.raises(services.ChatError) as error:
-        services.delete_message(federal_staff, region_room.pk, message_id, "   ")
+    with pytest.raises(ChatError) as error:
+        messages.delete_message(federal_staff, region_room.pk, message_id, "   ")
 
     assert error.value.code == protocol.REASON_REQUIRED
 
@@ -171,29 +173,31 @@ def test_staff_deleting_someone_elses_message_must_give_a_reason(alice, federal_
 def test_staff_moderation_is_logged_with_the_reason_and_the_original_text(alice, federal_staff, region_room):
     message_id = post(alice, region_room, "c", "Propos déplacé").frame["id"]
 
-    frame = services.delete_message(federal_staff, region_room.pk, message_id, "Propos injurieux")
+    frame = messages.delete_message(federal_staff, region_room.pk, message_id, "Propos injurieux")
 
-    log = ChatModerationLog.objects.get()
+    log = ModerationEntry.objects.get()
     assert frame["moderated"] is True
-    assert (log.moderator, log.author, log.reason, log.original_body) == (
+    assert (log.actor, log.target_author, log.reason, log.snapshot) == (
         federal_staff, alice, "Propos injurieux", "Propos déplacé")
+    assert (log.action, log.place, log.target_id) == (
+        ModerationEntry.Action.DELETE_CHAT_MESSAGE, region_room, message_id)
 
 
 def test_staff_do_not_moderate_direct_messages(alice, federal_staff, direct_room):
     message_id = post(alice, direct_room, "c").frame["id"]
 
-    with pytest.raises(services.ChatError) as error:
-        services.delete_message(federal_staff, direct_room.pk, message_id, "Motif")
+    with pytest.raises(ChatError) as error:
+        messages.delete_message(federal_staff, direct_room.pk, message_id, "Motif")
 
     assert error.value.code == protocol.FORBIDDEN
 
 
 def test_a_deleted_message_cannot_be_edited_nor_deleted_again(alice, region_room):
     message_id = post(alice, region_room, "c").frame["id"]
-    services.delete_message(alice, region_room.pk, message_id)
+    messages.delete_message(alice, region_room.pk, message_id)
 
-    with pytest.raises(services.ChatError) as error:
-        services.edit_message(alice, region_room.pk, message_id, "Retour")
+    with pytest.raises(ChatError) as error:
+        messages.edit_message(alice, region_room.pk, message_id, "Retour")
 
     assert error.value.code == protocol.ALREADY_DELETED
 
@@ -201,8 +205,8 @@ def test_a_deleted_message_cannot_be_edited_nor_deleted_again(alice, region_room
 def test_a_message_of_another_room_is_not_found(alice, region_room, mediation_room):
     message_id = post(alice, region_room, "c").frame["id"]
 
-    with pytest.raises(services.ChatError) as error:
-        services.delete_message(alice, mediation_room.pk, message_id)
+    with pytest.raises(ChatError) as error:
+        messages.delete_message(alice, mediation_room.pk, message_id)
 
     assert error.value.code == protocol.NOT_FOUND
 
@@ -212,7 +216,7 @@ def test_resume_returns_exactly_the_missed_messages_in_order(alice, bruno, regio
     missed = [post(bruno if n % 2 else alice, region_room, f"c-{n}").frame["id"] for n in range(1, 6)]
     post(alice, mediation_room, "elsewhere")
 
-    frames, complete = services.messages_after(region_room.pk, seen)
+    frames, complete = messages.messages_after(region_room.pk, seen)
 
     assert [frame["id"] for frame in frames] == missed
     assert complete is True
@@ -222,7 +226,7 @@ def test_resume_returns_exactly_the_missed_messages_in_order(alice, bruno, regio
 def test_resume_is_bounded_and_says_so(alice, region_room):
     ids = [post(alice, region_room, f"c-{n}", enforce_rate_limit=False).frame["id"] for n in range(5)]
 
-    frames, complete = services.messages_after(region_room.pk, 0)
+    frames, complete = messages.messages_after(region_room.pk, 0)
 
     assert [frame["id"] for frame in frames] == ids[:3]
     assert complete is False
@@ -230,45 +234,7 @@ def test_resume_is_bounded_and_says_so(alice, region_room):
 
 @pytest.mark.parametrize("after", [-1, "12", None, True, 1.5])
 def test_resume_needs_a_message_id(region_room, after):
-    with pytest.raises(services.ChatError) as error:
-        services.messages_after(region_room.pk, after)
+    with pytest.raises(ChatError) as error:
+        messages.messages_after(region_room.pk, after)
 
     assert error.value.code == protocol.INVALID_FRAME
-
-
-def test_unread_counts_follow_the_read_marker(alice, bruno, region_room, direct_room):
-    for number in range(3):
-        post(alice, region_room, f"r-{number}")
-    last = post(alice, direct_room, "d-0").frame["id"]
-    post(bruno, direct_room, "own")  # one's own messages are never unread
-
-    assert selectors.unread_counts(bruno) == {region_room.pk: 3, direct_room.pk: 1}
-    assert services.mark_read(bruno, direct_room.pk, last) == {"up_to": last, "unread": 0, "unread_total": 3}
-
-
-def test_the_read_marker_never_goes_back_nor_past_the_last_message(alice, bruno, region_room):
-    first = post(alice, region_room, "r-1").frame["id"]
-    services.mark_read(bruno, region_room.pk, 10**12)
-    post(alice, region_room, "r-2")
-
-    services.mark_read(bruno, region_room.pk, first - 1)
-
-    assert selectors.unread_counts(bruno) == {region_room.pk: 1}
-
-
-def test_deleted_messages_are_not_unread(alice, bruno, region_room):
-    message_id = post(alice, region_room, "r-1").frame["id"]
-    services.delete_message(alice, region_room.pk, message_id)
-
-    assert selectors.unread_total(bruno) == 0
-
-
-def test_presence_counts_people_not_connections(alice, bruno, region_room):
-    online, came = services.presence_join(region_room.pk, "canal-1", alice)
-    online, came_again = services.presence_join(region_room.pk, "canal-2", alice)
-    services.presence_join(region_room.pk, "canal-3", bruno)
-
-    assert (came, came_again) == (True, False)
-    assert services.presence_leave(region_room.pk, "canal-1", alice.pk) is False
-    assert services.presence_leave(region_room.pk, "canal-2", alice.pk) is True
-    assert [person["username"] for person in services.online_people(region_room.pk)] == ["bruno.intervenant"]

@@ -1,0 +1,77 @@
+"""Channel-layer groups and broadcasts: from async code (`broadcast`, awaited once the service call
+has returned, hence committed) or from sync code after commit (`broadcast_on_commit`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from chat import protocol
+from chat.layer_watch import LAYER_ERRORS
+
+logger = logging.getLogger(__name__)
+
+
+# --- groups and broadcasts ------------------------------------------------------------------------
+
+
+def room_group(room_id: int) -> str:
+    return f"chat-room-{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"chat-user-{user_id}"
+
+
+async def broadcast(room_id: int, frame: dict, *, exclude_channel: str | None = None) -> None:
+    """Send a frame to every open connection of the room. The JSON is encoded once, here."""
+    await get_channel_layer().group_send(
+        room_group(room_id), {"type": "chat.frame", "text": protocol.encode(frame), "exclude": exclude_channel}
+    )
+
+
+def _send_now(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    def send() -> None:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except LAYER_ERRORS as error:
+            # The change is committed; only its live delivery failed. The room's open connections are
+            # being closed by their process's watch (chat/layer_watch.py) and resume what they missed.
+            # Raising here would turn a saved message into a 500 and skip the other on_commit callbacks
+            # (search indexing among them): tests/faults/test_redis_down.py.
+            logger.warning("Diffusion impossible vers %s (couche de canaux injoignable : %s).", group, error)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send()
+        return
+    # An event loop runs in this very thread (Playwright's sync API in browser tests, for one):
+    # async_to_sync refuses to run here, so the message leaves from a short-lived thread.
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    sender.join(timeout=10)
+
+
+def broadcast_on_commit(room_id: int, frame: dict) -> None:
+    """From sync code (views, commands): broadcast once the current transaction has committed."""
+    message = {"type": "chat.frame", "text": protocol.encode(frame), "exclude": None}
+    transaction.on_commit(lambda: _send_now(room_group(room_id), message))
+
+
+def notify_access_changed_on_commit(user_ids: Iterable[int]) -> None:
+    """After commit, make each person's open connections re-check the room they are in."""
+    for user_id in set(user_ids):
+        transaction.on_commit(
+            lambda user_id=user_id: _send_now(user_group(user_id), {"type": "chat.access_changed"})
+        )
