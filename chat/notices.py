@@ -1,6 +1,7 @@
-"""E-mail notices for direct messages left unread (run by chat.tasks.send_chat_notices).
+"""E-mail notices for direct messages left unread (run by chat.tasks.send_chat_notices in the worker).
 
-Kept apart from the rest of the chat: the e-mail pipeline is due to move to a shared outbox."""
+The e-mails leave through the shared outbox (core/outbox, docs/mail.md), which records, retries and
+dedupes them; this module decides who is told about which messages, and when."""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -21,6 +20,7 @@ from django.utils.translation import ngettext
 
 from chat import protocol
 from chat.models import ChatMembership, ChatMessage, ChatNotice
+from core.outbox import services as outbox
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import NotificationFrequency
@@ -144,11 +144,12 @@ def send_chat_notices(now: datetime | None = None) -> int:
         }
         subject = ngettext("Passerelles : %(count)d message privé non lu",
                            "Passerelles : %(count)d messages privés non lus", count) % {"count": count}
-        emails.append(EmailMessage(subject=subject, body=render_to_string("chat/email/unread_direct_messages.txt",
-                                                                          context), to=[person.email]))
+        emails.append(outbox.queue(
+            person, category=outbox.Category.NOTICE, kind="chat.unread", subject=subject,
+            text_template="chat/email/unread_direct_messages.txt", context=context,
+            dedupe_key=f"chat.unread:{user_id}:{claimed[-1].messages[-1]['id']}", on_commit=False))
         kind = ChatNotice.Kind.DAILY if frequency == NotificationFrequency.DAILY else ChatNotice.Kind.IMMEDIATE
         notices.append(ChatNotice(user_id=user_id, kind=kind, messages=count, sent_at=now))
-    if emails:
-        get_connection().send_messages(emails)
+    if notices:
         ChatNotice.objects.bulk_create(notices)
-    return len(emails)
+    return outbox.send_now(emails)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.TextChoices):
@@ -13,42 +14,43 @@ class Category(models.TextChoices):
     always leave; notices and digests do not reach a person who chose "never".
     """
 
-    TRANSACTIONAL = "transactional", "Transactionnel (toujours envoyé)"
-    NOTICE = "notice", "Avis (selon la préférence de la personne)"
-    DIGEST = "digest", "Résumé (selon la préférence de la personne)"
+    TRANSACTIONAL = "transactional", _("Transactionnel (toujours envoyé)")
+    NOTICE = "notice", _("Avis (selon la préférence de la personne)")
+    DIGEST = "digest", _("Résumé (selon la préférence de la personne)")
 
 
 class Email(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "En attente"
-        SENDING = "sending", "En cours d'envoi"
-        SENT = "sent", "Envoyé"
-        FAILED = "failed", "Abandonné"
+        PENDING = "pending", _("En attente")
+        SENDING = "sending", _("En cours d'envoi")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Abandonné")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name="destinataire",
+        verbose_name=_("destinataire"),
     )
-    to_address = models.EmailField("adresse", max_length=254)
-    subject = models.CharField("objet", max_length=500)
-    text_body = models.TextField("texte")
-    html_body = models.TextField("version HTML", blank=True)
-    category = models.CharField("catégorie", max_length=16, choices=Category.choices)
-    kind = models.CharField("nature", max_length=64, help_text="Par exemple « forum.reply », « parrainage.proposed ».")
+    to_address = models.EmailField(_("adresse"), max_length=254)
+    subject = models.CharField(_("objet"), max_length=500)
+    text_body = models.TextField(_("texte"))
+    html_body = models.TextField(_("version HTML"), blank=True)
+    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices)
+    kind = models.CharField(_("nature"), max_length=64,
+                            help_text=_("Par exemple « forum.reply », « parrainage.proposed »."))
     dedupe_key = models.CharField(
         "clé d'unicité", max_length=200, blank=True,
-        help_text="Deux courriels de même clé ne partent pas : remettre en file ne renvoie rien.",
+        help_text=_("Deux courriels de même clé ne partent pas : remettre en file ne renvoie rien."),
     )
-    status = models.CharField("état", max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
-    last_error = models.TextField("dernière erreur", blank=True)
-    created_at = models.DateTimeField("mis en file le", default=timezone.now)
-    next_attempt_at = models.DateTimeField("prochaine tentative", default=timezone.now)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    status = models.CharField(_("état"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    created_at = models.DateTimeField(_("mis en file le"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "courriel"
-        verbose_name_plural = "courriels"
+        verbose_name = _("courriel")
+        verbose_name_plural = _("courriels")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="outbox_email_dedupe_key"),
@@ -61,13 +63,13 @@ class Email(models.Model):
 
 class Attachment(models.Model):
     email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="attachments")
-    filename = models.CharField("nom", max_length=255)
-    mimetype = models.CharField("type", max_length=100)
-    content = models.BinaryField("contenu")
+    filename = models.CharField(_("nom"), max_length=255)
+    mimetype = models.CharField(_("type"), max_length=100)
+    content = models.BinaryField(_("contenu"))
 
     class Meta:
-        verbose_name = "pièce jointe"
-        verbose_name_plural = "pièces jointes"
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
 
     def __str__(self) -> str:
         return self.filename

@@ -13,6 +13,7 @@ from django.utils import timezone
 from chat import messages, notices, reading
 from chat.models import ChatMessage, ChatNotice
 from core import schedule
+from core.outbox.models import Email
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +37,25 @@ def test_a_direct_message_unread_for_a_while_is_emailed_to_its_recipient(alice, 
     assert "1 message privé non lu" in mail.outbox[0].subject
     assert "Pouvez-vous relire la convention ?" in mail.outbox[0].body
     assert f"/discussions/{direct_room.pk}/" in mail.outbox[0].body
+
+
+def test_the_notice_leaves_through_the_outbox_and_a_failed_send_is_retried(alice, bruno, direct_room, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    dm(alice, direct_room, "d-1", "Pouvez-vous relire la convention ?")
+
+    assert notices.send_chat_notices() == 0
+    email = Email.objects.get(kind="chat.unread")
+    assert email.recipient == bruno and email.status == Email.Status.PENDING and email.attempts == 1
+    assert email.last_error
+    assert notices.send_chat_notices() == 0, "the batch is claimed: the retry is the outbox's, not a new notice"
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    call_command("send_outbox")
+    email.refresh_from_db()
+    assert email.status == Email.Status.SENT
+    assert [message.to for message in mail.outbox] == [[bruno.email]]
 
 
 def test_a_batch_is_emailed_once(alice, bruno, direct_room):
