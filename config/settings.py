@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "directory.apps.DirectoryConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
+    "membership.apps.MembershipConfig",
     "parrainage.apps.ParrainageConfig",
     "search.apps.SearchConfig",
     # Wagtail

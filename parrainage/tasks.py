@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from parrainage.models import Parrainage
+
 
 def _base_url() -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
@@ -31,7 +33,6 @@ def _wants_email(person) -> bool:
 def notice_messages(parrainage_id: int, event: str) -> list[EmailMessage]:
     """The e-mails for one event of a parrainage (empty if it no longer exists or changed since)."""
     from directory import access
-    from directory.models import Parrainage
     from parrainage.services import Event, directors, first_director
 
     parrainage = (
