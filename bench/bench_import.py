@@ -33,7 +33,7 @@ def environment() -> dict[str, str]:
 
 
 def _siret(number: int) -> str:
-    from directory.membership import luhn_is_valid
+    from directory.siret import luhn_is_valid
 
     prefix = f"{number:013d}"
     return next(prefix + digit for digit in "0123456789" if luhn_is_valid(prefix + digit))

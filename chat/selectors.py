@@ -6,6 +6,7 @@ Access rules come from directory.access (through chat.memberships.check_access f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import SHARED_KINDS_Q, ChatMembership, ChatMessage, ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
-from directory.models import Association, Parrainage
+from directory.models import Association
 from directory.roles import MEMBERS_GROUP_KEY, Role
 
 User = get_user_model()
@@ -189,15 +190,26 @@ def search_members(user, query: str) -> list:
     return list(people.select_related("association").order_by("last_name", "first_name")[:MEMBER_SEARCH_LIMIT])
 
 
+# The associations whose directors a member is shown first as people to write to. Parrainage (above
+# chat) registers its source from its AppConfig.ready(): the parrain and filleuls of the member's
+# association (parrainage.selectors.sponsorship_partner_ids); chat imports none of it.
+ContactSource = Callable[[int], set[int]]
+_contact_sources: list[ContactSource] = []
+
+
+def add_contact_source(source: ContactSource) -> None:
+    """`source(association_id)` gives the ids of associations whose directors the association's
+    people are offered as first contacts. Registering the same function twice keeps one."""
+    if source not in _contact_sources:
+        _contact_sources.append(source)
+
+
 def sponsorship_contacts(user) -> list:
     """The directors of the association sponsoring the person's association, or sponsored by it:
     the first people a new adherent writes to (parrainage, fiche II.6)."""
     if not user.association_id:
         return []
-    links = Parrainage.objects.filter(status=Parrainage.Status.ACTIVE).filter(
-        Q(parrain_id=user.association_id) | Q(filleul_id=user.association_id)
-    )
-    association_ids = {pk for pair in links.values_list("parrain_id", "filleul_id") for pk in pair}
+    association_ids = set().union(*(source(user.association_id) for source in _contact_sources))
     association_ids.discard(user.association_id)
     if not association_ids:
         return []

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "moderation.apps.ModerationConfig",
     "cms.apps.CmsConfig",
     "chat.apps.ChatConfig",
+    "membership.apps.MembershipConfig",
     "parrainage.apps.ParrainageConfig",
     "search.apps.SearchConfig",
     # Wagtail

@@ -54,7 +54,7 @@ urlpatterns = [
     path("forum/", include("machina.urls")),
     path("discussions/", include("chat.urls")),
     path("recherche/", include("search.urls")),
-    path("adhesion/", include("directory.urls_membership")),
+    path("adhesion/", include("membership.urls")),
     path("parrainage/", include("parrainage.urls")),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include("cms.urls_documents")),

@@ -32,16 +32,12 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
-from directory import access, membership, services
+from directory import access, services
 from directory import groups as directory_groups
 from directory.models import (
-    ApplicationEvent,
     Association,
     CourDAppel,
-    InformationRequest,
     Juridiction,
-    MembershipApplication,
-    Parrainage,
     Region,
     RoleAssignment,
     SizeBand,
@@ -52,6 +48,10 @@ from directory.models import (
 from directory.reference import JURIDICTIONS, REGIONS, THEMES, de, load_reference_data
 from directory.roles import REGION_SCOPED, Role
 from directory.services import RoleSpec
+from membership import services as membership
+from membership.models import ApplicationEvent, InformationRequest, MembershipApplication
+from parrainage import services as parrainage_services
+from parrainage.models import Parrainage
 
 SEED = 20250915
 # Every date in the demo is computed from this one, never from today.
@@ -1152,7 +1152,7 @@ def _apply_core_people(plans: Iterable[PersonPlan], associations: dict[str, Asso
 
 def _apply_parrainages(plans: Iterable[tuple[str, str, date]], associations: dict[str, Association]) -> None:
     for parrain, filleul, started_on in plans:
-        services.start_parrainage(associations[parrain], associations[filleul], started_on=started_on)
+        parrainage_services.start_parrainage(associations[parrain], associations[filleul], started_on=started_on)
 
 
 def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
@@ -1161,24 +1161,23 @@ def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
     Written through parrainage.services (the commission's choice by the `equipe` account, the
     parrain's answer by its director), without e-mails; each step is skipped when already there.
     """
-    from parrainage import services as journey
-
     people = {u.username: u for u in User.objects.filter(username__in=["equipe", "parrain", "nouvel.adherent"])}
     commission = people.get("equipe")
     if commission is None:
         return
-    with journey.notices_muted():
+    with parrainage_services.notices_muted():
         for parrain, filleul in PROPOSED_PARRAINAGES:
             if not Parrainage.objects.filter(filleul=associations[filleul]).exists():
-                journey.choose_parrain(commission, associations[filleul], associations[parrain], today=REFERENCE_DATE)
+                parrainage_services.choose_parrain(commission, associations[filleul], associations[parrain],
+                                                   today=REFERENCE_DATE)
         for parrain, filleul, reason in DECLINED_PARRAINAGES:
             if Parrainage.objects.filter(filleul=associations[filleul]).exists():
                 continue
-            proposal = journey.choose_parrain(commission, associations[filleul], associations[parrain],
+            proposal = parrainage_services.choose_parrain(commission, associations[filleul], associations[parrain],
                                               today=REFERENCE_DATE)
-            director = journey.first_director(associations[parrain].pk)
+            director = parrainage_services.first_director(associations[parrain].pk)
             if director is not None:
-                journey.respond(director, proposal, accept=False, reason=reason, today=REFERENCE_DATE)
+                parrainage_services.respond(director, proposal, accept=False, reason=reason, today=REFERENCE_DATE)
         for parrain, filleul in CORE_PARRAINAGES:
             active = Parrainage.objects.filter(parrain=associations[parrain], filleul=associations[filleul],
                                                status=Parrainage.Status.ACTIVE).first()
@@ -1188,7 +1187,7 @@ def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
             for step, days, username in ONBOARDING_DONE:
                 done_on = active.started_on + timedelta(days=days)
                 if done.get(step) != done_on and username in people:
-                    journey.tick(people[username], active, step, done_on)
+                    parrainage_services.tick(people[username], active, step, done_on)
 
 
 def _sync_links(
@@ -1375,7 +1374,7 @@ class ApplicationStep(NamedTuple):
     """One step of a demo application's history; each writes exactly one entry of its log.
 
     `action`: "start", "submit", "examine", "comment", "ask", "answer" or "decide" (the
-    directory.membership service it calls). `by`: "equipe" or "commission" (the first member of
+    membership.services function it calls). `by`: "equipe" or "commission" (the first member of
     the membership commission). `choice`: a comment's opinion or a decision's outcome.
     """
 
@@ -1615,7 +1614,7 @@ def _contact_email(plan: DemoApplication) -> str:
 
 
 def _application_data(plan: DemoApplication) -> dict:
-    """The candidate's first form, as directory.membership.start_application takes it."""
+    """The candidate's first form, as membership.services.start_application takes it."""
     postal_code, departement = LOCALITIES[plan.city]
     domain = f"{plan.key}.exemple.fr"
     rng = random.Random(f"{SEED}-{plan.key}")
@@ -1740,7 +1739,7 @@ def membership_counts() -> dict[str, int]:
 
 @transaction.atomic
 def seed_membership(stdout: Writer | None = None) -> dict[str, int]:
-    """The demo membership applications (DEMO_APPLICATIONS), written through directory.membership.
+    """The demo membership applications (DEMO_APPLICATIONS), written through membership.services.
 
     Each is found again by its SIRET and follow-up address: left as it is when its state and log
     are those of the plan, replaced otherwise (the commission pages may have moved it on). No

@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory import hooks, services
-from directory.membership import normalize_siret, siret_error
 from directory.models import (
     Association,
     CourDAppel,
@@ -48,6 +47,7 @@ from directory.models import (
 )
 from directory.roles import REGION_SCOPED, THEME_SCOPED, WORKING_GROUP_SCOPED, Role
 from directory.services import RoleSpec
+from directory.siret import normalize_siret, siret_error
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000

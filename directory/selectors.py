@@ -8,7 +8,7 @@ these functions and never filter by status or visibility themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -17,16 +17,11 @@ from directory.models import (
     Association,
     CourDAppel,
     Juridiction,
-    Parrainage,
     Region,
     RoleAssignment,
     Theme,
     User,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
 
 # --- Filters of the association list --------------------------------------------------------------
 
@@ -149,17 +144,6 @@ class PersonRow:
 
 
 @dataclass
-class SponsorshipLink:
-    """An active parrainage as an association page shows it: the other association, since when, and
-    whether the viewer may open its follow-up page (either association's people, the commission)."""
-
-    parrainage: Parrainage
-    association: Association
-    since: object
-    can_follow: bool
-
-
-@dataclass
 class AssociationDetail:
     association: Association
     juridictions: list[Juridiction]
@@ -167,10 +151,31 @@ class AssociationDetail:
     themes: list[Theme]
     measures: list[Theme]
     people: list[PersonRow]
-    parrains: list[Association]
-    filleuls: list[Association]
-    parrain_links: list[SponsorshipLink] = field(default_factory=list)
-    filleul_links: list[SponsorshipLink] = field(default_factory=list)
+    # Filled by the parrainage app's section (see AssociationSection below); empty without it.
+    parrains: list[Association] = field(default_factory=list)
+    filleuls: list[Association] = field(default_factory=list)
+    parrain_links: list = field(default_factory=list)
+    filleul_links: list = field(default_factory=list)
+
+
+class AssociationSection(Protocol):
+    """What an app above the directory adds to an association's page: the prefetches it needs on
+    the association's query (so the page keeps a fixed number of queries) and how it fills the
+    page's detail from them. Parrainage registers one (parrainage.selectors.SponsorshipSection)
+    from its AppConfig.ready(); the directory imports none of those apps."""
+
+    def prefetches(self) -> list[Prefetch]: ...
+
+    def fill(self, user, association: Association, detail: AssociationDetail) -> None: ...
+
+
+_sections: list[AssociationSection] = []
+
+
+def add_association_section(section: AssociationSection) -> None:
+    """Registering an equal section twice keeps one."""
+    if section not in _sections:
+        _sections.append(section)
 
 
 def _people_prefetch() -> Prefetch:
@@ -185,16 +190,6 @@ def _people_prefetch() -> Prefetch:
     )
 
 
-def _active_parrainages(related_name: str, other: str) -> Prefetch:
-    return Prefetch(
-        related_name,
-        queryset=Parrainage.objects.filter(status=Parrainage.Status.ACTIVE)
-        .select_related(other)
-        .order_by(f"{other}__name"),
-        to_attr=f"active_{related_name}",
-    )
-
-
 def association_detail(user, slug: str) -> AssociationDetail | None:
     """An association with everything its page shows, or None if unknown or not visible to `user`."""
     association = (
@@ -204,8 +199,7 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
             Prefetch("cours", queryset=CourDAppel.objects.order_by("name")),
             Prefetch("themes", queryset=Theme.objects.order_by("name")),
             _people_prefetch(),
-            _active_parrainages("parrainages_received", "parrain"),
-            _active_parrainages("parrainages_given", "filleul"),
+            *(prefetch for section in _sections for prefetch in section.prefetches()),
         )
         .filter(slug=slug)
         .first()
@@ -222,31 +216,17 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
         for person in association.people.all()
         if access.can_view_person(user, person)
     ]
-    return AssociationDetail(
+    detail = AssociationDetail(
         association=association,
         juridictions=list(association.juridictions.all()),
         cours=list(association.cours.all()),
         themes=[t for t in themes if t.kind == Theme.Kind.THEME],
         measures=[t for t in themes if t.kind == Theme.Kind.MEASURE],
         people=people,
-        parrains=_visible(user, (p.parrain for p in association.active_parrainages_received)),
-        filleuls=_visible(user, (p.filleul for p in association.active_parrainages_given)),
-        parrain_links=_links(user, association.active_parrainages_received, "parrain"),
-        filleul_links=_links(user, association.active_parrainages_given, "filleul"),
     )
-
-
-def _links(user, parrainages: Iterable[Parrainage], other: str) -> list[SponsorshipLink]:
-    return [
-        SponsorshipLink(parrainage=p, association=getattr(p, other), since=p.started_on,
-                        can_follow=access.can_view_parrainage(user, p))
-        for p in parrainages
-        if access.can_view_association(user, getattr(p, other))
-    ]
-
-
-def _visible(user, associations: Iterable[Association]) -> list[Association]:
-    return [a for a in associations if access.can_view_association(user, a)]
+    for section in _sections:
+        section.fill(user, association, detail)
+    return detail
 
 
 # --- Person page ----------------------------------------------------------------------------------

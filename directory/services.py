@@ -14,7 +14,6 @@ from directory.models import (
     Association,
     CourDAppel,
     Juridiction,
-    Parrainage,
     Region,
     RoleAssignment,
     Theme,
@@ -181,18 +180,3 @@ def set_coverage(
     association.juridictions.set(juridictions)
     cour_ids = {j.cour_id for j in juridictions} | {c.pk for c in extra_cours}
     association.cours.set(cour_ids)
-
-
-@hooks.unit_of_work()
-def start_parrainage(parrain: Association, filleul: Association, started_on=None) -> Parrainage:
-    """Record an active sponsorship (issue 7 adds the proposal and acceptance steps)."""
-    if parrain.pk == filleul.pk:
-        raise DirectoryError("Une association ne peut pas être sa propre marraine.")
-    if Parrainage.objects.filter(filleul=filleul, status=Parrainage.Status.ACTIVE).exclude(parrain=parrain).exists():
-        raise DirectoryError("Cette association a déjà un parrain.")
-    parrainage, _created = Parrainage.objects.update_or_create(
-        parrain=parrain,
-        filleul=filleul,
-        defaults={"status": Parrainage.Status.ACTIVE, "started_on": started_on},
-    )
-    return parrainage

@@ -10,7 +10,12 @@ class ParrainageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from directory import membership
-        from parrainage import services
+        # The apps below hear of parrainage only through these registries (they import none of it).
+        from chat import selectors as chat_selectors
+        from directory import admission
+        from directory import selectors as directory_selectors
+        from parrainage import selectors, services
 
-        membership.on_admission(services.open_parrainage_step)
+        admission.on_admission(services.open_parrainage_step)
+        directory_selectors.add_association_section(selectors.SponsorshipSection())
+        chat_selectors.add_contact_source(selectors.sponsorship_partner_ids)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import OnboardingStep, Parrainage
+from parrainage.models import OnboardingStep, Parrainage
 from parrainage.services import DECLINE_REASON_MAX_LENGTH
 
 INVALID_CHOICE = _("Ce choix n'est pas valide : choisissez une association parmi les propositions.")

@@ -35,7 +35,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from directory.models import Association, CourDAppel, Parrainage, SizeBand, Theme
+from directory.models import Association, CourDAppel, SizeBand, Theme
+from parrainage.models import Parrainage
 
 COUR_POINTS = 40
 REGION_POINTS = 20

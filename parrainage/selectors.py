@@ -15,19 +15,13 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from chat.models import ChatMembership, ChatMessage, ChatRoom
-from directory import access, membership
-from directory.models import (
-    Association,
-    CourDAppel,
-    MembershipApplication,
-    OnboardingStep,
-    Parrainage,
-    RoleAssignment,
-    Theme,
-    User,
-)
+from directory import access
+from directory.models import Association, CourDAppel, RoleAssignment, Theme, User
 from directory.roles import Role
+from membership import services as membership
+from membership.models import MembershipApplication
 from parrainage.matching import Proposal
+from parrainage.models import OnboardingStep, Parrainage
 from parrainage.services import next_proposals
 
 STEP_COUNT = len(OnboardingStep.Step.choices)
@@ -414,3 +408,67 @@ def overview(filters: OverviewFilters | None = None, *, now: datetime | None = N
     if filters.without_contact:
         rows = [r for r in rows if r.without_contact]
     return rows
+
+
+# --- What parrainage adds to the directory's association page and to chat's first contacts ----------
+
+
+@dataclass
+class SponsorshipLink:
+    """An active parrainage as an association page shows it: the other association, since when, and
+    whether the viewer may open its follow-up page (either association's people, the commission)."""
+
+    parrainage: Parrainage
+    association: Association
+    since: object
+    can_follow: bool
+
+
+def _active_parrainages(related_name: str, other: str) -> Prefetch:
+    return Prefetch(
+        related_name,
+        queryset=Parrainage.objects.filter(status=Parrainage.Status.ACTIVE)
+        .select_related(other)
+        .order_by(f"{other}__name"),
+        to_attr=f"active_{related_name}",
+    )
+
+
+def _links(user, parrainages, other: str) -> list[SponsorshipLink]:
+    return [
+        SponsorshipLink(parrainage=p, association=getattr(p, other), since=p.started_on,
+                        can_follow=access.can_view_parrainage(user, p))
+        for p in parrainages
+        if access.can_view_association(user, getattr(p, other))
+    ]
+
+
+class SponsorshipSection:
+    """The association page's parrains and filleuls (directory.selectors.association_detail): two
+    prefetches on the association's query, then only what the viewer may see."""
+
+    def prefetches(self) -> list[Prefetch]:
+        return [_active_parrainages("parrainages_received", "parrain"),
+                _active_parrainages("parrainages_given", "filleul")]
+
+    def fill(self, user, association: Association, detail) -> None:
+        received, given = association.active_parrainages_received, association.active_parrainages_given
+        detail.parrains = [p.parrain for p in received if access.can_view_association(user, p.parrain)]
+        detail.filleuls = [p.filleul for p in given if access.can_view_association(user, p.filleul)]
+        detail.parrain_links = _links(user, received, "parrain")
+        detail.filleul_links = _links(user, given, "filleul")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SponsorshipSection)
+
+    def __hash__(self) -> int:
+        return hash(SponsorshipSection)
+
+
+def sponsorship_partner_ids(association_id: int) -> set[int]:
+    """The associations in an active parrainage with this one, either side (chat's first contacts:
+    chat.selectors.sponsorship_contacts)."""
+    pairs = Parrainage.objects.filter(status=Parrainage.Status.ACTIVE).filter(
+        Q(parrain_id=association_id) | Q(filleul_id=association_id)
+    ).values_list("parrain_id", "filleul_id")
+    return {pk for pair in pairs for pk in pair}

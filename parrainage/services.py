@@ -28,11 +28,12 @@ from django.utils.translation import ngettext
 
 from chat import rooms as chat_rooms
 from chat.errors import ChatError
-from directory import access
-from directory.models import Association, OnboardingStep, Parrainage, User
+from directory import access, hooks
+from directory.models import Association, User
 from directory.roles import Role
 from directory.services import DirectoryError
 from parrainage.matching import Proposal, max_filleuls, propose_sponsors
+from parrainage.models import OnboardingStep, Parrainage
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,22 @@ class Event:
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+
+
+@hooks.unit_of_work()
+def start_parrainage(parrain: Association, filleul: Association, started_on=None) -> Parrainage:
+    """Record an active sponsorship at once, without the proposal and answer steps (demo data,
+    sponsorships that predate the platform)."""
+    if parrain.pk == filleul.pk:
+        raise ParrainageError("Une association ne peut pas être sa propre marraine.")
+    if Parrainage.objects.filter(filleul=filleul, status=Parrainage.Status.ACTIVE).exclude(parrain=parrain).exists():
+        raise ParrainageError("Cette association a déjà un parrain.")
+    parrainage, _created = Parrainage.objects.update_or_create(
+        parrain=parrain,
+        filleul=filleul,
+        defaults={"status": Parrainage.Status.ACTIVE, "started_on": started_on},
+    )
+    return parrainage
 
 
 # --- Notices ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core.outbox import services as outbox
+from parrainage.models import Parrainage
 
 
 def _base_url() -> str:
@@ -26,7 +27,6 @@ def queue_notices(parrainage_id: int, event: str) -> list[outbox.Email]:
     """Queue (not yet send) the e-mails for one event of a parrainage: none if it no longer exists or
     changed since; none to an inactive account; the outbox leaves out whoever chose "never"."""
     from directory import access
-    from directory.models import Parrainage
     from parrainage.services import Event, directors, first_director
 
     parrainage = (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from directory import views_membership as membership_views
+from membership import views as membership_views
 from parrainage import views
 
 app_name = "parrainage"

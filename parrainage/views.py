@@ -20,9 +20,10 @@ from django.views.generic import TemplateView
 
 from directory import access
 from directory.mixins import MemberRequiredMixin
-from directory.models import Association, OnboardingStep, Parrainage
+from directory.models import Association
 from parrainage import selectors, services
 from parrainage.forms import ChooseParrainForm, OverviewFilterForm, RespondForm, StepForm
+from parrainage.models import OnboardingStep, Parrainage
 
 OVERVIEW_PAGE_SIZE = 25
 

@@ -649,8 +649,8 @@ def _django_admin_object(w: World, app_label: str, model_name: str) -> str:
         ("chat", "chatroom"): w.rooms["adhoc"].pk,
         ("directory", "user"): w.inactive_person.pk,
         ("directory", "association"): w.associations["candidate"].pk,
-        ("directory", "membershipapplication"): w.application.pk,
-        ("directory", "parrainage"): w.parrainages["proposed"].pk,
+        ("membership", "membershipapplication"): w.application.pk,
+        ("parrainage", "parrainage"): w.parrainages["proposed"].pk,
     }
     if (app_label, model_name) in chosen:
         return str(chosen[(app_label, model_name)])

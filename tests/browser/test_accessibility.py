@@ -22,9 +22,9 @@ from playwright.sync_api import expect
 from chat import memberships as chat_memberships
 from chat import messages as chat_messages
 from chat import rooms as chat_rooms
-from directory import services as directory_services
 from forum import services as forum_services
 from forum.models import ForumSpace
+from parrainage import services as parrainage_services
 from search import indexing
 from tests.browser.conftest import BASE_DIR
 from tests.browser.steps import log_in
@@ -105,7 +105,7 @@ def world(live_url) -> World:
     add_guide("Guide de réflexion éthique", themes=[theme("ethique")], summary="Repères pour l'équipe.")
     add_news("Assemblée générale : le rapport moral est en ligne", days_ago=2)
     add_event("Journée thématique : la médiation pénale", starts_in_days=12)
-    directory_services.start_parrainage(home, AssociationFactory(
+    parrainage_services.start_parrainage(home, AssociationFactory(
         name="ALME 40 – Médiation et Enquêtes des Landes", region=region("sud-ouest"), city="Mont-de-Marsan",
         departement="40", admitted_on=timezone.localdate() - timedelta(days=30)))
     indexing.rebuild()

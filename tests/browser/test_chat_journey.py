@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from directory import services as directory_services
+from parrainage import services as parrainage_services
 from tests.browser.steps import log_in
 from tests.factories import AssociationFactory, Role, RoleSpec, make_person, region
 
@@ -19,7 +19,7 @@ def sponsorship(live_url):
                           first_name="Philippe", last_name="Garnier")
     filleule = make_person("nouvel.adherent", association=newcomer, roles=[RoleSpec(Role.DIRECTOR)],
                            first_name="Sophie", last_name="Labat")
-    directory_services.start_parrainage(sponsor, newcomer)
+    parrainage_services.start_parrainage(sponsor, newcomer)
     return filleule, parrain
 
 

@@ -14,11 +14,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from directory.models import Association, Juridiction, MembershipApplication, Region, User
+from directory.models import Association, Juridiction, Region, User
+from membership.models import MembershipApplication
 from tests.browser.conftest import ARTIFACTS_DIR
 from tests.browser.steps import log_in
-from tests.directory.membership_support import docx, pdf
 from tests.factories import AssociationFactory, Role, RoleSpec, make_person
+from tests.membership.support import docx, pdf
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from directory import access, network_import
-from directory.membership import luhn_is_valid
 from directory.models import Association, User
 from directory.roles import Role
+from directory.siret import luhn_is_valid
 from tests.factories import AssociationFactory, make_person, region
 
 HEADERS = ["type", "siret", "nom", "prenom", "courriel", "telephone", "fonction", "roles", "portee", "ville",

@@ -14,14 +14,10 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from demo import directory as network
-from directory import access, membership, services
+from directory import access, services
 from directory.models import (
-    ApplicationEvent,
     Association,
     CourDAppel,
-    InformationRequest,
-    MembershipApplication,
-    Parrainage,
     Region,
     RoleAssignment,
     User,
@@ -29,6 +25,9 @@ from directory.models import (
 )
 from directory.reference import REGIONS
 from directory.roles import Role
+from membership import services as membership
+from membership.models import ApplicationEvent, InformationRequest, MembershipApplication
+from parrainage.models import Parrainage
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

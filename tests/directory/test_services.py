@@ -3,7 +3,7 @@
 import pytest
 
 from directory import services
-from directory.models import Parrainage, RoleAssignment
+from directory.models import RoleAssignment
 from directory.roles import Role
 from tests.factories import AssociationFactory, RoleSpec, juridiction, make_person
 
@@ -44,19 +44,6 @@ def test_size_band_follows_staff_count():
     assert AssociationFactory(staff_count=49).size_band == "medium"
     assert AssociationFactory(staff_count=50).size_band == "large"
     assert AssociationFactory(staff_count=150).size_band == "xlarge"
-
-
-def test_an_association_cannot_sponsor_itself(association):
-    with pytest.raises(services.DirectoryError):
-        services.start_parrainage(association, association)
-
-
-def test_a_filleul_has_one_active_parrain(association, other_region_association):
-    newcomer = AssociationFactory(name="Nouvelle association")
-    services.start_parrainage(association, newcomer)
-    with pytest.raises(services.DirectoryError, match="déjà un parrain"):
-        services.start_parrainage(other_region_association, newcomer)
-    assert Parrainage.objects.filter(filleul=newcomer, status=Parrainage.Status.ACTIVE).count() == 1
 
 
 def test_created_person_without_password_cannot_log_in(association, client):

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from directory import services
 from directory.models import Association, CourDAppel
+from parrainage import services as parrainage_services
 from tests.factories import AssociationFactory, Role, RoleSpec, cour, juridiction, make_person, region, theme
 
 LIST_URL = reverse("directory:association-list")
@@ -257,7 +258,7 @@ def test_association_page_separates_themes_from_measures(client, viewer, network
 
 
 def test_association_page_lists_active_parrain_and_filleuls(client, viewer, network):
-    services.start_parrainage(network["bordeaux"], network["pau"], started_on=datetime.date(2024, 9, 1))
+    parrainage_services.start_parrainage(network["bordeaux"], network["pau"], started_on=datetime.date(2024, 9, 1))
     parrain_page = client.get(detail_url(network["bordeaux"])).context["detail"]
     filleul_page = client.get(detail_url(network["pau"])).context["detail"]
     assert parrain_page.filleuls == [network["pau"]]
@@ -428,7 +429,7 @@ def test_offer_with_a_malformed_value_answers_400(client, viewer, params):
 
 def test_parrainage_page_shows_the_parrain_of_a_new_member(client, network):
     newcomer = make_person("nouveau.test", association=network["pau"], roles=[RoleSpec(Role.DIRECTOR)])
-    services.start_parrainage(network["bordeaux"], network["pau"], started_on=datetime.date(2024, 9, 1))
+    parrainage_services.start_parrainage(network["bordeaux"], network["pau"], started_on=datetime.date(2024, 9, 1))
     client.force_login(newcomer)
     response = client.get(reverse("parrainage:mine"))
     assert response.status_code == 200
@@ -437,7 +438,7 @@ def test_parrainage_page_shows_the_parrain_of_a_new_member(client, network):
 
 
 def test_parrainage_page_shows_the_filleuls_of_a_parrain(client, viewer, network):
-    services.start_parrainage(network["bordeaux"], network["pau"])
+    parrainage_services.start_parrainage(network["bordeaux"], network["pau"])
     response = client.get(reverse("parrainage:mine"))
     assert [p.filleul for p in response.context["parrainage"].filleuls] == [network["pau"]]
 
@@ -519,7 +520,7 @@ def _grow_network(count: int, prefix: str) -> list[Association]:
                         roles=[RoleSpec(Role.DIRECTOR), RoleSpec(Role.DICA, region=region("sud-ouest"))])
         associations.append(association)
     for parrain, filleul in zip(associations[::2], associations[1::2], strict=False):
-        services.start_parrainage(parrain, filleul)
+        parrainage_services.start_parrainage(parrain, filleul)
     return associations
 
 
@@ -560,7 +561,7 @@ def test_association_page_query_count_does_not_grow_with_people(client, viewer, 
                     contact_visible_to_members=bool(j % 2))
     for filleul in _grow_network(4, "Filleul"):
         if not filleul.parrainages_received.exists():
-            services.start_parrainage(big, filleul)
+            parrainage_services.start_parrainage(big, filleul)
     large = _count_queries(client, detail_url(big))
     assert small == large
     with django_assert_max_num_queries(DETAIL_MAX_QUERIES):

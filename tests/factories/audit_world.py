@@ -39,14 +39,18 @@ from chat import rooms as chat_rooms
 from chat.models import ChatMembership, ChatRoom
 from cms.models import GuidePage
 from cms.selectors import Visibility
-from directory import access, membership
+from directory import access
 from directory import services as directory_services
 from directory.access import ChatRoomKind, CmsAudience
-from directory.models import Association, MembershipApplication, Parrainage
+from directory.models import Association
 from directory.roles import Role
 from forum import moderation
 from forum import services as forum_services
 from forum.models import ForumSpace, ForumSubscription, NationalMeeting, Notification
+from membership import services as membership
+from membership.models import MembershipApplication
+from parrainage import services as parrainage_services
+from parrainage.models import Parrainage
 from tests.factories import AssociationFactory, RoleSpec, WorkingGroupFactory, make_person, region, theme
 from tests.factories.cms import add_document, add_event, add_guide, members_collection, presidents_collection
 
@@ -256,7 +260,7 @@ def build_world() -> World:
         message_authors[key] = authors[key].pk
 
     # --- membership application, parrainages
-    from tests.directory.membership_support import service_data
+    from tests.membership.support import service_data
 
     application, token = membership.start_application(
         service_data(name="Association zephyrine audmarkapplication"))
@@ -267,7 +271,7 @@ def build_world() -> World:
     # not possible here, so the audit re-issues one it knows.
     token = _fresh_token(application)
     parrainages = {
-        "active": directory_services.start_parrainage(assoc_a, assoc_f, started_on=timezone.localdate()),
+        "active": parrainage_services.start_parrainage(assoc_a, assoc_f, started_on=timezone.localdate()),
         # A proposal awaiting the answer of A's director. choose_parrain needs a matching run (volunteer,
         # cap…); the row it writes is created directly.
         "proposed": Parrainage.objects.create(

@@ -6,8 +6,8 @@ import html
 import pytest
 from django.urls import reverse
 
-from tests.directory.membership_support import submitted
 from tests.factories import AssociationFactory, Role, RoleSpec, make_person
+from tests.membership.support import submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.urls import reverse
 
-from directory import access, membership
-from directory.models import ApplicationEvent, Association, MembershipApplication, User
+from directory import access, admission
+from directory.models import Association, User
 from directory.roles import ROLE_GROUP_NAMES
-from tests.directory.membership_support import draft, pdf, reload, submitted, text, token_from
+from membership import services as membership
+from membership.models import ApplicationEvent, MembershipApplication
 from tests.factories import AssociationFactory, Role, RoleSpec, make_person
+from tests.membership.support import draft, pdf, reload, submitted, text, token_from
 
 Status = MembershipApplication.Status
 Kind = ApplicationEvent.Kind
@@ -455,7 +457,7 @@ def test_the_detail_of_an_admitted_application_links_to_the_association(client, 
 
 def test_admission_hands_the_association_over_to_the_registered_apps(examiner, application, monkeypatch):
     calls = []
-    monkeypatch.setattr(membership, "_admission_handlers", [lambda association, actor: calls.append(
+    monkeypatch.setattr(admission, "_handlers", [lambda association, actor: calls.append(
         (association.pk, actor.pk))])
     decision = membership.decide(application, examiner, Status.ADMITTED, "Bienvenue.")
     assert calls == [(decision.association.pk, examiner.pk)]
@@ -464,11 +466,11 @@ def test_admission_hands_the_association_over_to_the_registered_apps(examiner, a
 def test_the_parrainage_app_opens_its_step_at_admission():
     from parrainage import services as parrainage_services
 
-    assert parrainage_services.open_parrainage_step in membership.admission_handlers()
+    assert parrainage_services.open_parrainage_step in admission.admission_handlers()
 
 
 def test_admission_works_without_any_app_to_hand_over_to(examiner, application, monkeypatch):
-    monkeypatch.setattr(membership, "_admission_handlers", [])
+    monkeypatch.setattr(admission, "_handlers", [])
     decision = membership.decide(application, examiner, Status.ADMITTED, "Bienvenue.")
     assert decision.association.status == Association.Status.MEMBER
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from chat import messages as chat_messages
 from chat import rooms as chat_rooms
 from chat.models import ChatMessage, ChatRoom, direct_room_key
-from directory import services
-from directory.models import Association, NotificationFrequency, OnboardingStep, Parrainage
+from directory.models import Association, NotificationFrequency
 from parrainage import selectors as selectors_parrainage
 from parrainage import services as journey
+from parrainage.models import OnboardingStep, Parrainage
 from tests.factories import AssociationFactory, Role, RoleSpec, juridiction, make_person, region, theme
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +197,7 @@ def test_accepting_is_refused_when_the_parrain_reached_the_cap_meanwhile(net, se
     settings.PARRAINAGE_MAX_FILLEULS = 2
     proposal = choose(net)
     settings.PARRAINAGE_MAX_FILLEULS = 1
-    services.start_parrainage(net["pau"], AssociationFactory(name="Filleule arrivée entre-temps"))
+    journey.start_parrainage(net["pau"], AssociationFactory(name="Filleule arrivée entre-temps"))
     with pytest.raises(journey.ParrainageError, match="accompagne déjà 1 filleul"):
         journey.respond(net["parrain"], proposal, accept=True)
     assert Parrainage.objects.get(pk=proposal.pk).status == Parrainage.Status.PROPOSED
@@ -552,7 +552,7 @@ def _pair(name: str, started_days_ago: int):
                                    roles=[RoleSpec(Role.DIRECTOR)])
     filleul_director = make_person(f"dir.filleule.{name.lower()}", association=filleul,
                                    roles=[RoleSpec(Role.DIRECTOR)])
-    parrainage = services.start_parrainage(parrain, filleul, started_on=today() - timedelta(days=started_days_ago))
+    parrainage = journey.start_parrainage(parrain, filleul, started_on=today() - timedelta(days=started_days_ago))
     return parrainage, parrain_director, filleul_director
 
 
@@ -641,7 +641,7 @@ def test_mon_parrainage_queries_do_not_grow_with_the_filleuls(net, client, setti
     for index in range(3):
         filleul = AssociationFactory(name=f"Autre filleule {index}")
         make_person(f"dir.autre.{index}", association=filleul, roles=[RoleSpec(Role.DIRECTOR)])
-        services.start_parrainage(net["pau"], filleul, started_on=today())
+        journey.start_parrainage(net["pau"], filleul, started_on=today())
     with CaptureQueriesContext(connection) as four:
         response = client.get(url)
     assert len(response.context["mine"].given) == 4

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from directory.models import MembershipApplication
-from tests.directory.membership_support import complete_post, text
+from membership.models import MembershipApplication
 from tests.factories import make_person
+from tests.membership.support import complete_post, text
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Membership application pages: the candidate's (public, private link) and the commission's.
 
-Views stay thin: forms validate input, directory.membership reads and changes state. Refusals of
+Views stay thin: forms validate input, membership.services reads and changes state. Refusals of
 the rules answer with the page and a French message: 400 for invalid input, 404 for a stale or
 forged link, 409 when the application is no longer in a state that allows the step.
 """
@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core import ratelimit
-from directory import access, membership
-from directory.forms_membership import (
+from directory import access
+from membership import services
+from membership.forms import (
     AnswerForm,
     ApplicationForm,
     CommentForm,
@@ -29,7 +30,7 @@ from directory.forms_membership import (
     DecisionForm,
     InformationRequestForm,
 )
-from directory.models import InformationRequest, MembershipApplication
+from membership.models import InformationRequest, MembershipApplication
 
 Status = MembershipApplication.Status
 
@@ -54,8 +55,8 @@ def _serve(application: MembershipApplication, field_file, prefix: str):
     except FileNotFoundError as exc:
         raise Http404(_("Ce document est introuvable.")) from exc
     response = FileResponse(
-        handle, as_attachment=True, filename=membership.download_name(application, prefix, field_file.name),
-        content_type=membership.content_type_for(field_file.name),
+        handle, as_attachment=True, filename=services.download_name(application, prefix, field_file.name),
+        content_type=services.content_type_for(field_file.name),
     )
     return _private(response)
 
@@ -80,7 +81,7 @@ def _answer_file(application: MembershipApplication, request_id: int):
 class MembershipStartView(View):
     """`/adhesion/`: the procedure and the application form; saving creates the draft and its link."""
 
-    template_name = "directory/membership/start.html"
+    template_name = "membership/start.html"
 
     def get(self, request):
         return render(request, self.template_name, {"form": ApplicationForm()})
@@ -96,7 +97,7 @@ class MembershipStartView(View):
         address = ratelimit.client_address(request)
         verdict = ratelimit.check(rate, address)
         if not verdict.allowed:
-            token = membership.started_token(form_key)
+            token = services.started_token(form_key)
             if token:
                 return self._already_recorded(request, token)
             error = _("Trop de candidatures ont été commencées depuis votre connexion : celle-ci n'a pas été "
@@ -105,16 +106,16 @@ class MembershipStartView(View):
                 error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
             return ratelimit.refusal(render(request, self.template_name, {"form": form, "error": error}), verdict)
         try:
-            application, token, created = membership.start_application_once(form.service_data(), form_key=form_key)
-        except membership.MembershipError as exc:
+            application, token, created = services.start_application_once(form.service_data(), form_key=form_key)
+        except services.MembershipError as exc:
             return render(request, self.template_name, {"form": form, "error": str(exc)}, status=409)
         if not created:
             return self._already_recorded(request, token)
         ratelimit.record(rate, address)
         if request.POST.get("action") == "submit":
             try:
-                membership.submit_application(application, token=token)
-            except membership.IncompleteApplication as exc:
+                services.submit_application(application, token=token)
+            except services.IncompleteApplication as exc:
                 messages.warning(request, _(
                     "Votre brouillon est enregistré, mais la candidature n'est pas encore déposée : %(error)s"
                 ) % {"error": exc})
@@ -124,12 +125,12 @@ class MembershipStartView(View):
         else:
             messages.success(request, _("Votre brouillon est enregistré. Conservez bien le lien privé de cette page : "
                                         "il vous a aussi été envoyé par courriel."))
-        return HttpResponseRedirect(membership.follow_path(token))
+        return HttpResponseRedirect(services.follow_path(token))
 
     @staticmethod
     def _already_recorded(request, token: str):
         messages.info(request, _("Cette candidature était déjà enregistrée : rien n'a été créé en double."))
-        return HttpResponseRedirect(membership.follow_path(token))
+        return HttpResponseRedirect(services.follow_path(token))
 
 
 class CandidateMixin:
@@ -137,9 +138,9 @@ class CandidateMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.token = kwargs["token"]
-        self.application = membership.application_for_token(self.token)
+        self.application = services.application_for_token(self.token)
         if self.application is None:
-            return _private(render(request, "directory/membership/invalid_link.html", status=404))
+            return _private(render(request, "membership/invalid_link.html", status=404))
         return _private(super().dispatch(request, *args, **kwargs))
 
     def follow_context(self, *, form=None, answer_forms=None, error=None, missing=None):
@@ -148,27 +149,27 @@ class CandidateMixin:
         if is_draft and form is None:
             form = ApplicationForm(instance=application)
         if missing is None and is_draft:
-            missing = membership.missing_items(application)
+            missing = services.missing_items(application)
         answer_forms = answer_forms or {}
         requests = [
             {"request": r, "form": answer_forms.get(r.pk) or AnswerForm(prefix=f"q{r.pk}"),
              "answer_url": reverse("membership-answer", kwargs={"token": self.token, "request_id": r.pk}),
              "file_url": reverse("membership-answer-file", kwargs={"token": self.token, "request_id": r.pk})
              if r.answer_file else ""}
-            for r in membership.requests_of(application)
+            for r in services.requests_of(application)
         ]
         return {
             "application": application,
             "token": self.token,
             # The address the candidate is using (e-mails use the site's configured address).
-            "follow_url": self.request.build_absolute_uri(membership.follow_path(self.token)),
+            "follow_url": self.request.build_absolute_uri(services.follow_path(self.token)),
             "form": form,
             "is_draft": is_draft,
             "missing": missing or [],
             "requests": requests,
             "can_answer": application.status not in MembershipApplication.DECIDED,
-            "events": membership.events_for_candidate(application),
-            "candidate_kinds": membership.CANDIDATE_ACTED_KINDS,
+            "events": services.events_for_candidate(application),
+            "candidate_kinds": services.CANDIDATE_ACTED_KINDS,
             "document_urls": self.document_urls(),
             "error": error,
         }
@@ -180,7 +181,7 @@ class CandidateMixin:
         }
 
     def render_follow(self, request, status=200, **kwargs):
-        return render(request, "directory/membership/follow.html", self.follow_context(**kwargs), status=status)
+        return render(request, "membership/follow.html", self.follow_context(**kwargs), status=status)
 
 
 class MembershipFollowView(CandidateMixin, View):
@@ -194,37 +195,37 @@ class MembershipFollowView(CandidateMixin, View):
         if application.status != Status.DRAFT:
             return self.render_follow(request, status=409, error=_(
                 "Cette candidature a déjà été déposée le %(date)s : ce nouvel envoi n'a rien modifié."
-            ) % {"date": membership.display_datetime(application.submitted_at)})
+            ) % {"date": services.display_datetime(application.submitted_at)})
         form = ApplicationForm(request.POST, request.FILES, instance=application)
         if not form.is_valid():
             # The unsaved values stay in the form; the application itself is reloaded untouched.
-            self.application = membership.application_for_token(token)
+            self.application = services.application_for_token(token)
             error = _("Rien n'a été enregistré : corrigez les champs signalés ci-dessous.")
             if request.FILES:
                 error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
             return self.render_follow(request, status=400, form=form, error=error)
         try:
-            self.application = membership.save_draft(application, form.service_data())
-        except membership.MembershipError as exc:
-            self.application = membership.application_for_token(token)
-            status = 409 if isinstance(exc, membership.StateConflict) else 400
+            self.application = services.save_draft(application, form.service_data())
+        except services.MembershipError as exc:
+            self.application = services.application_for_token(token)
+            status = 409 if isinstance(exc, services.StateConflict) else 400
             return self.render_follow(request, status=status, form=form, error=str(exc))
         if request.POST.get("action") == "submit":
             try:
-                membership.submit_application(self.application, token=token)
-            except membership.IncompleteApplication as exc:
+                services.submit_application(self.application, token=token)
+            except services.IncompleteApplication as exc:
                 form.mark_missing(exc.missing)
                 return self.render_follow(request, status=400, form=form, missing=exc.missing, error=_(
                     "Vos modifications sont enregistrées, mais la candidature n'est pas encore déposée : %(error)s"
                 ) % {"error": exc})
-            except membership.StateConflict as exc:
-                self.application = membership.application_for_token(token)
+            except services.StateConflict as exc:
+                self.application = services.application_for_token(token)
                 return self.render_follow(request, status=409, error=str(exc))
             messages.success(request, _("Votre candidature est déposée. Un accusé de réception vous a été envoyé par "
                                         "courriel."))
         else:
             messages.success(request, _("Votre brouillon est enregistré."))
-        return HttpResponseRedirect(membership.follow_path(token))
+        return HttpResponseRedirect(services.follow_path(token))
 
 
 class MembershipAnswerView(CandidateMixin, View):
@@ -238,16 +239,16 @@ class MembershipAnswerView(CandidateMixin, View):
             return self.render_follow(request, status=400, answer_forms={request_id: form},
                                       error=_("La réponse n'a pas été envoyée : corrigez les champs signalés."))
         try:
-            membership.answer_information_request(
+            services.answer_information_request(
                 self.application, request_id, answer=form.cleaned_data["answer"],
                 answer_file=form.cleaned_data.get("answer_file"),
             )
-        except membership.StateConflict as exc:
+        except services.StateConflict as exc:
             return self.render_follow(request, status=409, error=str(exc))
-        except membership.MembershipError as exc:
+        except services.MembershipError as exc:
             return self.render_follow(request, status=400, answer_forms={request_id: form}, error=str(exc))
         messages.success(request, _("Votre réponse est envoyée à la commission d'adhésion."))
-        return HttpResponseRedirect(membership.follow_path(token))
+        return HttpResponseRedirect(services.follow_path(token))
 
 
 class CandidateDocumentView(CandidateMixin, View):
@@ -277,14 +278,14 @@ class ExaminerRequiredMixin(AccessMixin):
 class CommissionListView(ExaminerRequiredMixin, View):
     """`/parrainage/commission/`: the submitted applications by state, with counts and pages."""
 
-    template_name = "directory/membership/commission_list.html"
+    template_name = "membership/commission_list.html"
 
     def get(self, request):
         form = CommissionFilterForm(request.GET)
-        counts = membership.commission_counts()
+        counts = services.commission_counts()
         if not form.is_valid():
             return self.invalid(request, form, counts, form.errors["statut"][0])
-        paginator = Paginator(membership.applications_for_commission(form.states()), settings.MEMBERSHIP_PAGE_SIZE)
+        paginator = Paginator(services.applications_for_commission(form.states()), settings.MEMBERSHIP_PAGE_SIZE)
         try:
             page = paginator.page(request.GET.get("page") or 1)
         except InvalidPage:
@@ -307,10 +308,10 @@ class CommissionListView(ExaminerRequiredMixin, View):
 
 
 class CommissionDetailMixin(ExaminerRequiredMixin):
-    template_name = "directory/membership/commission_detail.html"
+    template_name = "membership/commission_detail.html"
 
     def get_application(self, pk) -> MembershipApplication:
-        application = membership.commission_application(pk)
+        application = services.commission_application(pk)
         if application is None:
             raise Http404(_("Aucune candidature déposée ne correspond à cette adresse."))
         return application
@@ -320,13 +321,13 @@ class CommissionDetailMixin(ExaminerRequiredMixin):
             {"request": r, "file_url": reverse("parrainage:commission-answer-file",
                                                kwargs={"pk": application.pk, "request_id": r.pk})
              if r.answer_file else ""}
-            for r in membership.requests_of(application)
+            for r in services.requests_of(application)
         ]
-        is_open = application.status in membership.OPEN_STATES
+        is_open = application.status in services.OPEN_STATES
         context = {
             "application": application,
-            "events": membership.events_for_commission(application),
-            "candidate_kinds": membership.CANDIDATE_ACTED_KINDS,
+            "events": services.events_for_commission(application),
+            "candidate_kinds": services.CANDIDATE_ACTED_KINDS,
             "requests": requests,
             "comment_form": forms.get("comment_form") or CommentForm(),
             "request_form": forms.get("request_form") or InformationRequestForm(),
@@ -334,7 +335,7 @@ class CommissionDetailMixin(ExaminerRequiredMixin):
             "can_start_examination": application.status in (Status.SUBMITTED, Status.POSTPONED),
             "can_request": is_open,
             "can_decide": is_open,
-            "pending_accounts": membership.pending_accounts(application)
+            "pending_accounts": services.pending_accounts(application)
             if application.status == Status.ADMITTED else [],
             "parrainage_url": self.parrainage_url(application),
             "document_urls": {
@@ -383,9 +384,9 @@ class CommissionActionView(CommissionDetailMixin, View):
                 "Rien n'a été enregistré : corrigez le formulaire signalé."), **{self.form_name: form})
         try:
             self.act(application, form)
-        except membership.StateConflict as exc:
+        except services.StateConflict as exc:
             return self.render_detail(request, self.get_application(pk), status=409, error=str(exc))
-        except membership.MembershipError as exc:
+        except services.MembershipError as exc:
             return self.render_detail(request, application, status=400, error=str(exc),
                                       **({self.form_name: form} if form is not None else {}))
         messages.success(request, self.success_message)
@@ -396,7 +397,7 @@ class CommissionExamineView(CommissionActionView):
     success_message = _("L'examen de la candidature est commencé.")
 
     def act(self, application, form):
-        membership.start_examination(application, self.request.user)
+        services.start_examination(application, self.request.user)
 
 
 class CommissionCommentView(CommissionActionView):
@@ -405,7 +406,7 @@ class CommissionCommentView(CommissionActionView):
     success_message = _("Votre message est ajouté à la discussion de la commission.")
 
     def act(self, application, form):
-        membership.add_comment(application, self.request.user, form.cleaned_data["message"],
+        services.add_comment(application, self.request.user, form.cleaned_data["message"],
                                form.cleaned_data["opinion"])
 
 
@@ -415,7 +416,7 @@ class CommissionRequestView(CommissionActionView):
     success_message = _("La question est envoyée à l'association par courriel.")
 
     def act(self, application, form):
-        membership.request_information(application, self.request.user, form.cleaned_data["question"])
+        services.request_information(application, self.request.user, form.cleaned_data["question"])
 
 
 class CommissionDecisionView(CommissionActionView):
@@ -423,7 +424,7 @@ class CommissionDecisionView(CommissionActionView):
     form_name = "decision_form"
 
     def act(self, application, form):
-        decision = membership.decide(application, self.request.user, form.cleaned_data["outcome"],
+        decision = services.decide(application, self.request.user, form.cleaned_data["outcome"],
                                      form.cleaned_data["reason"])
         if decision.association is not None:
             self.success_message = _(
@@ -437,7 +438,7 @@ class CommissionInvitationsView(CommissionActionView):
     success_message = _("Les invitations sont renvoyées.")
 
     def act(self, application, form):
-        membership.resend_invitations(application, self.request.user)
+        services.resend_invitations(application, self.request.user)
 
 
 class CommissionDocumentView(CommissionDetailMixin, View):

@@ -5,7 +5,7 @@ Names are global (no namespace): templates across the site link to "membership-a
 
 from django.urls import path
 
-from directory import views_membership as views
+from membership import views
 
 urlpatterns = [
     path("", views.MembershipStartView.as_view(), name="membership-application"),

@@ -1,4 +1,6 @@
-"""The candidate's side of a membership application: SIRET, documents, draft, private link, submission.
+"""The candidate's side of a membership application: documents, draft, private link, submission.
+
+The SIRET rule itself is the directory's (tests/directory/test_siret.py).
 
 Every bad input answers with a French message and changes nothing; the link is the only key.
 """
@@ -10,9 +12,10 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from directory import membership
-from directory.models import ApplicationEvent, MembershipApplication
-from tests.directory.membership_support import (
+from membership import services as membership
+from membership.models import ApplicationEvent, MembershipApplication
+from tests.factories import juridiction
+from tests.membership.support import (
     VALID_SIRET,
     complete_fields,
     complete_post,
@@ -25,7 +28,6 @@ from tests.directory.membership_support import (
     text,
     token_from,
 )
-from tests.factories import juridiction
 
 START_URL = reverse("membership-application")
 Status = MembershipApplication.Status
@@ -44,37 +46,6 @@ def follow(token: str) -> str:
 def stored_files(settings) -> list[str]:
     folder = settings.MEDIA_ROOT / "private" / "adhesion"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-# --- SIRET --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("siret", [VALID_SIRET, "44306184100047", "35600000000048"])
-def test_a_siret_with_a_right_luhn_key_is_valid(siret):
-    assert membership.siret_error(siret) is None
-
-
-@pytest.mark.parametrize("siret", ["73282932000075", "44306184100048", "12345678901234"])
-def test_a_siret_with_a_wrong_key_is_refused(siret):
-    assert "clé de contrôle" in membership.siret_error(siret)
-
-
-@pytest.mark.parametrize("siret", ["7328293200007", "732829320000740", "7328293200007A", ""])
-def test_a_siret_without_exactly_14_digits_is_refused(siret):
-    assert "14 chiffres" in membership.siret_error(siret)
-
-
-def test_la_poste_establishments_use_the_sum_of_digits_rule():
-    # 35600000049837 fails Luhn but its digits add up to a multiple of 5: valid for La Poste.
-    assert not membership.luhn_is_valid("35600000049837")
-    assert membership.siret_error("35600000049837") is None
-    # Luhn-valid but not a multiple of 5: refused under the La Poste rule.
-    assert membership.luhn_is_valid("35600000000030")
-    assert membership.siret_error("35600000000030") is not None
-
-
-def test_spaces_and_dots_typed_in_a_siret_are_ignored():
-    assert membership.normalize_siret("732 829.320 00074") == VALID_SIRET
 
 
 # --- Documents ------------------------------------------------------------------------------------

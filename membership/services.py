@@ -2,14 +2,15 @@
 
 Services (one transaction each, the application row locked with select_for_update) change state
 and write the dated log (ApplicationEvent); `check_*` helpers only validate. E-mails go out after
-commit through the django-tasks tasks of `directory.tasks_membership`.
+commit through the django-tasks tasks of `membership.tasks`.
 
 The candidate has no account: a private link carries a random token (secrets.token_urlsafe) of
 which only the SHA-256 hash is stored. Since the raw token is never stored, a request for more
 information issues a fresh link (sent in that e-mail) and the previous one stops working.
 
 Admission creates the association and the accounts of its director and president through
-`directory.services`, so that groups, forum permissions, chat rooms and search follow.
+`directory.services`, so that groups, forum permissions, chat rooms and search follow, then hands
+the new member over to the apps that continue an admission (`directory.admission`: parrainage).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import hashlib
 import re
 import secrets
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -35,16 +36,13 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from directory import access, services
-from directory.models import (
-    ApplicationEvent,
-    Association,
-    InformationRequest,
-    MembershipApplication,
-    User,
-)
+from directory import access, admission, services
+from directory.models import Association, User
 from directory.roles import Role
 from directory.services import RoleSpec
+from directory.siret import normalize_siret, siret_error
+from membership import tasks
+from membership.models import ApplicationEvent, InformationRequest, MembershipApplication
 
 Status = MembershipApplication.Status
 Kind = ApplicationEvent.Kind
@@ -101,47 +99,6 @@ def application_for_token(token: str) -> MembershipApplication | None:
         return None
     return (MembershipApplication.objects.select_related("region", "association")
             .filter(token_hash=hash_token(token)).first())
-
-
-# --- SIRET -----------------------------------------------------------------------------------------
-
-LA_POSTE_SIREN = "356000000"
-# La Poste's head office keeps the ordinary Luhn key; its other establishments do not (INSEE rule).
-LA_POSTE_HEAD_OFFICE = "35600000000048"
-
-
-def normalize_siret(value: str) -> str:
-    """The SIRET without the spaces, dots and dashes people type in it."""
-    return re.sub(r"[\s.\-\u00a0\u202f]", "", value or "")
-
-
-def luhn_is_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
-
-
-def siret_error(value: str) -> str | None:
-    """A French message if `value` (normalized) is not a valid SIRET, else None.
-
-    14 digits whose Luhn checksum is right; establishments of La Poste (SIREN 356000000) are
-    numbered so that the sum of their digits is a multiple of 5 instead.
-    """
-    if not re.fullmatch(r"\d{14}", value):
-        return _("Le numéro SIRET doit comporter exactement 14 chiffres (par exemple 732 829 320 00074).")
-    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_HEAD_OFFICE:
-        valid = sum(int(c) for c in value) % 5 == 0
-    else:
-        valid = luhn_is_valid(value)
-    if not valid:
-        return _("Ce numéro SIRET n'est pas valide : sa clé de contrôle ne correspond pas. Vérifiez les 14 chiffres.")
-    return None
 
 
 # --- Uploaded documents ----------------------------------------------------------------------------
@@ -714,31 +671,8 @@ def _admit(application: MembershipApplication, actor: User) -> tuple[Association
          % {"who": ", ".join(f"{u.get_full_name()} ({u.username}, {u.email})" for u in accounts)})
     for user in accounts:
         _invite_on_commit(user.pk, application.pk)
-    _hand_over_admission(association, actor)
+    admission.hand_over(association, actor)
     return association, accounts
-
-
-# The apps that continue an admission register here from their `AppConfig.ready()` (parrainage opens
-# its step, `parrainage.services.open_parrainage_step`): the directory imports none of them.
-AdmissionHandler = Callable[[Association, User], object]
-_admission_handlers: list[AdmissionHandler] = []
-
-
-def on_admission(handler: AdmissionHandler) -> None:
-    """Call `handler(association, actor)` at the end of every admission, inside its transaction (an
-    error it raises undoes the admission). Registering the same function twice keeps one."""
-    if handler not in _admission_handlers:
-        _admission_handlers.append(handler)
-
-
-def admission_handlers() -> tuple[AdmissionHandler, ...]:
-    return tuple(_admission_handlers)
-
-
-def _hand_over_admission(association: Association, actor: User) -> None:
-    """Hand the newly admitted association over to the apps that continue an admission."""
-    for handler in admission_handlers():
-        handler(association, actor)
 
 
 def pending_accounts(application: MembershipApplication) -> list[User]:
@@ -786,10 +720,8 @@ def emails_muted() -> Iterator[None]:
 def _email_on_commit(kind: str, application_id: int, *, link: str = "", request_id: int | None = None) -> None:
     if _emails_muted.get():
         return
-    from directory import tasks_membership
-
     transaction.on_commit(
-        lambda: tasks_membership.send_application_email.enqueue(application_id, kind, link, request_id),
+        lambda: tasks.send_application_email.enqueue(application_id, kind, link, request_id),
         robust=True,
     )
 
@@ -797,10 +729,8 @@ def _email_on_commit(kind: str, application_id: int, *, link: str = "", request_
 def _invite_on_commit(user_id: int, application_id: int) -> None:
     if _emails_muted.get():
         return
-    from directory import tasks_membership
-
     transaction.on_commit(
-        lambda: tasks_membership.send_account_invitation.enqueue(user_id, application_id), robust=True
+        lambda: tasks.send_account_invitation.enqueue(user_id, application_id), robust=True
     )
 
 

@@ -1,6 +1,6 @@
 """Builders for the membership application tests: documents, form data, applications in each state.
 
-Applications are built through directory.membership (the services the pages use), never by hand.
+Applications are built through membership.services (the services the pages use), never by hand.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import zipfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory import membership
-from directory.models import MembershipApplication
+from membership import services as membership
+from membership.models import MembershipApplication
 from tests.factories import juridiction, region, theme
 
 VALID_SIRET = "73282932000074"

@@ -11,6 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from directory.models import User
+from membership.models import InformationRequest, MembershipApplication
+
 SUBJECTS = {
     "link": gettext_lazy("Votre candidature à la fédération : votre lien privé"),
     "receipt": gettext_lazy("Votre candidature à la fédération est bien déposée"),
@@ -26,8 +29,6 @@ def _base_url() -> str:
 @task()
 def send_application_email(application_id: int, kind: str, link: str = "", request_id: int | None = None) -> int:
     """E-mail the candidate's follow-up address: private link, receipt, question or decision."""
-    from directory.models import InformationRequest, MembershipApplication
-
     application = MembershipApplication.objects.filter(pk=application_id).first()
     if application is None or kind not in SUBJECTS or not application.contact_email:
         return 0
@@ -39,7 +40,7 @@ def send_application_email(application_id: int, kind: str, link: str = "", reque
     }
     message = EmailMessage(
         subject=str(SUBJECTS[kind]),
-        body=render_to_string(f"directory/email/membership_{kind}.txt", context),
+        body=render_to_string(f"membership/email/{kind}.txt", context),
         to=[application.contact_email],
     )
     return message.send()
@@ -52,8 +53,6 @@ def send_account_invitation(user_id: int, application_id: int) -> int:
     The link is Django's password-reset confirmation link (uid + default_token_generator); it stops
     working once the password is set. Nothing is sent to an account that already has a password.
     """
-    from directory.models import MembershipApplication, User
-
     person = User.objects.select_related("association").filter(pk=user_id, is_active=True).first()
     application = MembershipApplication.objects.filter(pk=application_id).first()
     if person is None or not person.email or person.has_usable_password():
@@ -70,7 +69,7 @@ def send_account_invitation(user_id: int, application_id: int) -> int:
     }
     message = EmailMessage(
         subject=_("Bienvenue sur Passerelles : choisissez votre mot de passe"),
-        body=render_to_string("directory/email/membership_invitation.txt", context),
+        body=render_to_string("membership/email/invitation.txt", context),
         to=[person.email],
     )
     return message.send()

@@ -17,14 +17,11 @@ from django.utils import timezone
 
 from chat.models import ChatMessage, ChatRoom
 from directory.access import ChatRoomKind
-from directory.models import (
-    ApplicationEvent,
-    Association,
-    MembershipApplication,
-    Parrainage,
-)
-from tests.directory.membership_support import complete_post
+from directory.models import Association
+from membership.models import ApplicationEvent, MembershipApplication
+from parrainage.models import Parrainage
 from tests.factories import AssociationFactory, Role, RoleSpec, juridiction, make_person, region, theme
+from tests.membership.support import complete_post
 
 pytestmark = pytest.mark.django_db
 

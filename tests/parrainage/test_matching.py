@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory import services
-from directory.models import Association, Parrainage
+from directory.models import Association
 from parrainage import matching
 from parrainage import services as journey
+from parrainage.models import Parrainage
 from tests.factories import AssociationFactory, Role, RoleSpec, juridiction, make_person, region, theme
 
 TODAY = date(2025, 9, 15)
@@ -127,7 +127,7 @@ def test_experience_counts_full_years_of_membership_up_to_a_cap(filleul, years, 
 def test_fewer_filleuls_means_more_available(filleul):
     busy = sponsor("Relais Occupé")
     free = sponsor("Relais Libre")
-    services.start_parrainage(busy, AssociationFactory(name="Première filleule"))
+    journey.start_parrainage(busy, AssociationFactory(name="Première filleule"))
     by = {p.association: p for p in propose(filleul)}
     assert by[free].score - by[busy].score == matching.AVAILABILITY_MAX_POINTS // 2
     assert "Aucun filleul en cours" in by[free].reasons
@@ -138,9 +138,9 @@ def test_a_parrain_at_the_cap_is_not_proposed(filleul, settings):
     settings.PARRAINAGE_MAX_FILLEULS = 2
     full = sponsor("Relais Complet")
     one = sponsor("Relais À Un Filleul")
-    services.start_parrainage(full, AssociationFactory(name="Filleule A"))
-    services.start_parrainage(full, AssociationFactory(name="Filleule B"))
-    services.start_parrainage(one, AssociationFactory(name="Filleule C"))
+    journey.start_parrainage(full, AssociationFactory(name="Filleule A"))
+    journey.start_parrainage(full, AssociationFactory(name="Filleule B"))
+    journey.start_parrainage(one, AssociationFactory(name="Filleule C"))
     assert names(propose(filleul)) == ["Relais À Un Filleul"]
     settings.PARRAINAGE_MAX_FILLEULS = 1
     assert propose(filleul) == []
@@ -172,7 +172,7 @@ def test_the_filleul_itself_and_associations_being_sponsored_are_not_proposed(fi
     filleul.willing_to_sponsor = True
     filleul.save()
     still_welcomed = sponsor("Relais Encore Parrainé")
-    services.start_parrainage(sponsor("Relais Marraine", willing=False), still_welcomed)
+    journey.start_parrainage(sponsor("Relais Marraine", willing=False), still_welcomed)
     assert propose(filleul) == []
 
 
@@ -228,7 +228,7 @@ def test_the_number_of_queries_does_not_grow_with_the_candidates(filleul):
 
 def test_finished_parrainages_do_not_count_against_availability(filleul):
     veteran = sponsor("Relais Expérimenté")
-    old = services.start_parrainage(veteran, AssociationFactory(name="Ancienne filleule"))
+    old = journey.start_parrainage(veteran, AssociationFactory(name="Ancienne filleule"))
     Parrainage.objects.filter(pk=old.pk).update(status=Parrainage.Status.ENDED)
     [proposal] = propose(filleul)
     assert proposal.reasons[-1] == "Aucun filleul en cours"

@@ -1,7 +1,7 @@
 """Forms of the membership application (candidate) and of its examination (commission).
 
 They check what a form can check (formats, SIRET key, document type and size); the services in
-directory.membership check the states and write.
+membership.services check the states and write.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from directory import membership
-from directory.models import Juridiction, MembershipApplication, Region, Theme
+from directory.models import Juridiction, Region, Theme
+from directory.siret import normalize_siret, siret_error
+from membership import services
+from membership.models import MembershipApplication
 
 DEPARTEMENT_PATTERN = re.compile(r"^(\d{2,3}|2[AB])$")
 
@@ -44,7 +46,7 @@ class DocumentField(forms.FileField):
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
         if upload and hasattr(upload, "size"):
-            error = membership.document_error(upload)
+            error = services.document_error(upload)
             if error:
                 raise forms.ValidationError(error)
         return upload
@@ -52,7 +54,7 @@ class DocumentField(forms.FileField):
 
 class ApplicationForm(forms.ModelForm):
     """The candidate's file. As a draft only the name and the follow-up e-mail are required;
-    completeness is checked when submitting (directory.membership.missing_items)."""
+    completeness is checked when submitting (membership.services.missing_items)."""
 
     siret = forms.CharField(
         label=_("SIRET"), required=False, max_length=30,
@@ -135,14 +137,14 @@ class ApplicationForm(forms.ModelForm):
         self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
         for name in ("statutes", "activity_report"):
             self.fields[name].help_text = _document_help()
-        self.submit_required = set(membership.REQUIRED_TO_SUBMIT)
+        self.submit_required = set(services.REQUIRED_TO_SUBMIT)
         if not self.is_bound:
             self.initial.setdefault("form_key", secrets.token_urlsafe(16))
 
     def clean_siret(self) -> str:
-        value = membership.normalize_siret(self.cleaned_data.get("siret", ""))
+        value = normalize_siret(self.cleaned_data.get("siret", ""))
         if value:
-            error = membership.siret_error(value)
+            error = siret_error(value)
             if error:
                 raise forms.ValidationError(error)
         return value
@@ -161,10 +163,10 @@ class ApplicationForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         """What the services take: field values, lists, and the new uploads (None: keep the current file)."""
-        data = {name: self.cleaned_data.get(name) for name in membership.EDITABLE_FIELDS}
+        data = {name: self.cleaned_data.get(name) for name in services.EDITABLE_FIELDS}
         data["juridictions"] = list(self.cleaned_data.get("juridictions") or [])
         data["themes"] = list(self.cleaned_data.get("themes") or [])
-        for name in membership.FILE_FIELDS:
+        for name in services.FILE_FIELDS:
             data[name] = self.cleaned_data.get(name) or None
         return data
 
@@ -172,7 +174,7 @@ class ApplicationForm(forms.ModelForm):
         """Show, on each field, what submission still needs."""
         for name, _label in missing:
             if name in self.fields and name not in self.errors:
-                message = (gettext("Joignez ce document pour déposer la candidature.") if name in membership.FILE_FIELDS
+                message = (gettext("Joignez ce document pour déposer la candidature.") if name in services.FILE_FIELDS
                            else gettext("Ce champ est obligatoire pour déposer la candidature."))
                 self.add_error(name, message)
 
@@ -193,7 +195,7 @@ class AnswerForm(forms.Form):
 class CommentForm(forms.Form):
     opinion = forms.ChoiceField(
         label=_("Votre avis"), required=False,
-        choices=[("", _("Pas d'avis pour l'instant")), *membership.OPINIONS.items()],
+        choices=[("", _("Pas d'avis pour l'instant")), *services.OPINIONS.items()],
         error_messages={"invalid_choice": _("Cet avis n'existe pas : choisissez dans la liste.")},
     )
     message = forms.CharField(
@@ -217,7 +219,7 @@ class InformationRequestForm(forms.Form):
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Décision"), widget=forms.RadioSelect,
-        choices=[(value, MembershipApplication.Status(value).label) for value in membership.DECISIONS],
+        choices=[(value, MembershipApplication.Status(value).label) for value in services.DECISIONS],
         error_messages={"required": _("Choisissez la décision : admise, refusée ou ajournée."),
                         "invalid_choice": _("Choisissez la décision : admise, refusée ou ajournée.")},
     )
@@ -235,13 +237,13 @@ class CommissionFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.tabs = membership.commission_tabs()
+        self.tabs = services.commission_tabs()
         self.fields["statut"].choices = [(key, label) for key, label, _states in self.tabs]
         self.fields["statut"].error_messages["invalid_choice"] = gettext(
             "Ce statut n'existe pas : choisissez un des onglets.")
 
     def tab(self) -> str:
-        return self.cleaned_data.get("statut") or membership.CommissionTab.PENDING
+        return self.cleaned_data.get("statut") or services.CommissionTab.PENDING
 
     def states(self) -> tuple[str, ...]:
         key = self.tab()
