@@ -31,5 +31,5 @@ def send_invitation_email(person_id: int) -> int:
     return outbox.send_now([outbox.queue(
         person, category=outbox.Category.TRANSACTIONAL, kind="directory.invitation",
         subject=_("Invitation à Passerelles : choisissez votre mot de passe"),
-        text_template="directory/email/invitation.txt", context=context, on_commit=False,
+        text_template="directory/email/invitation.txt", context=context, private=True, on_commit=False,
     )])

@@ -1,9 +1,8 @@
-"""E-mails of the membership applications (run by django-tasks after commit)."""
+"""E-mails of the membership applications (run by django-tasks after commit), sent through the outbox
+(core/outbox, docs/mail.md): always sent, whatever the notification choice, being answers to a request."""
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from core.outbox import services as outbox
 from directory.models import User
 from membership.models import InformationRequest, MembershipApplication
 
@@ -38,12 +38,10 @@ def send_application_email(application_id: int, kind: str, link: str = "", reque
         "request": InformationRequest.objects.filter(pk=request_id, application=application).first()
         if request_id else None,
     }
-    message = EmailMessage(
-        subject=str(SUBJECTS[kind]),
-        body=render_to_string(f"membership/email/{kind}.txt", context),
-        to=[application.contact_email],
-    )
-    return message.send()
+    return outbox.send_now([outbox.queue(
+        application.contact_email, category=outbox.Category.TRANSACTIONAL, kind=f"membership.{kind}",
+        subject=str(SUBJECTS[kind]), text_template=f"membership/email/{kind}.txt", context=context,
+        private=bool(link), on_commit=False)])
 
 
 @task()
@@ -67,9 +65,7 @@ def send_account_invitation(user_id: int, application_id: int) -> int:
         "login_url": _base_url() + reverse("login"),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
-    message = EmailMessage(
+    return outbox.send_now([outbox.queue(
+        person, category=outbox.Category.TRANSACTIONAL, kind="membership.account-invitation",
         subject=_("Bienvenue sur Passerelles : choisissez votre mot de passe"),
-        body=render_to_string("membership/email/invitation.txt", context),
-        to=[person.email],
-    )
-    return message.send()
+        text_template="membership/email/invitation.txt", context=context, private=True, on_commit=False)])

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.outbox import conf
-from core.outbox.models import Email
+from core.outbox.models import ERASED_BODY, Email
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,18 @@ def _message(email: Email, connection) -> EmailMultiAlternatives:
     return message
 
 
+def _erased() -> dict:
+    """What a private e-mail keeps once it has left or was given up: its envelope, not its link."""
+    return {"text_body": str(ERASED_BODY), "html_body": ""}
+
+
 def _record_failure(email: Email, error: BaseException, now: datetime) -> None:
     given_up = email.attempts >= conf.max_attempts()
     Email.objects.filter(pk=email.pk).update(
         status=Email.Status.FAILED if given_up else Email.Status.PENDING,
         next_attempt_at=now if given_up else now + conf.retry_delay(email.attempts),
         last_error=f"{type(error).__name__}: {error}"[:2000],
+        **(_erased() if given_up and email.private else {}),
     )
     logger.warning("Courriel %s (%s) non envoyé, tentative %s%s : %s", email.pk, email.kind, email.attempts,
                    " — abandonné" if given_up else "", error)
@@ -100,7 +106,8 @@ def send(email_ids: Iterable[int], now: datetime | None = None) -> int:
             except Exception as error:  # recorded on the e-mail, retried later
                 _record_failure(email, error, now)
             else:
-                Email.objects.filter(pk=email.pk).update(status=Email.Status.SENT, sent_at=timezone.now())
+                Email.objects.filter(pk=email.pk).update(status=Email.Status.SENT, sent_at=timezone.now(),
+                                                         **(_erased() if email.private else {}))
                 sent += 1
     finally:
         try:

@@ -41,6 +41,11 @@ class Email(models.Model):
         "clé d'unicité", max_length=200, blank=True,
         help_text=_("Deux courriels de même clé ne partent pas : remettre en file ne renvoie rien."),
     )
+    private = models.BooleanField(
+        _("contenu privé"), default=False,
+        help_text=_("Le texte porte un lien personnel (invitation, candidature) : il est effacé une fois le "
+                    "courriel envoyé ou abandonné."),
+    )
     status = models.CharField(_("état"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     last_error = models.TextField(_("dernière erreur"), blank=True)
@@ -59,6 +64,9 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_address}"
+
+
+ERASED_BODY = _("[Contenu effacé après l'envoi : ce courriel portait un lien personnel.]")
 
 
 class Attachment(models.Model):

@@ -55,6 +55,7 @@ def queue(
     html_template: str | None = None,
     attachments: Sequence[File] = (),
     dedupe_key: str = "",
+    private: bool = False,
     on_commit: bool = True,
 ) -> Email | None:
     """Put one e-mail in the outbox, rendered for its recipient.
@@ -64,7 +65,9 @@ def queue(
     at most); the bodies are rendered from `text_template` (and `html_template`) with `context`.
     Nothing is queued, and None returned, when there is no address, when the person refuses this
     category (`wants`), or when an e-mail with the same non-empty `dedupe_key` was already queued
-    (so queueing again is harmless). With `on_commit` (the default), delivery is enqueued once the
+    (so queueing again is harmless). A `private` e-mail carries a personal link (an invitation, a
+    candidate's private link): its bodies are erased once it has left or was given up. With
+    `on_commit` (the default), delivery is enqueued once the
     current transaction commits; otherwise the caller passes the e-mail to `send_now` or
     `deliver_on_commit`.
     """
@@ -83,7 +86,7 @@ def queue(
                 recipient=recipient, to_address=address, subject=" ".join(str(subject).split())[:500],
                 text_body=render_to_string(text_template, context),
                 html_body=render_to_string(html_template, context) if html_template else "",
-                category=category, kind=kind, dedupe_key=dedupe_key,
+                category=category, kind=kind, dedupe_key=dedupe_key, private=private,
             )
             Attachment.objects.bulk_create([
                 Attachment(email=email, filename=file.filename, mimetype=file.mimetype,

@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.outbox.models import Email
 from membership import services as membership
 from membership.models import ApplicationEvent, MembershipApplication
 from tests.factories import juridiction
@@ -119,6 +120,10 @@ def test_saving_the_first_form_creates_a_draft_and_e_mails_its_private_link(clie
     assert [m.to for m in mail.outbox] == [["suivi@exemple.org"]]
     assert follow(token) in mail.outbox[0].body
     assert list(application.events.values_list("kind", "actor")) == [(Kind.CREATED, None)]
+    # The e-mail left through the outbox, which keeps its envelope but not the private link.
+    email = Email.objects.get(kind="membership.link")
+    assert email.status == Email.Status.SENT and email.to_address == "suivi@exemple.org"
+    assert not Email.objects.filter(text_body__contains=token).exists()
 
 
 @pytest.mark.django_db

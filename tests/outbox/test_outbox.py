@@ -182,6 +182,32 @@ def test_an_email_left_sending_by_a_dead_worker_is_sent_once_its_lease_ends(pers
     assert len(mail.outbox) == 1
 
 
+def test_a_private_email_keeps_its_envelope_but_not_its_body_once_sent_or_given_up(
+        person, settings, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = queue_notice(person, private=True)
+    [message] = mail.outbox
+    assert "Il s'est passé quelque chose." in message.body, "the recipient gets the whole text"
+    sent.refresh_from_db()
+    assert sent.status == Email.Status.SENT and sent.subject == "[Passerelles] Un avis"
+    assert "Il s'est passé quelque chose." not in sent.text_body and "effacé" in sent.text_body
+
+    settings.EMAIL_BACKEND = "tests.outbox.backends.DownBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        failing = queue_notice(person, private=True, dedupe_key="autre")
+    failing.refresh_from_db()
+    assert failing.status == Email.Status.PENDING and "Il s'est passé" in failing.text_body, "kept for the retry"
+    delivery.send_due(now=timezone.now() + timedelta(days=1))
+    failing.refresh_from_db()
+    assert failing.status == Email.Status.FAILED and "Il s'est passé" not in failing.text_body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ordinary = queue_notice(person, dedupe_key="ordinaire")
+    ordinary.refresh_from_db()
+    assert "Il s'est passé" in ordinary.text_body, "an ordinary e-mail keeps its text, even given up"
+
+
 def test_sending_twice_sends_once(person):
     email = queue_notice(person, on_commit=False)
 
