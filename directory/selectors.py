@@ -173,10 +173,11 @@ class AssociationDetail:
     filleul_links: list[SponsorshipLink] = field(default_factory=list)
 
 
-def _people_prefetch() -> Prefetch:
+def _people_prefetch(user) -> Prefetch:
+    """An association's people whom `user` may see (access.visible_people), with their roles."""
     return Prefetch(
         "people",
-        queryset=User.objects.order_by("last_name", "first_name", "username").prefetch_related(
+        queryset=access.visible_people(user).order_by("last_name", "first_name", "username").prefetch_related(
             Prefetch(
                 "role_assignments",
                 queryset=RoleAssignment.objects.select_related("region", "theme", "working_group").order_by("role"),
@@ -203,7 +204,7 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
             Prefetch("juridictions", queryset=Juridiction.objects.select_related("cour").order_by("name")),
             Prefetch("cours", queryset=CourDAppel.objects.order_by("name")),
             Prefetch("themes", queryset=Theme.objects.order_by("name")),
-            _people_prefetch(),
+            _people_prefetch(user),
             _active_parrainages("parrainages_received", "parrain"),
             _active_parrainages("parrainages_given", "filleul"),
         )
@@ -220,7 +221,6 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
             show_contact=access.can_view_contact(user, person),
         )
         for person in association.people.all()
-        if access.can_view_person(user, person)
     ]
     return AssociationDetail(
         association=association,
