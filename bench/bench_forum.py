@@ -150,9 +150,10 @@ def _describe_database() -> str:
 def busiest_forum(user):
     """The forum with the most topics among those the person may read and reply in."""
     from machina.apps.forum.models import Forum
-    from machina.apps.forum_permission.handler import PermissionHandler
 
-    handler = PermissionHandler()
+    from directory import access
+
+    handler = access.forum_permission_handler()
     readable = handler.get_readable_forums(Forum.objects.filter(type=Forum.FORUM_POST), user)
     for forum in readable.order_by("-direct_topics_count", "pk"):
         if handler.can_add_topic(forum, user):

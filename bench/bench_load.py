@@ -306,7 +306,6 @@ def choose_members(count: int, seed: int = SEED) -> list[Member]:
     from django.urls import reverse
     from machina.apps.forum.models import Forum
     from machina.apps.forum_conversation.models import Topic
-    from machina.apps.forum_permission.handler import PermissionHandler
 
     from chat.models import ChatMembership, ChatRoom
     from cms.models import GuidePage
@@ -333,7 +332,7 @@ def choose_members(count: int, seed: int = SEED) -> list[Member]:
     for person in candidates:
         if len(chosen) == count:
             break
-        handler = PermissionHandler()
+        handler = access.forum_permission_handler()
         readable = list(handler.get_readable_forums(forums, person))
         if not readable:
             continue

@@ -18,7 +18,7 @@ from chat.models import SHARED_KINDS_Q, ChatMembership, ChatMessage, ChatRoom
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import Association
-from directory.roles import MEMBERS_GROUP_KEY, Role
+from directory.roles import Role
 
 User = get_user_model()
 
@@ -182,7 +182,7 @@ def search_members(user, query: str) -> list:
     query = " ".join((query or "").split())
     if len(query) < 2:
         return []
-    people = User.objects.filter(is_active=True, groups__managed__key=MEMBERS_GROUP_KEY).exclude(pk=user.pk)
+    people = access.members().exclude(pk=user.pk)
     for word in query.split()[:4]:
         people = people.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
@@ -224,7 +224,7 @@ def sponsorship_contacts(user) -> list:
 def adhoc_candidates() -> QuerySet:
     """People who may be invited to an ad-hoc room: the network's active members."""
     return (
-        User.objects.filter(is_active=True, groups__managed__key=MEMBERS_GROUP_KEY)
+        access.members()
         .select_related("association")
         .order_by("last_name", "first_name")
         .distinct()

@@ -7,8 +7,6 @@ latest topics). It lives here, above those apps, because the directory may impor
 
 from __future__ import annotations
 
-from machina.apps.forum_permission.handler import PermissionHandler
-
 from directory import access
 from directory.models import RoleAssignment, User
 from directory.selectors import recently_admitted
@@ -33,7 +31,7 @@ def dashboard_context(user, *, forum_permission_handler=None) -> dict:
         .select_related("region", "theme", "working_group")
         .order_by("role")
     )
-    handler = forum_permission_handler or PermissionHandler()
+    handler = forum_permission_handler or access.forum_permission_handler()
     latest_topics = forum_selectors.latest_topics_for(user, limit=DASHBOARD_TOPICS, handler=handler)
     unread = forum_selectors.unread_topic_ids(user, latest_topics)
     return {

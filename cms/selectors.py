@@ -190,25 +190,20 @@ def readable_topics(user, topic_ids: Iterable[int]) -> dict[int, TopicLink]:
     """The topics among `topic_ids` whose forum `user` may read.
 
     The rule is machina's `can_read_forum` permission, as the forum's own views (and the forum's
-    404 middleware) apply it; checked for all the topics' forums at once (fixed number of queries).
+    404 middleware) apply it, asked of the access module for all the topics' forums at once (fixed
+    number of queries).
     """
     topic_ids = set(topic_ids)
     if not topic_ids or not access.is_member(user):
         return {}
     from machina.apps.forum_conversation.models import Topic
-    from machina.apps.forum_permission.checker import ForumPermissionChecker
 
     from forum.selectors import topic_url
 
     topics = list(Topic.objects.filter(pk__in=topic_ids, approved=True).select_related("forum"))
     if not topics:
         return {}
-    forums = list({t.forum_id: t.forum for t in topics}.values())
-    if user.is_superuser:
-        readable = {f.pk for f in forums}
-    else:
-        permissions = ForumPermissionChecker(user).get_perms_for_forumlist(forums, ["can_read_forum"])
-        readable = {f.pk for f in forums if "can_read_forum" in permissions[f]}
+    readable = access.readable_forum_ids_among(user, {t.forum_id: t.forum for t in topics}.values())
     return {t.pk: TopicLink(t.subject, topic_url(t), t.forum.name) for t in topics if t.forum_id in readable}
 
 

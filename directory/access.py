@@ -8,7 +8,11 @@ effect everywhere at once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from directory import hooks
 from directory.roles import (
@@ -224,6 +228,12 @@ def can_import_network(user) -> bool:
                                  and user.has_perm("directory.add_user"))
 
 
+def opens_site_admin(user) -> bool:
+    """Whether the person opens Django's /admin/: Django's own rule (AdminSite.has_permission), an
+    active account with the admin flag, which `create_admin` and /admin/ itself set."""
+    return bool(user is not None and getattr(user, "is_active", False) and getattr(user, "is_staff", False))
+
+
 def visible_association_statuses(user) -> list[str]:
     from directory.models import Association
 
@@ -232,6 +242,54 @@ def visible_association_statuses(user) -> list[str]:
     if is_member(user):
         return [Association.Status.MEMBER, Association.Status.FORMER]
     return []
+
+
+def listing_audience(association_status: str | None) -> tuple[str, ...]:
+    """Who finds an association of this status, or a person of it, in lists and search, as
+    `audience_keys`: candidates only federal staff and the membership commission (as
+    `visible_association_statuses` says), everything else every member."""
+    from directory.models import Association
+
+    if association_status == Association.Status.CANDIDATE:
+        return ("staff", f"role:{Role.MEMBERSHIP_COMMISSION}")
+    return ("members",)
+
+
+# --- The same rules as querysets ------------------------------------------------------------------
+# Lists ask these rather than filtering by group, status or account flag themselves, so that a list
+# and the yes/no answers above never disagree.
+
+
+def members() -> QuerySet:
+    """The people who belong to the network (`is_member`), as a queryset: the active people of the
+    members' group, which `directory.services.sync_groups` keeps to exactly those `group_keys` puts
+    there."""
+    return get_user_model().objects.filter(is_active=True, groups__managed__key=MEMBERS_GROUP_KEY)
+
+
+def role_holders(role: str) -> QuerySet:
+    """The active people holding `role` in the network (its group, see `group_keys`), each once."""
+    return get_user_model().objects.filter(is_active=True, groups__managed__key=role_group_key(role)).distinct()
+
+
+def visible_people(user) -> QuerySet:
+    """The people whose directory page `user` may open (`can_view_person` as a queryset)."""
+    people = get_user_model().objects.all()
+    if not is_member(user):
+        return people.none()
+    if is_federal_staff(user):
+        return people
+    return people.filter(is_active=True)
+
+
+def directory_people() -> QuerySet:
+    """The people the directory lists (search indexes them): the active people of an association, and
+    the federal team, who belong to none. Each is shown to `listing_audience` of their association."""
+    from directory.models import RoleAssignment
+
+    federal_team = RoleAssignment.objects.filter(role=Role.FEDERAL_STAFF).values("user_id")
+    return get_user_model().objects.filter(is_active=True).filter(
+        Q(association__isnull=False) | Q(pk__in=federal_team))
 
 
 def group_keys(user) -> set[str]:
@@ -323,9 +381,42 @@ def forum_audience(kind: str, *, region_id: int | None = None, working_group_id:
     raise ValueError(f"Unknown forum kind: {kind}")
 
 
-def audience_role_group(role: str) -> str:
-    """The key of the group holding everyone with `role` (national meetings address a role's audience)."""
-    return role_group_key(role)
+def forum_permission_handler():
+    """A new forum permission handler, of the class machina's own views use.
+
+    machina's middleware gives each request the handler its class loader resolves, which is our
+    override (forum/overrides/forum_permission/handler.py); the project asks the same class, never
+    machina's stock one, so that a page and the lists it shows answer alike. Pass the request's
+    handler (`request.forum_permission_handler`) where there is one: it shares machina's per-request
+    permission cache.
+    """
+    from machina.core.loading import get_class
+
+    return get_class("forum_permission.handler", "PermissionHandler")()
+
+
+def readable_forums(user, handler=None) -> QuerySet:
+    """The forums `user` may read, as a queryset: machina's `can_read_forum`, granted to the groups of
+    `forum_audience`, with machina's tree rule (a forum under one the person may not read is hidden)."""
+    from machina.core.loading import get_class
+
+    handler = handler or forum_permission_handler()
+    return handler.get_readable_forums(get_class("forum.models", "Forum").objects.all(), user)
+
+
+def readable_forum_ids(user, handler=None) -> QuerySet:
+    """Ids of the forums `user` may read (`readable_forums`), as a subquery."""
+    return readable_forums(user, handler).values("pk")
+
+
+def readable_forum_ids_among(user, forums: Iterable, handler=None) -> set[int]:
+    """Which of `forums` `user` may read, each asked as machina's views ask one forum (its own
+    `can_read_forum`, no tree rule), at a fixed number of queries for the whole list."""
+    forums = list(forums)
+    if not forums:
+        return set()
+    handler = handler or forum_permission_handler()
+    return handler.readable_among(forums, user)
 
 
 # --- CMS: pages, documents and events (issue 4) -------------------------------------------------
@@ -508,6 +599,19 @@ def opens_every_shared_chat_room(user) -> bool:
     """Federal staff open every shared room (region, working group, theme) to moderate it, without
     becoming one of its members (the chat's moderation list and search both ask this)."""
     return is_federal_staff(user)
+
+
+def chat_rooms_open_to(user, rooms: QuerySet) -> QuerySet:
+    """The rooms of `rooms` (a queryset of chat.models.ChatRoom) that `user` may open
+    (`can_join_chat_room` as a queryset): the rooms they are a member of, whose memberships the chat
+    keeps to `is_chat_room_member` (re-synced on every access change), and for federal staff every
+    shared room."""
+    if not is_member(user):
+        return rooms.none()
+    condition = Q(memberships__user=user)
+    if opens_every_shared_chat_room(user):
+        condition |= Q(kind__in=SHARED_CHAT_ROOM_KINDS)
+    return rooms.filter(pk__in=rooms.model.objects.filter(condition).values("pk"))
 
 
 def can_moderate_chat_room(user, *, kind: str) -> bool:

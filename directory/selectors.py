@@ -178,10 +178,11 @@ def add_association_section(section: AssociationSection) -> None:
         _sections.append(section)
 
 
-def _people_prefetch() -> Prefetch:
+def _people_prefetch(user) -> Prefetch:
+    """An association's people whom `user` may see (access.visible_people), with their roles."""
     return Prefetch(
         "people",
-        queryset=User.objects.order_by("last_name", "first_name", "username").prefetch_related(
+        queryset=access.visible_people(user).order_by("last_name", "first_name", "username").prefetch_related(
             Prefetch(
                 "role_assignments",
                 queryset=RoleAssignment.objects.select_related("region", "theme", "working_group").order_by("role"),
@@ -198,7 +199,7 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
             Prefetch("juridictions", queryset=Juridiction.objects.select_related("cour").order_by("name")),
             Prefetch("cours", queryset=CourDAppel.objects.order_by("name")),
             Prefetch("themes", queryset=Theme.objects.order_by("name")),
-            _people_prefetch(),
+            _people_prefetch(user),
             *(prefetch for section in _sections for prefetch in section.prefetches()),
         )
         .filter(slug=slug)
@@ -214,7 +215,6 @@ def association_detail(user, slug: str) -> AssociationDetail | None:
             show_contact=access.can_view_contact(user, person),
         )
         for person in association.people.all()
-        if access.can_view_person(user, person)
     ]
     detail = AssociationDetail(
         association=association,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
@@ -26,7 +27,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
-from machina.apps.forum_permission.handler import PermissionHandler
 
 from directory import access
 from forum.models import PostReport
@@ -36,6 +36,9 @@ from moderation.models import ModerationEntry
 Action = ModerationEntry.Action
 # The forum's actions (the log's filter offers these); the chat has its own.
 FORUM_ACTIONS = [action for action in Action if action != Action.DELETE_CHAT_MESSAGE]
+
+if TYPE_CHECKING:
+    from forum.overrides.forum_permission.handler import PermissionHandler
 
 REASON_MAX_LENGTH = 2000
 EXCERPT_LENGTH = 500
@@ -109,7 +112,7 @@ def post_excerpt(post: Post, length: int = EXCERPT_LENGTH) -> str:
 
 def can_report(user, post: Post, handler: PermissionHandler | None = None) -> bool:
     """Members report approved posts of forums they may read."""
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     return access.is_member(user) and post.approved and handler.can_read_forum(post.topic.forum, user)
 
 
@@ -160,14 +163,14 @@ def report_post(reporter, post: Post, reason: str, *, handler: PermissionHandler
 
 def moderated_forums(user, handler: PermissionHandler | None = None) -> list[Forum]:
     """Forums whose reports and queued posts the person handles (machina's moderation queue forums)."""
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     if not access.is_member(user):
         return []
     return list(handler.get_moderation_queue_forums(user))
 
 
 def can_moderate_forum(user, forum: Forum | None, handler: PermissionHandler | None = None) -> bool:
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     return forum is not None and access.is_member(user) and handler.can_approve_posts(forum, user)
 
 
@@ -227,8 +230,7 @@ def open_reports_for(user, handler: PermissionHandler | None = None) -> QuerySet
 
 
 def readable_forum_ids_for(user, handler: PermissionHandler | None = None) -> list[int]:
-    handler = handler or PermissionHandler()
-    return list(handler.get_readable_forums(Forum.objects.all(), user).values_list("pk", flat=True))
+    return list(access.readable_forums(user, handler).values_list("pk", flat=True))
 
 
 def log_entries_for(user, *, action: str | None = None, readable_forum_ids: list[int] | None = None,

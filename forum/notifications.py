@@ -6,8 +6,9 @@ machina's permission handler does not let read the forum, never for an unapprove
 gets one Notification row per post; the e-mail follows their `notification_frequency`: at once, in
 the daily digest, or never (in-site only). E-mails leave through the outbox (core/outbox, docs/mail.md).
 
-Access is never decided here: every check asks machina's PermissionHandler, whose group permissions
-come from the directory's roles (directory.access). Side effects run after commit, through tasks
+Access is never decided here: who is a member and which forums a person may read are asked of
+directory.access, whose forum permission handler is the one machina's views use, with group
+permissions derived from the directory's roles. Side effects run after commit, through tasks
 (forum/tasks.py), scheduled by `notify_post_on_commit` only.
 """
 
@@ -21,6 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,13 +37,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
-from machina.apps.forum_permission.handler import PermissionHandler
 
 from core.outbox import services as outbox
+from directory import access
 from directory.models import NotificationFrequency
-from directory.roles import MEMBERS_GROUP_KEY
 from forum.models import ForumSubscription, NationalMeeting, Notification
 from forum.selectors import topic_url
+
+if TYPE_CHECKING:
+    from forum.overrides.forum_permission.handler import PermissionHandler
 
 NOTIFICATIONS_PER_PAGE = 20
 TOPIC_SUBSCRIPTIONS_PER_PAGE = 25
@@ -105,8 +109,8 @@ def extract_mentions(raw: str) -> list[str]:
 
 
 def members() -> QuerySet:
-    """Active members of the network: the people directory.services puts in the members' group."""
-    return User.objects.filter(is_active=True, groups__managed__key=MEMBERS_GROUP_KEY)
+    """Active members of the network (directory.access decides who they are)."""
+    return access.members()
 
 
 def mentioned_members(raw: str) -> list:
@@ -245,7 +249,7 @@ def notify_post(post_id: int, *, mentions_only: bool = False) -> list[Notificati
     already = set(
         Notification.objects.filter(post=post, recipient_id__in=list(kinds)).values_list("recipient_id", flat=True)
     )
-    handler = PermissionHandler()
+    handler = access.forum_permission_handler()
     forum = post.topic.forum
     recipients = [
         person for person in User.objects.filter(pk__in=set(kinds) - already, is_active=True).order_by("pk")
@@ -414,7 +418,7 @@ def send_digests(now: datetime | None = None) -> int:
         .select_related("recipient", "actor", "topic__forum", "post")
         .order_by("recipient_id", "created_at", "pk")
     )
-    handler = PermissionHandler()
+    handler = access.forum_permission_handler()
     per_person: dict[int, list[Notification]] = {}
     for notification in pending:
         if notification.post_id and not notification.post.approved:
@@ -454,8 +458,7 @@ def send_digests(now: datetime | None = None) -> int:
 
 def readable_forum_ids(user, handler: PermissionHandler | None = None) -> QuerySet:
     """Ids of the forums machina lets `user` read, as a subquery (a fixed number of queries)."""
-    handler = handler or PermissionHandler()
-    return handler.get_readable_forums(Forum.objects.all(), user).values("pk")
+    return access.readable_forum_ids(user, handler)
 
 
 def notifications_for(user, handler: PermissionHandler | None = None) -> QuerySet[Notification]:
@@ -498,7 +501,7 @@ def open_notification(user, notification_id: int, handler: PermissionHandler | N
         Notification.objects.select_related("topic__forum")
         .get(pk=notification_id, recipient=user)
     )
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     if not handler.can_read_forum(notification.topic.forum, user):
         raise Notification.DoesNotExist
     if notification.read_at is None:
@@ -545,7 +548,7 @@ class SubscriptionError(LookupError):
 def get_followable_forum(user, forum_id: int, handler: PermissionHandler | None = None) -> Forum:
     """The forum (not a category nor a link) the person may read, or SubscriptionError."""
     forum = Forum.objects.filter(pk=forum_id, type=Forum.FORUM_POST).first()
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     if forum is None or not handler.can_read_forum(forum, user):
         raise SubscriptionError(forum_id)
     return forum
@@ -578,7 +581,7 @@ def followed_forum_ids(user) -> frozenset[int]:
 def get_subscribed_topic(user, topic_id: int, handler: PermissionHandler | None = None) -> Topic:
     """A topic the person follows and may read, or SubscriptionError."""
     topic = Topic.objects.select_related("forum").filter(pk=topic_id, subscribers=user).first()
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     if topic is None or not handler.can_read_forum(topic.forum, user):
         raise SubscriptionError(topic_id)
     return topic

@@ -1,14 +1,19 @@
-"""Reads of the forum domain, with permissions applied through machina's handler."""
+"""Reads of the forum domain, with permissions asked of directory.access (machina's handler)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
 from machina.apps.forum_conversation.models import Topic
-from machina.apps.forum_permission.handler import PermissionHandler
 
 from core.ics import CalendarEvent, to_ics
+from directory import access
 from forum.models import MeetingResponse, NationalMeeting
+
+if TYPE_CHECKING:
+    from forum.overrides.forum_permission.handler import PermissionHandler
 
 
 def topic_url(topic: Topic) -> str:
@@ -18,10 +23,7 @@ def topic_url(topic: Topic) -> str:
 
 def meetings_for(user, *, upcoming: bool | None = None, handler: PermissionHandler | None = None):
     """Meetings whose thread the person may read, soonest first for upcoming, latest first for past."""
-    from machina.apps.forum.models import Forum
-
-    handler = handler or PermissionHandler()
-    readable = handler.get_readable_forums(Forum.objects.all(), user)
+    readable = access.readable_forums(user, handler)
     qs = NationalMeeting.objects.select_related("topic__forum").filter(topic__forum__in=readable)
     now = timezone.now()
     if upcoming is True:
@@ -32,11 +34,8 @@ def meetings_for(user, *, upcoming: bool | None = None, handler: PermissionHandl
 
 
 def readable_forums(user, handler: PermissionHandler | None = None):
-    """The forums `user` may read, as a queryset (machina's permission handler decides)."""
-    from machina.apps.forum.models import Forum
-
-    handler = handler or PermissionHandler()
-    return handler.get_readable_forums(Forum.objects.all(), user)
+    """The forums `user` may read, as a queryset (directory.access, through machina's permissions)."""
+    return access.readable_forums(user, handler)
 
 
 def latest_topics_for(user, *, limit: int = 5, handler: PermissionHandler | None = None) -> list[Topic]:

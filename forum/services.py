@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
-from machina.apps.forum_permission.handler import PermissionHandler
 from machina.apps.forum_permission.models import ForumPermission, GroupForumPermission
 
 from directory import access
@@ -158,9 +156,8 @@ class MeetingData:
 
 
 def meeting_audience_users(audience: str):
-    """Active members holding the audience role (through the group the access module derives)."""
-    User = get_user_model()
-    return User.objects.filter(is_active=True, groups__managed__key=access.audience_role_group(audience)).distinct()
+    """Active members holding the audience role (directory.access decides who they are)."""
+    return access.role_holders(audience)
 
 
 def check_create_meeting(actor, data: MeetingData) -> None:
@@ -219,7 +216,7 @@ def can_view_meeting(user, meeting: NationalMeeting, handler=None) -> bool:
     """A meeting is visible to whoever may read its thread."""
     if meeting.topic_id is None:
         return access.is_federal_staff(user)
-    handler = handler or PermissionHandler()
+    handler = handler or access.forum_permission_handler()
     return handler.can_read_forum(meeting.topic.forum, user)
 
 

@@ -1,8 +1,8 @@
 """A caller's audience keys: which places (see search.sources) the person may open right now.
 
-The rules are not here: directory.access gives the person's roles and groups; the forum's
-permissions (machina's, granted to those groups) give the forums they may read; the chat's
-memberships (re-synced on every role change) and access.can_join_chat_room give their rooms; the
+The rules are not here: directory.access gives the person's roles and groups, the forums they may
+read (machina's permissions, granted to those groups) and the rooms they may open (the chat's
+memberships, re-synced on every role change, and the staff's moderation of shared rooms); the
 CMS's Visibility gives the page and collection restrictions they pass. This module only turns those
 answers into keys, kept until the access version changes.
 """
@@ -18,18 +18,14 @@ _ATTR = "_passerelles_search_keys"
 
 
 def _forum_keys(user) -> set[str]:
-    from forum.selectors import readable_forums
-
-    return {sources.forum_key(pk) for pk in readable_forums(user).values_list("pk", flat=True)}
+    return {sources.forum_key(pk) for pk in access.readable_forums(user).values_list("pk", flat=True)}
 
 
 def _room_keys(user) -> set[str]:
-    from chat.models import ChatMembership, ChatRoom
+    from chat.models import ChatRoom
 
-    room_ids = set(ChatMembership.objects.filter(user=user).values_list("room_id", flat=True))
-    if access.opens_every_shared_chat_room(user):
-        room_ids.update(ChatRoom.objects.filter(kind__in=access.SHARED_CHAT_ROOM_KINDS).values_list("pk", flat=True))
-    return {sources.room_key(pk) for pk in room_ids}
+    rooms = access.chat_rooms_open_to(user, ChatRoom.objects.all())
+    return {sources.room_key(pk) for pk in rooms.values_list("pk", flat=True)}
 
 
 def _open_paths(restrictions, refused: tuple[str, ...]) -> set[str]:

@@ -20,6 +20,7 @@ from django.db.models import Prefetch
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from directory import access
 from search.documents import Kind, SearchDocument
 
 CHUNK = 2000
@@ -55,16 +56,6 @@ def cms_collection_key(path: str) -> str:
     return f"cms:coll:{path}"
 
 
-def association_audience(status: str) -> tuple[str, ...]:
-    """Member and former associations: all members; candidates: staff and the commission."""
-    from directory.models import Association
-    from directory.roles import Role
-
-    if status == Association.Status.CANDIDATE:
-        return ("staff", f"role:{Role.MEMBERSHIP_COMMISSION}")
-    return (MEMBERS,)
-
-
 def _deepest(path: str, restricted_paths: Iterable[str]) -> str | None:
     candidates = [p for p in restricted_paths if path.startswith(p)]
     return max(candidates, key=len) if candidates else None
@@ -93,17 +84,17 @@ def _associations(pks: Iterable | None = None) -> Iterator[SearchDocument]:
         ]))
         yield SearchDocument(
             key=key(Kind.ASSOCIATION, association.pk), kind=Kind.ASSOCIATION, title=association.name,
-            body=body, url=association.get_absolute_url(), audience=association_audience(association.status),
+            body=body, url=association.get_absolute_url(), audience=access.listing_audience(association.status),
             date=None, themes=tuple(themes), region=association.region.name,
         )
 
 
 def _people(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from directory.models import Association, RoleAssignment, User
+    from directory.models import RoleAssignment
     from directory.roles import Role
 
     queryset = (
-        User.objects.filter(is_active=True)
+        access.directory_people()
         .select_related("association__region")
         .prefetch_related("expertise", Prefetch("role_assignments", RoleAssignment.objects.select_related("region")))
         .order_by("pk")
@@ -113,21 +104,16 @@ def _people(pks: Iterable | None = None) -> Iterator[SearchDocument]:
     for person in queryset.iterator(chunk_size=CHUNK):
         roles = list(person.role_assignments.all())
         association = person.association
-        if association is None and not any(r.role == Role.FEDERAL_STAFF for r in roles):
-            continue  # not part of the network's directory
         role_labels = sorted({str(Role(r.role).label) for r in roles if r.role in Role.values})
         themes = [theme.name for theme in person.expertise.all()]
         body = " · ".join(filter(None, [
             person.job_title, association.name if association else _("Fédération"), ", ".join(role_labels),
             ", ".join(themes), person.bio,
         ]))
-        if association is not None and association.status == Association.Status.CANDIDATE:
-            audience = association_audience(association.status)
-        else:
-            audience = (MEMBERS,)
         yield SearchDocument(
             key=key(Kind.PERSON, person.pk), kind=Kind.PERSON, title=_person_name(person), body=body,
-            url=person.get_absolute_url(), audience=audience, themes=tuple(themes),
+            url=person.get_absolute_url(),
+            audience=access.listing_audience(association.status if association else None), themes=tuple(themes),
             region=association.region.name if association else "",
         )
 
