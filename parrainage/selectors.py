@@ -278,6 +278,13 @@ def commission_summary(user) -> CommissionSummary | None:
     )
 
 
+def dashboard_section(request, person) -> dict:
+    """Parrainage's section of the member's home page (directory.dashboard, registered in
+    ParrainageConfig.ready()): `person` (loaded with their association) has their sponsorships, the
+    reader the commission's figures if they examine applications."""
+    return {"parrainage": parrainage_summary(person), "commission": commission_summary(request.user)}
+
+
 # --- The commission's match page ---------------------------------------------------------------------
 
 
