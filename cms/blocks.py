@@ -5,7 +5,8 @@ level-3 intertitle must follow a level-2 one; images cannot be saved without a t
 Safety: Wagtail's rich text keeps only the few features below (its editor filters everything
 else); text pasted in Markdown goes through the forum's sanitising function. Blocks that point at
 something private (a document, a forum topic) render nothing unless the page's context says the
-reader may see it — the page computes that once for all its blocks (see cms.selectors).
+reader may see it — the page computes that once for all its blocks (see cms.bodies). Forum topics
+are resolved by the forum through core.references: the CMS does not import the forum.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from wagtail.blocks import StreamBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-from core import markup
+from core import markup, references
 
 # Bold, italic, links, lists: nothing that could break the heading outline or embed foreign content.
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
@@ -171,9 +172,7 @@ class ForumTopicBlock(blocks.FieldBlock):
                 raise ValidationError(_("Indiquez le numéro ou l'adresse d'un sujet du forum."))
             return None
         topic_id = parse_topic_reference(value) if isinstance(value, str) else value
-        from cms.selectors import forum_topic_exists
-
-        if topic_id is None or not forum_topic_exists(topic_id):
+        if topic_id is None or not references.exists(references.FORUM_TOPIC, topic_id):
             raise ValidationError(_("Aucun sujet du forum ne correspond à ce numéro ou à cette adresse."))
         return topic_id
 

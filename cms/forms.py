@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cms.models import PasserellesDocument
+from cms.content import PasserellesDocument
 
 
 class ResourceKind:

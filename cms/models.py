@@ -3,105 +3,48 @@
 Tree (parent_page_types / subpage_types): HomePage (site root, `/`) → ResourcesIndexPage
 (`/ressources/`, members only by a view restriction by group) → GuidePage, ToolLibraryPage,
 EventIndexPage → EventPage, NewsIndexPage → NewsPage, WorkingGroupIndexPage → WorkingGroupPage
-(one per working group, restricted to its members and staff) → GuidePage. Pages own their page
-logic (context, templates, routes); reads and access decisions are in cms.selectors, changes in
-cms.services.
+(one per working group, restricted to its members and staff) → GuidePage.
+
+This is the app's models module, at the top of the app: it defines the pages that list others (home,
+indexes, the tool library), which read through cms.selectors, and re-exports the content they list,
+defined below it (cms.content, cms.registrations). Pages own their page logic (context, templates,
+routes); reads and access decisions are in the selectors, changes in cms.services.
 """
 
 from __future__ import annotations
 
-from django import forms
-from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect
-from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from modelcluster.fields import ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.documents.models import AbstractDocument
-from wagtail.fields import RichTextField, StreamField
-from wagtail.models import AbstractGroupApprovalTask, Page
-from wagtail.search import index
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
 
-from cms.blocks import RICH_TEXT_FEATURES, BodyStreamBlock
-from directory import access
-from directory.access import CmsAudience
+from cms import selectors, selectors_working_groups
+from cms.blocks import RICH_TEXT_FEATURES
+from cms.content import (
+    AUDIENCE_CHOICES,
+    BodyContextMixin,
+    EventPage,
+    GuidePage,
+    NewsPage,
+    PasserellesDocument,
+    PeerReviewTask,
+    PrivateWhenSignedInMixin,
+    WorkingGroupPage,
+    themes_panel,
+)
+from cms.registrations import EventRegistration
+from cms.visibility import visibility_for_request
+from directory import access, dashboard
+from directory import selectors as directory_selectors
 
-# --- Documents -----------------------------------------------------------------------------------
-
-
-class PasserellesDocument(AbstractDocument):
-    """A document of the tool library: its kind and themes let members find it.
-
-    Documents are private: they live in collections restricted by group (cms.setup) and are served
-    only by Wagtail's permission-checked view (WAGTAILDOCS_SERVE_METHOD = "serve_view").
-    """
-
-    class Kind(models.TextChoices):
-        GUIDE = "guide", _("Guide")
-        TRAME = "trame", _("Trame")
-        MODELE = "modele", _("Modèle")
-        CHARTE = "charte", _("Charte")
-        FICHE = "fiche", _("Fiche technique")
-        AUTRE = "autre", _("Autre document")
-
-    kind = models.CharField(_("nature"), max_length=10, choices=Kind.choices, default=Kind.AUTRE)
-    description = models.TextField(_("description"), blank=True, max_length=1000)
-    themes = models.ManyToManyField("directory.Theme", blank=True, related_name="documents",
-                                    verbose_name=_("thématiques"))
-
-    admin_form_fields = ("title", "file", "collection", "kind", "description", "themes", "tags")
-
-    def clean(self):
-        # Wagtail checks the file's extension here. A file the form refused (too large: see
-        # cms/forms_documents.py) never reaches the instance: its own error is enough, without a second
-        # one about the extension of an empty file.
-        if self.file:
-            super().clean()
-
-    class Meta(AbstractDocument.Meta):
-        verbose_name = _("document")
-        verbose_name_plural = _("documents")
-        permissions = [("choose_document", "Can choose document")]
-
-
-# --- Shared page behaviour ---------------------------------------------------------------------
-
-
-class PrivateWhenSignedInMixin:
-    """What a signed-in person sees is theirs: never kept by a shared cache.
-
-    Wagtail already marks pages under a view restriction "never cache"; this covers the member
-    dashboard and any page whose content depends on the reader.
-    """
-
-    def serve(self, request, *args, **kwargs):
-        response = super().serve(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            add_never_cache_headers(response)
-        patch_vary_headers(response, ("Cookie",))
-        return response
-
-
-class BodyContextMixin:
-    """Context shared by pages with a StreamField `body`: anchors, table of contents, and which
-    documents and forum topics of the body the reader may see (computed once, constant queries)."""
-
-    def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(selectors.body_context(self.body, request.user, selectors.visibility_for_request(request)))
-        return context
-
-
-def themes_panel():
-    return FieldPanel("themes", widget=forms.CheckboxSelectMultiple)
+# The content pages and models, defined below (migrations name the mixins as cms.models.*).
+__all__ = [
+    "AUDIENCE_CHOICES", "BodyContextMixin", "EventIndexPage", "EventPage", "EventRegistration", "GuidePage",
+    "HomePage", "NewsIndexPage", "NewsPage", "PasserellesDocument", "PeerReviewTask", "PrivateWhenSignedInMixin",
+    "ResourcesIndexPage", "ToolLibraryPage", "WorkingGroupIndexPage", "WorkingGroupPage", "themes_panel",
+]
 
 
 # --- Home ----------------------------------------------------------------------------------------
@@ -137,16 +80,10 @@ class HomePage(PrivateWhenSignedInMixin, Page):
         return "cms/dashboard.html" if access.is_member(request.user) else "cms/landing.html"
 
     def get_context(self, request, *args, **kwargs):
-        from cms import dashboard
-        from cms import selectors as cms_selectors
-        from directory import selectors as directory_selectors
-
         context = super().get_context(request, *args, **kwargs)
         if access.is_member(request.user):
-            context.update(dashboard.dashboard_context(
-                request.user, forum_permission_handler=getattr(request, "forum_permission_handler", None)))
-            context.update(cms_selectors.dashboard_panels(
-                request.user, visibility=cms_selectors.visibility_for_request(request)))
+            # The sections of the directory, forum, parrainage and CMS (cms.dashboard), by the directory's registry.
+            context.update(dashboard.dashboard_context(request))
         else:
             context["stats"] = directory_selectors.network_stats()
         return context
@@ -171,15 +108,15 @@ class ResourcesIndexPage(PrivateWhenSignedInMixin, Page):
         verbose_name_plural = _("index des ressources")
 
     def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
         context = super().get_context(request, *args, **kwargs)
-        visibility = selectors.visibility_for_request(request)
-        context.update(selectors.resources_index_context(self, request.user, request.GET, visibility))
+        visibility = visibility_for_request(request)
+        section_types = (ToolLibraryPage, EventIndexPage, NewsIndexPage)
+        sections = [page for page in visibility.pages(self.get_children()).specific().order_by("path")
+                    if isinstance(page, section_types)]
+        context.update(selectors.resources_index_context(request.user, request.GET, visibility))
         # The working groups' index is a section too: its listing shows each reader their own spaces.
         spaces = visibility.pages(WorkingGroupIndexPage.objects.child_of(self)).order_by("path").first()
-        if spaces is not None:
-            context["sections"] = [*context["sections"], spaces]
+        context["sections"] = sections if spaces is None else [*sections, spaces]
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -187,38 +124,6 @@ class ResourcesIndexPage(PrivateWhenSignedInMixin, Page):
         if getattr(response, "context_data", None) and response.context_data.get("invalid"):
             response.status_code = 400
         return response
-
-
-class GuidePage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
-    """A guide of the network (fonctions support, financement, CA…): structured, themed, printable."""
-
-    summary = models.TextField(_("résumé"), max_length=600,
-                               help_text=_("Deux ou trois phrases, affichées dans les listes."))
-    body = StreamField(BodyStreamBlock(), verbose_name=_("contenu"))
-    themes = ParentalManyToManyField("directory.Theme", blank=True, related_name="guide_pages",
-                                     verbose_name=_("thématiques"))
-    content_updated_on = models.DateField(
-        _("dernière mise à jour du contenu"), null=True, blank=True,
-        help_text=_("Laissez vide pour afficher la date de la dernière publication."),
-    )
-
-    # A working group's own guides (minutes, drafts) live under its private page.
-    parent_page_types = ["cms.ResourcesIndexPage", "cms.WorkingGroupPage"]
-    subpage_types: list[str] = []
-    content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body"), themes_panel(),
-                      FieldPanel("content_updated_on")]
-    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
-
-    class Meta:
-        verbose_name = _("guide")
-        verbose_name_plural = _("guides")
-
-    @property
-    def updated_on(self):
-        if self.content_updated_on:
-            return self.content_updated_on
-        moment = self.last_published_at or self.latest_revision_created_at
-        return timezone.localdate(moment) if moment else None
 
 
 class ToolLibraryPage(PrivateWhenSignedInMixin, Page):
@@ -240,11 +145,9 @@ class ToolLibraryPage(PrivateWhenSignedInMixin, Page):
         verbose_name_plural = _("boîtes à outils")
 
     def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
         context = super().get_context(request, *args, **kwargs)
         context.update(selectors.tool_library_context(self, request.user, request.GET,
-                                                      selectors.visibility_for_request(request)))
+                                                      visibility_for_request(request)))
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -255,16 +158,6 @@ class ToolLibraryPage(PrivateWhenSignedInMixin, Page):
 
 
 # --- Events --------------------------------------------------------------------------------------
-
-
-AUDIENCE_CHOICES = [
-    (CmsAudience.MEMBERS, _("Tous les membres du réseau")),
-    (CmsAudience.PRESIDENTS, _("Président·es")),
-    (CmsAudience.DIRECTORS, _("Directeurs et directrices")),
-    (CmsAudience.BOARD, _("Conseil d'administration")),
-    (CmsAudience.CORRESPONDENTS, _("DICA et correspondant·es interrégionaux")),
-    (CmsAudience.REGION, _("Membres d'une région")),
-]
 
 
 class EventIndexPage(PrivateWhenSignedInMixin, Page):
@@ -282,164 +175,11 @@ class EventIndexPage(PrivateWhenSignedInMixin, Page):
         verbose_name_plural = _("agendas")
 
     def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
         context = super().get_context(request, *args, **kwargs)
-        visibility = selectors.visibility_for_request(request)
+        visibility = visibility_for_request(request)
         context["upcoming_events"] = selectors.events_for(request.user, upcoming=True, visibility=visibility)
         context["past_events"] = selectors.events_for(request.user, upcoming=False, limit=10, visibility=visibility)
         return context
-
-
-class EventPage(PrivateWhenSignedInMixin, BodyContextMixin, RoutablePageMixin, Page):
-    """A journée thématique, a réunion régionale…: when, where, for whom, registration, ICS."""
-
-    class Kind(models.TextChoices):
-        THEMATIC_DAY = "thematic_day", _("Journée thématique")
-        REGIONAL_MEETING = "regional_meeting", _("Réunion régionale")
-        TRAINING = "training", _("Formation")
-        OTHER = "other", _("Autre rendez-vous")
-
-    kind = models.CharField(_("nature"), max_length=20, choices=Kind.choices, default=Kind.THEMATIC_DAY)
-    starts_at = models.DateTimeField(_("début"))
-    ends_at = models.DateTimeField(_("fin"))
-    place = models.CharField(_("lieu"), max_length=250, blank=True,
-                             help_text=_("Adresse du lieu ; laissez vide pour une rencontre en visio seulement."))
-    video_link = models.URLField(_("lien de visioconférence"), blank=True)
-    audience = models.CharField(_("public"), max_length=20, choices=AUDIENCE_CHOICES, default=CmsAudience.MEMBERS,
-                                help_text=_("Qui peut s'inscrire ; tous les membres voient l'événement."))
-    region = models.ForeignKey("directory.Region", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="event_pages", verbose_name=_("région"))
-    capacity = models.PositiveIntegerField(
-        _("nombre de places"), null=True, blank=True,
-        help_text=_("Laissez vide pour un nombre de places illimité. Au-delà, les inscriptions vont en liste "
-                    "d'attente."),
-    )
-    registration_open = models.BooleanField(_("inscriptions ouvertes"), default=True)
-    summary = models.TextField(_("résumé"), max_length=600)
-    body = StreamField(BodyStreamBlock(), blank=True, verbose_name=_("programme et informations"))
-    themes = ParentalManyToManyField("directory.Theme", blank=True, related_name="event_pages",
-                                     verbose_name=_("thématiques"))
-
-    parent_page_types = ["cms.EventIndexPage"]
-    subpage_types: list[str] = []
-    content_panels = [
-        *Page.content_panels,
-        FieldPanel("kind"),
-        MultiFieldPanel([FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
-                         FieldPanel("place"), FieldPanel("video_link")], heading=_("Date et lieu")),
-        MultiFieldPanel([FieldPanel("audience"), FieldPanel("region"), FieldPanel("capacity"),
-                         FieldPanel("registration_open")], heading=_("Public et inscriptions")),
-        FieldPanel("summary"),
-        FieldPanel("body"),
-        themes_panel(),
-    ]
-    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
-
-    class Meta:
-        verbose_name = _("événement")
-        verbose_name_plural = _("événements")
-
-    def clean(self):
-        super().clean()
-        errors = {}
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = _("La fin doit suivre le début.")
-        if not self.place and not self.video_link:
-            errors["place"] = _("Indiquez un lieu, un lien de visioconférence, ou les deux.")
-        if self.audience == CmsAudience.REGION and not self.region_id:
-            errors["region"] = _("Choisissez la région des membres invités.")
-        if errors:
-            raise ValidationError(errors)
-
-    @property
-    def is_online(self) -> bool:
-        return bool(self.video_link)
-
-    def audience_groups(self) -> frozenset[str]:
-        """The group keys that may register (directory.access); a regional event whose region was deleted
-        is left to federal staff until an editor chooses another region."""
-        if self.audience == CmsAudience.REGION and not self.region_id:
-            return access.cms_audience_groups(CmsAudience.STAFF)
-        return access.cms_audience_groups(self.audience, region_id=self.region_id)
-
-    def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
-        context = super().get_context(request, *args, **kwargs)
-        context["event_status"] = selectors.event_status(self, request.user, selectors.visibility_for_request(request))
-        return context
-
-    @path("inscription/", name="register")
-    def register_route(self, request):
-        from cms import services
-
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        try:
-            registration = services.register_for_event(self, request.user)
-        except services.CmsError as error:
-            messages.error(request, str(error))
-        else:
-            if registration.status == EventRegistration.Status.CONFIRMED:
-                messages.success(request, _("Votre inscription est confirmée."))
-            else:
-                messages.info(request, _("L'événement est complet : vous êtes inscrit·e sur la liste d'attente."))
-        return redirect(self.url)
-
-    @path("desinscription/", name="cancel")
-    def cancel_route(self, request):
-        from cms import services
-
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        try:
-            services.cancel_registration(self, request.user)
-        except services.CmsError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Votre inscription est annulée."))
-        return redirect(self.url)
-
-    @path("calendrier/", name="ics")
-    def ics_route(self, request):
-        from cms import selectors
-
-        response = HttpResponse(selectors.event_ics(self, base_url=request.build_absolute_uri("/")[:-1]),
-                                content_type="text/calendar; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.slug}.ics"'
-        return response
-
-
-class EventRegistration(models.Model):
-    """A person's registration to an event: confirmed, on the waiting list, or cancelled.
-
-    One row per person and event (a cancelled registration is reused if they register again);
-    the waiting list is ordered by `registered_at`. Written only by cms.services.
-    """
-
-    class Status(models.TextChoices):
-        CONFIRMED = "confirmed", _("Inscription confirmée")
-        WAITING = "waiting", _("Liste d'attente")
-        CANCELLED = "cancelled", _("Annulée")
-
-    event = models.ForeignKey(EventPage, on_delete=models.CASCADE, related_name="registrations",
-                              verbose_name=_("événement"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations",
-                             verbose_name=_("personne"))
-    status = models.CharField(_("statut"), max_length=10, choices=Status.choices)
-    registered_at = models.DateTimeField(_("inscrit·e le"), default=timezone.now)
-    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
-
-    class Meta:
-        ordering = ["registered_at", "pk"]
-        verbose_name = _("inscription à un événement")
-        verbose_name_plural = _("inscriptions aux événements")
-        constraints = [models.UniqueConstraint(fields=["event", "user"], name="one_registration_per_person")]
-        indexes = [models.Index(fields=["event", "status", "registered_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.user} — {self.event} ({self.get_status_display()})"
 
 
 # --- News ----------------------------------------------------------------------------------------
@@ -458,30 +198,10 @@ class NewsIndexPage(PrivateWhenSignedInMixin, Page):
         verbose_name_plural = _("index des actualités")
 
     def get_context(self, request, *args, **kwargs):
-        from cms import selectors
-
         context = super().get_context(request, *args, **kwargs)
-        news = selectors.news_queryset(request.user, selectors.visibility_for_request(request))
+        news = selectors.news_queryset(request.user, visibility_for_request(request))
         context["news_page"] = selectors.paginate(news, request.GET.get("page"))
         return context
-
-
-class NewsPage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
-    date = models.DateField(_("date"), default=timezone.localdate)
-    summary = models.TextField(_("chapeau"), max_length=600)
-    body = StreamField(BodyStreamBlock(), blank=True, verbose_name=_("contenu"))
-    themes = ParentalManyToManyField("directory.Theme", blank=True, related_name="news_pages",
-                                     verbose_name=_("thématiques"))
-
-    parent_page_types = ["cms.NewsIndexPage"]
-    subpage_types: list[str] = []
-    content_panels = [*Page.content_panels, FieldPanel("date"), FieldPanel("summary"), FieldPanel("body"),
-                      themes_panel()]
-    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
-
-    class Meta:
-        verbose_name = _("actualité")
-        verbose_name_plural = _("actualités")
 
 
 # --- Working groups ------------------------------------------------------------------------------
@@ -506,89 +226,7 @@ class WorkingGroupIndexPage(PrivateWhenSignedInMixin, Page):
         verbose_name_plural = _("index des groupes de travail")
 
     def get_context(self, request, *args, **kwargs):
-        from cms import selectors, selectors_working_groups
-
         context = super().get_context(request, *args, **kwargs)
-        context["spaces"] = selectors_working_groups.spaces_for(self, selectors.visibility_for_request(request))
+        spaces = WorkingGroupPage.objects.child_of(self)
+        context["spaces"] = selectors_working_groups.spaces_for(spaces, visibility_for_request(request))
         return context
-
-
-class WorkingGroupPage(PrivateWhenSignedInMixin, BodyContextMixin, Page):
-    """A working group's private space: its description, members, forum, room and pages.
-
-    One per working group, created, retitled and restricted (to the group's members and federal staff)
-    by `cms.setup.ensure_working_group_spaces` as soon as the group exists. When the group is deleted
-    the page stays, with its content, for federal staff only (`working_group` becomes empty).
-    """
-
-    working_group = models.OneToOneField(
-        "directory.WorkingGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="cms_page",
-        verbose_name=_("groupe de travail"),
-    )
-    intro = models.TextField(
-        _("introduction"), blank=True, max_length=1000,
-        help_text=_("Quelques phrases affichées sous la description du groupe de travail."),
-    )
-    body = StreamField(BodyStreamBlock(), blank=True, verbose_name=_("contenu"))
-
-    is_creatable = False
-    parent_page_types = ["cms.WorkingGroupIndexPage"]
-    subpage_types = ["cms.GuidePage"]
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
-
-    class Meta:
-        verbose_name = _("espace d'un groupe de travail")
-        verbose_name_plural = _("espaces des groupes de travail")
-
-    def get_context(self, request, *args, **kwargs):
-        from cms import selectors, selectors_working_groups
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(selectors_working_groups.space_context(self, request.user,
-                                                               selectors.visibility_for_request(request)))
-        return context
-
-
-# --- Workflow ------------------------------------------------------------------------------------
-
-
-class PeerReviewTask(AbstractGroupApprovalTask):
-    """"Relu" step of "brouillon → relu → publié": a member of the groups approves, never the author.
-
-    The person who submitted the page, or who wrote the revision under review, gets no approve
-    action: a second staff member has to read it (issue 4).
-    """
-
-    class Meta:
-        verbose_name = _("relecture par un·e autre membre de l'équipe")
-        verbose_name_plural = _("relectures par un·e autre membre de l'équipe")
-
-    @classmethod
-    def get_description(cls):
-        return _("Un membre des groupes choisis, autre que l'auteur·rice de la modification, approuve la "
-                 "publication.")
-
-    def is_author(self, obj, user) -> bool:
-        state = getattr(obj, "current_workflow_state", None)
-        if state is None or user is None:
-            return False
-        if state.requested_by_id == user.pk:
-            return True
-        task_state = state.current_task_state
-        revision = task_state.revision if task_state is not None else None
-        return revision is not None and revision.user_id == user.pk
-
-    def get_actions(self, obj, user):
-        if self.is_author(obj, user):
-            return []
-        return super().get_actions(obj, user)
-
-    def get_task_states_user_can_moderate(self, user, **kwargs):
-        # The admin's "awaiting your review" list leaves out the person's own submissions.
-        return super().get_task_states_user_can_moderate(user, **kwargs).exclude(workflow_state__requested_by=user)
-
-    def on_action(self, task_state, user, action_name, **kwargs):
-        if action_name == "approve" and self.is_author(task_state.workflow_state.content_object, user):
-            raise PermissionDenied(_("Une autre personne de l'équipe doit relire cette modification."))
-        return super().on_action(task_state, user, action_name, **kwargs)

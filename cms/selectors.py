@@ -1,236 +1,39 @@
-"""Reads of the CMS, with access decided in one place.
+"""Reads of the CMS that list its content: the resources index, the tool library, the agenda, news, and
+the CMS panels of the member dashboard.
 
-`Visibility(user)` is THE answer to "which pages and documents may this person see": it loads every
-Wagtail view restriction (pages and collections, two queries), asks `directory.access` which of
-them the person passes (from their roles), and filters querysets by excluding the subtrees they do
-not pass. Menus, listings, the dashboard, blocks pointing at documents, the serving hooks: all go
-through it, so a page or document that cannot be opened never shows its title either.
+Who sees what is decided by cms.visibility.Visibility (re-exported here for the apps that read the
+CMS: search, the permission audit); the listing pages (cms.models) call these functions, which read
+the content pages (cms.content) as rows, in a fixed number of queries.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
-from wagtail.documents import get_document_model
-from wagtail.models import CollectionViewRestriction, PageViewRestriction
+from wagtail.models import Site
 
-from cms.blocks import heading_anchors
+from cms.content import EventPage, GuidePage, NewsPage
 from cms.forms import ResourceFilterForm, ResourceKind, ToolFilterForm
-from cms.models import (
-    EventIndexPage,
-    EventPage,
-    EventRegistration,
-    GuidePage,
-    NewsIndexPage,
-    NewsPage,
-    ToolLibraryPage,
-)
-from core.ics import CalendarEvent, to_ics
+from cms.registrations import EventRegistration
+from cms.visibility import Denial, Visibility, visibility_for_request, visible_documents, visible_pages
 from directory import access
-from directory.models import Theme
+from directory.models import Association, RoleAssignment, Theme, User
+
+if TYPE_CHECKING:
+    from cms.models import ToolLibraryPage
+
+__all__ = ["Denial", "Visibility", "visibility_for_request", "visible_documents", "visible_pages"]
 
 PAGE_SIZE = 20
-
-
-# --- Who sees what -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Restriction:
-    """One Wagtail view restriction: the tree path it covers, its type and its managed groups' keys."""
-
-    path: str
-    restriction_type: str
-    groups: frozenset[str]
-
-
-def _load_restrictions(model, path_lookup: str) -> list[Restriction]:
-    rows = model.objects.values_list("pk", path_lookup, "restriction_type", "groups__managed__key")
-    grouped: dict[int, tuple[str, str, set[str]]] = {}
-    for pk, path, restriction_type, group_key in rows:
-        entry = grouped.setdefault(pk, (path, restriction_type, set()))
-        if group_key:
-            entry[2].add(group_key)
-    return [Restriction(path, kind, frozenset(groups)) for path, kind, groups in grouped.values()]
-
-
-class Denial(enum.Enum):
-    """Why a page or document is refused: anonymous → login; not a member → 403; else → 404."""
-
-    LOGIN = "login"
-    FORBIDDEN = "forbidden"
-    HIDDEN = "hidden"
-
-
-class Visibility:
-    """What `user` may see of the CMS (see module docstring). Two queries, loaded on first use."""
-
-    def __init__(self, user):
-        self.user = user
-        self.profile = access.profile(user)
-
-    @cached_property
-    def page_restrictions(self) -> list[Restriction]:
-        return _load_restrictions(PageViewRestriction, "page__path")
-
-    @cached_property
-    def collection_restrictions(self) -> list[Restriction]:
-        return _load_restrictions(CollectionViewRestriction, "collection__path")
-
-    def _refused_paths(self, restrictions: Iterable[Restriction]) -> tuple[str, ...]:
-        return tuple(sorted({
-            r.path for r in restrictions
-            if not access.passes_view_restriction(self.user, r.restriction_type, r.groups)
-        }))
-
-    @cached_property
-    def hidden_page_paths(self) -> tuple[str, ...]:
-        return self._refused_paths(self.page_restrictions)
-
-    @cached_property
-    def hidden_collection_paths(self) -> tuple[str, ...]:
-        return self._refused_paths(self.collection_restrictions)
-
-    @staticmethod
-    def _exclude(queryset: QuerySet, paths: tuple[str, ...], lookup: str) -> QuerySet:
-        if not paths:
-            return queryset
-        condition = Q()
-        for path in paths:
-            condition |= Q(**{f"{lookup}__startswith": path})
-        return queryset.exclude(condition)
-
-    def pages(self, queryset: QuerySet) -> QuerySet:
-        """Live pages of `queryset` outside every subtree the person may not open."""
-        return self._exclude(queryset.filter(live=True), self.hidden_page_paths, "path")
-
-    def documents(self, queryset: QuerySet | None = None) -> QuerySet:
-        """Documents the person may download: members only, outside refused collections."""
-        queryset = get_document_model().objects.all() if queryset is None else queryset
-        if not self.profile.is_member:
-            return queryset.none()
-        return self._exclude(queryset, self.hidden_collection_paths, "collection__path")
-
-    def can_view_page(self, page) -> bool:
-        return page.live and not any(page.path.startswith(p) for p in self.hidden_page_paths)
-
-    def can_view_document(self, document) -> bool:
-        if not self.profile.is_member:
-            return False
-        path = document.collection.path
-        return not any(path.startswith(p) for p in self.hidden_collection_paths)
-
-    def is_narrower_than_members(self, path: str) -> bool:
-        """Whether a restriction on `path` or above it narrows the audience below all members
-        (shown as a "diffusion restreinte" badge to those who may see it)."""
-        members = frozenset({access.cms_members_group()})
-        return any(path.startswith(r.path) and r.groups != members for r in self.page_restrictions)
-
-    def _denial(self, visible: bool) -> Denial | None:
-        if visible:
-            return None
-        if not self.profile.is_authenticated:
-            return Denial.LOGIN
-        if not self.profile.is_member:
-            return Denial.FORBIDDEN
-        return Denial.HIDDEN
-
-    def page_denial(self, page) -> Denial | None:
-        return self._denial(self.can_view_page(page))
-
-    def document_denial(self, document) -> Denial | None:
-        return self._denial(self.can_view_document(document))
-
-
-def visibility_for_request(request) -> Visibility:
-    """The reader's Visibility, computed once per request (serving hooks and page context share it)."""
-    visibility = getattr(request, "_cms_visibility", None)
-    if visibility is None or visibility.user is not request.user:
-        visibility = Visibility(request.user)
-        request._cms_visibility = visibility
-    return visibility
-
-
-def visible_pages(user, queryset: QuerySet) -> QuerySet:
-    """Shortcut: the pages of `queryset` that `user` may see."""
-    return Visibility(user).pages(queryset)
-
-
-def visible_documents(user, queryset: QuerySet | None = None) -> QuerySet:
-    """Shortcut: the documents (of `queryset`) that `user` may download."""
-    return Visibility(user).documents(queryset)
-
-
-# --- Blocks: documents and forum topics a body points at -----------------------------------------
-
-
-@dataclass(frozen=True)
-class TopicLink:
-    subject: str
-    url: str
-    forum_name: str
-
-
-def forum_topic_exists(topic_id: int) -> bool:
-    from machina.apps.forum_conversation.models import Topic
-
-    return Topic.objects.filter(pk=topic_id, approved=True).exists()
-
-
-def readable_topics(user, topic_ids: Iterable[int]) -> dict[int, TopicLink]:
-    """The topics among `topic_ids` whose forum `user` may read.
-
-    The rule is machina's `can_read_forum` permission, as the forum's own views (and the forum's
-    404 middleware) apply it, asked of the access module for all the topics' forums at once (fixed
-    number of queries).
-    """
-    topic_ids = set(topic_ids)
-    if not topic_ids or not access.is_member(user):
-        return {}
-    from machina.apps.forum_conversation.models import Topic
-
-    from forum.selectors import topic_url
-
-    topics = list(Topic.objects.filter(pk__in=topic_ids, approved=True).select_related("forum"))
-    if not topics:
-        return {}
-    readable = access.readable_forum_ids_among(user, {t.forum_id: t.forum for t in topics}.values())
-    return {t.pk: TopicLink(t.subject, topic_url(t), t.forum.name) for t in topics if t.forum_id in readable}
-
-
-def body_context(body, user, visibility: Visibility | None = None) -> dict:
-    """What a page's body template needs: items with heading anchors, the table of contents, and
-    which of the documents and forum topics it points at the reader may see."""
-    visibility = visibility or Visibility(user)
-    anchors = heading_anchors(body)
-    document_ids, topic_ids = set(), set()
-    for child in body:
-        if child.block_type == "document" and child.value.get("document") is not None:
-            document_ids.add(child.value["document"].pk)
-        elif child.block_type == "forum_topic" and child.value.get("topic"):
-            topic_ids.add(child.value["topic"])
-    visible_document_ids = frozenset(
-        visibility.documents(get_document_model().objects.filter(pk__in=document_ids)).values_list("pk", flat=True)
-    ) if document_ids else frozenset()
-    toc = [
-        {"anchor": anchors[child.id], "text": child.value["text"], "level": child.value["level"]}
-        for child in body if child.id in anchors
-    ]
-    return {
-        "body_items": [(child, anchors.get(child.id)) for child in body],
-        "toc": toc,
-        "visible_document_ids": visible_document_ids,
-        "forum_topics": readable_topics(user, topic_ids),
-    }
 
 
 # --- Resources index -------------------------------------------------------------------------------
@@ -297,9 +100,6 @@ def document_detail(document) -> str:
 def _page_url_builder():
     """A function url_path → the page's URL on the default site, as Wagtail's `Page.url` gives it
     for a single site, without instantiating the pages (listings show hundreds of them)."""
-    from django.urls import reverse
-    from wagtail.models import Site
-
     roots = sorted(Site.get_site_root_paths(), key=lambda root: len(root.root_path), reverse=True)
     base = reverse("wagtail_serve", args=("",))
 
@@ -389,18 +189,15 @@ def paginate(items, page_number, per_page: int = PAGE_SIZE) -> PaginatorPage:
     return Paginator(items, per_page).get_page(page_number)
 
 
-def resources_index_context(index, user, params: Mapping, visibility: Visibility | None = None) -> dict:
-    """Context of `/ressources/`: the filter form, the matching items (paginated) and the sections
-    (tool libraries, agenda, news) found under the index."""
+def resources_index_context(user, params: Mapping, visibility: Visibility | None = None) -> dict:
+    """Context of `/ressources/`: the filter form and the matching items (paginated). The index's
+    sections (tool libraries, agenda, news, working groups) are the page's own (cms.models)."""
     themes = theme_choices()
     bound = any(params.get(name) for name in ("q", "theme", "type"))
     form = ResourceFilterForm(params if bound else None, themes=themes)
     v = visibility or Visibility(user)
-    section_types = (ToolLibraryPage, EventIndexPage, NewsIndexPage)
-    sections = [page for page in v.pages(index.get_children()).specific().order_by("path")
-                if isinstance(page, section_types)]
     if bound and not form.is_valid():
-        return {"form": form, "invalid": True, "items_page": None, "result_count": 0, "sections": sections}
+        return {"form": form, "invalid": True, "items_page": None, "result_count": 0}
     data = form.cleaned_data if bound else {}
     items = resources_for(user, theme=data.get("theme", ""), kind=data.get("type", ""), q=data.get("q", ""),
                           visibility=v)
@@ -410,7 +207,6 @@ def resources_index_context(index, user, params: Mapping, visibility: Visibility
         "filtered": bound,
         "items_page": paginate(items, params.get("page")),
         "result_count": len(items),
-        "sections": sections,
     }
 
 
@@ -478,80 +274,6 @@ def events_for(user, *, upcoming: bool = True, limit: int | None = None,
     return list(qs)
 
 
-def is_in_audience(event: EventPage, user) -> bool:
-    return access.in_any_group(user, event.audience_groups())
-
-
-@dataclass
-class EventStatus:
-    """Registration figures of an event and what the reader may do."""
-
-    capacity: int | None
-    confirmed_count: int
-    waiting_count: int
-    my_status: str | None
-    my_waiting_position: int | None
-    is_past: bool
-    in_audience: bool
-    can_register: bool
-    refusal: str
-    registrations: list[EventRegistration]
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.capacity is None else max(self.capacity - self.confirmed_count, 0)
-
-    @property
-    def is_full(self) -> bool:
-        return self.capacity is not None and self.confirmed_count >= self.capacity
-
-
-def event_status(event: EventPage, user, visibility: Visibility | None = None) -> EventStatus:
-    """Counts, the reader's own registration and waiting position; for staff, the registrations."""
-    from cms.services import registration_refusal
-
-    registrations = list(
-        event.registrations.exclude(status=EventRegistration.Status.CANCELLED)
-        .select_related("user__association").order_by("registered_at", "pk")
-    )
-    confirmed = [r for r in registrations if r.status == EventRegistration.Status.CONFIRMED]
-    waiting = [r for r in registrations if r.status == EventRegistration.Status.WAITING]
-    mine = next((r for r in registrations if r.user_id == user.pk), None)
-    position = next((i for i, r in enumerate(waiting, start=1) if r.user_id == user.pk), None)
-    refusal = registration_refusal(event, user, visibility) if mine is None else ""
-    return EventStatus(
-        capacity=event.capacity,
-        confirmed_count=len(confirmed),
-        waiting_count=len(waiting),
-        my_status=mine.status if mine else None,
-        my_waiting_position=position,
-        is_past=event.ends_at < timezone.now(),
-        in_audience=is_in_audience(event, user),
-        can_register=mine is None and not refusal,
-        refusal=refusal,
-        registrations=registrations if access.can_edit_cms(user) else [],
-    )
-
-
-def event_ics(event: EventPage, *, base_url: str = "") -> str:
-    """The event as an iCalendar file (one VEVENT), through the forum's ICS writer."""
-    description = event.summary
-    if event.video_link:
-        description = f"{description}\n\nVisioconférence : {event.video_link}".strip()
-    stamp = event.last_published_at or event.first_published_at
-    return to_ics(CalendarEvent(
-        uid=f"evenement-{event.pk}@passerelles",
-        title=event.title,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        description=description,
-        location=event.place or event.video_link,
-        url=f"{base_url}{event.url}" if base_url else "",
-        sequence=int(stamp.timestamp()) if stamp else 0,
-        stamp=stamp,
-    ), product="-//Passerelles//Agenda//FR")
-
-
 # --- News ----------------------------------------------------------------------------------------
 
 
@@ -576,8 +298,6 @@ UPCOMING_WINDOW = 60
 
 def user_theme_ids(user) -> set[int]:
     """The person's themes: expertise, their association's themes and measures, their referent roles."""
-    from directory.models import Association, RoleAssignment, User
-
     # One query of three small subqueries (a join of the three relations would multiply their rows).
     conditions = Q(pk__in=User.expertise.through.objects.filter(user_id=user.pk).values("theme_id"))
     conditions |= Q(pk__in=RoleAssignment.objects.filter(user_id=user.pk, theme__isnull=False).values("theme_id"))

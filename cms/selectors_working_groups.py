@@ -1,7 +1,7 @@
-"""Reads of the working groups' private spaces (cms.models.WorkingGroupPage).
+"""Reads of the working groups' private spaces (cms.content.WorkingGroupPage).
 
 Who may open a space is decided like every other page: by its view restriction, through
-`cms.selectors.Visibility` (the serving hook refuses the page before these run). The forum and the
+`cms.visibility.Visibility` (the serving hook refuses the page before these run). The forum and the
 chat room of a group belong to other apps: they are looked up through the app registry, so the CMS
 does not import them and a missing forum or room only means a missing link.
 """
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
-from cms.models import WorkingGroupIndexPage, WorkingGroupPage
 from directory import access
 from directory.models import RoleAssignment, WorkingGroup
 from directory.roles import Role
+
+if TYPE_CHECKING:
+    from cms.content import WorkingGroupPage
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,11 @@ class SpaceItem:
     is_mine: bool
 
 
-def spaces_for(index: WorkingGroupIndexPage, visibility) -> list[SpaceItem]:
-    """The spaces under `index` the reader may open, by title, with their working group (one query);
-    `is_mine`: the reader is a member of the group."""
+def spaces_for(spaces: QuerySet, visibility) -> list[SpaceItem]:
+    """The spaces among `spaces` (the WorkingGroupPages under the index) the reader may open, by title,
+    with their working group (one query); `is_mine`: the reader is a member of the group."""
     mine = visibility.profile.working_group_ids
-    pages = visibility.pages(WorkingGroupPage.objects.child_of(index)).select_related("working_group")
+    pages = visibility.pages(spaces).select_related("working_group")
     # Alphabetical as a reader expects it: "Éthique" between "Droit" and "Financement", not after "Z".
     pages = sorted(pages, key=lambda page: (_sort_key(page.title), page.pk))
     return [SpaceItem(page, page.working_group_id in mine) for page in pages]

@@ -7,14 +7,20 @@ message shown to the person.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 
-from cms.models import EventPage, EventRegistration
+from cms.registrations import EventRegistration
+from cms.visibility import Visibility
 from core.outbox import services as outbox
 from directory import access, groups
+
+if TYPE_CHECKING:
+    from cms.content import EventPage
 
 
 class CmsError(ValueError):
@@ -26,8 +32,6 @@ class CmsError(ValueError):
 
 def registration_refusal(event: EventPage, user, visibility=None) -> str:
     """Why `user` may not register to `event` now ("" if they may). Reads only."""
-    from cms.selectors import Visibility
-
     if not access.is_member(user):
         return _("Les inscriptions sont réservées aux membres du réseau.")
     if not (visibility or Visibility(user)).can_view_page(event):
@@ -48,7 +52,8 @@ def _lock(event: EventPage) -> EventPage:
     PostgreSQL: SELECT … FOR UPDATE on the event row. SQLite: transactions begin IMMEDIATE
     (config/settings.py), which already serialises writers.
     """
-    return EventPage.objects.select_for_update(of=("self",)).get(pk=event.pk)
+    # The event's own class: the page (cms.content) calls these services, so they do not import it.
+    return type(event).objects.select_for_update(of=("self",)).get(pk=event.pk)
 
 
 def _fill_free_seats(event: EventPage) -> list[EventRegistration]:

@@ -17,10 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps as global_apps
+from django.db import transaction
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
-from directory import access
-from directory.roles import ROLE_GROUP_NAMES, Role
+from cms.models import ResourcesIndexPage, WorkingGroupIndexPage, WorkingGroupPage
+from directory import access, groups
+from directory.models import WorkingGroup
+from directory.roles import ROLE_GROUP_NAMES, STAFF_GROUP_KEY, Role
 
 HOME_TITLE = "Accueil"
 HOME_SLUG = "accueil"
@@ -115,8 +120,7 @@ def _managed_group(apps, Group, key: str, label: str):
 
 def ensure_site_structure(apps=None) -> SetupResult:
     """Create what is missing of the CMS structure and re-assert its access rules (see module doc)."""
-    if apps is None:
-        from django.apps import apps
+    apps = apps or global_apps
     get = apps.get_model
     Group, Permission, ContentType = get("auth", "Group"), get("auth", "Permission"), get("contenttypes", "ContentType")
     Page, Site, Locale = get("wagtailcore", "Page"), get("wagtailcore", "Site"), get("wagtailcore", "Locale")
@@ -311,14 +315,6 @@ def ensure_working_group_spaces() -> WorkingGroupSpacesResult:
     keeps its content for federal staff only. Works with the live models and Wagtail's page API, so it
     runs from the "access changed" hook and `setup_site`, never from a migration.
     """
-    from django.db import transaction
-    from wagtail.models import PageViewRestriction
-
-    from cms.models import ResourcesIndexPage, WorkingGroupIndexPage, WorkingGroupPage
-    from directory import groups
-    from directory.models import WorkingGroup
-    from directory.roles import STAFF_GROUP_KEY
-
     created: list[str] = []
     renamed: list[str] = []
     restricted: list[str] = []

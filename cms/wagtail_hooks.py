@@ -1,4 +1,4 @@
-"""Wagtail hooks: one answer for private pages and documents, decided by cms.selectors.Visibility.
+"""Wagtail hooks: one answer for private pages and documents, decided by cms.visibility.Visibility.
 
 Wagtail's own view-restriction check sends anyone who fails a restriction to the login page, even
 a signed-in member. Before it runs: a signed-in person who is not a member gets 403 (the members'
@@ -7,12 +7,13 @@ not exist (its title is never shown). Anonymous visitors are left to Wagtail, wh
 to our login page (WAGTAIL_FRONTEND_LOGIN_URL).
 """
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from cms.selectors import Denial, visibility_for_request
+from cms.visibility import Denial, visibility_for_request
 
 
 def _refuse(denial: Denial | None) -> None:
@@ -31,8 +32,6 @@ def refuse_private_pages(page, request, serve_args, serve_kwargs):
 def refuse_private_documents(document, request):
     denial = visibility_for_request(request).document_denial(document)
     if denial is Denial.LOGIN:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
     _refuse(denial)
     return None

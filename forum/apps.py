@@ -15,13 +15,19 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import schedule
-        from directory import hooks
+        from core import references, schedule
+        from directory import dashboard, hooks
+        from forum import dashboard as forum_dashboard
         from forum import (
             receivers,  # noqa: F401 (connects the notification receivers)
             services,
             tasks,
+            topic_links,
         )
 
         hooks.register(services.on_access_changed)
         schedule.register(tasks.digests_job)
+        # The CMS and the member's home page show the forum through these registries (they import none of it).
+        references.register(references.FORUM_TOPIC, exists=topic_links.topic_exists,
+                             readable=topic_links.readable_topic_links)
+        dashboard.add_section(forum_dashboard.dashboard_section)

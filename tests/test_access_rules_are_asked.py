@@ -54,10 +54,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("directory/administrators.py", LABELS): "the administrators' job title, 'Équipe fédérale'",
     ("forum/structure.py", LABELS): "titles of forum categories ('Conseil d'administration'…)",
     ("forum/models.py", LABELS): "labels of forum kinds and meeting audiences",
-    ("cms/models.py", LABELS): "labels of CMS audiences in Wagtail's editor",
+    ("cms/content.py", LABELS): "labels of CMS audiences in Wagtail's editor",
     ("cms/setup.py", LABELS): "the title of the working groups' index page",
     # Reading groups that are not a person's: a restriction's groups; the demo's fixtures.
-    ("cms/selectors.py", GROUP_LOOKUPS): "the keys of the groups a Wagtail restriction names",
+    ("cms/visibility.py", GROUP_LOOKUPS): "the keys of the groups a Wagtail restriction names",
     ("demo/cms.py", GROUP_LOOKUPS): "demo content picks its authors and readers among groups",
     ("demo/forum.py", GROUP_LOOKUPS): "demo topics are written by people of the forum's audience",
 }

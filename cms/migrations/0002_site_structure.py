@@ -5,6 +5,7 @@ from django.db import migrations
 
 
 def create_structure(apps, schema_editor):
+    # local import: the live setup code is loaded only when this migration is applied, not when it is listed
     from cms.setup import ensure_site_structure
 
     ensure_site_structure(apps)

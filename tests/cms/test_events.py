@@ -226,7 +226,7 @@ def test_the_ics_file_is_a_valid_calendar_with_crlf_lines_of_at_most_75_octets(c
 def test_the_ics_dates_are_utc(member):
     from datetime import UTC
 
-    from cms.selectors import event_ics
+    from cms.selectors_events import event_ics
 
     event = add_event("Journée CJSE")
     unfolded = event_ics(event).replace("\r\n ", "")
