@@ -50,6 +50,7 @@ from directory.roles import REGION_SCOPED, Role
 from directory.services import RoleSpec
 from membership import services as membership
 from membership.models import ApplicationEvent, InformationRequest, MembershipApplication
+from parrainage import contacts as parrainage_contacts
 from parrainage import services as parrainage_services
 from parrainage.models import Parrainage
 
@@ -1175,7 +1176,7 @@ def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
                 continue
             proposal = parrainage_services.choose_parrain(commission, associations[filleul], associations[parrain],
                                               today=REFERENCE_DATE)
-            director = parrainage_services.first_director(associations[parrain].pk)
+            director = parrainage_contacts.first_director(associations[parrain].pk)
             if director is not None:
                 parrainage_services.respond(director, proposal, accept=False, reason=reason, today=REFERENCE_DATE)
         for parrain, filleul in CORE_PARRAINAGES:
