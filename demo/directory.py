@@ -32,6 +32,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
+from demo.chat import seed_chat
+from demo.cms import seed_cms
+from demo.dates import REFERENCE_DATE
+from demo.forum import seed_forum
 from directory import access, services
 from directory import groups as directory_groups
 from directory.models import (
@@ -53,10 +57,9 @@ from membership.models import ApplicationEvent, InformationRequest, MembershipAp
 from parrainage import contacts as parrainage_contacts
 from parrainage import services as parrainage_services
 from parrainage.models import Parrainage
+from search import indexing
 
 SEED = 20250915
-# Every date in the demo is computed from this one, never from today.
-REFERENCE_DATE = date(2025, 9, 15)
 DEMO_PASSWORD = "demo-passerelles"
 FEDERATION_DOMAIN = "federation-passerelles.exemple.fr"
 # Rows per query when filtering on long lists of ids (SQLite limits bound parameters).
@@ -1824,11 +1827,6 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     """
     if scale < 1:
         raise ValueError("L'échelle doit être un entier supérieur ou égal à 1.")
-    from demo.chat import seed_chat
-    from demo.cms import seed_cms
-    from demo.forum import seed_forum
-    from search import indexing
-
     # Bulk-created content sends no signals: the search index is rebuilt once, at the end, rather
     # than document by document as each object is saved.
     with indexing.suspended():
