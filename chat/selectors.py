@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import SHARED_KINDS_Q, ChatMembership, ChatMessage, ChatRoom
+from chat.protocol import display_name
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import Association
@@ -84,8 +85,6 @@ SHARED_SECTIONS = [
 def room_title(room: ChatRoom, user, other=None) -> str:
     """How the room is named for `user`: a direct-message room is named after the other person."""
     if room.kind == ChatRoomKind.DIRECT:
-        from chat.protocol import display_name
-
         return display_name(other) if other is not None else room.name
     return room.name
 

@@ -5,14 +5,13 @@ import datetime as dt
 from django.conf import settings
 from django_tasks import task
 
+from chat import notices
 from core import schedule
 
 
 @task()
 def send_chat_notices() -> int:
     """E-mail the direct messages left unread (chat.notices.send_chat_notices)."""
-    from chat import notices
-
     return notices.send_chat_notices()
 
 

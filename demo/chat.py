@@ -1,7 +1,7 @@
 """Demo chat (called by demo.directory.seed): shared rooms, memberships, a few French conversations.
 
 Deterministic and idempotent: messages carry fixed client ids (a second run finds them), their dates
-derive from demo.directory.REFERENCE_DATE, and the read markers are set so that `nouvel.adherent`
+derive from demo.dates.REFERENCE_DATE, and the read markers are set so that `nouvel.adherent`
 finds one unread direct message from their parrain.
 """
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chat import memberships, messages, rooms
 from chat.models import ChatMembership, ChatMessage, ChatRoom
+from demo.dates import REFERENCE_DATE
 from directory import access
 from directory.access import ChatRoomKind
 from directory.models import Region, Theme, WorkingGroup
@@ -50,8 +51,6 @@ MEETING_ROOM_NAME = "Réunion régionale Sud-Ouest – 14 octobre 2025"
 
 
 def _at(day_offset: int, hour: int, minutes: int) -> datetime:
-    from demo.directory import REFERENCE_DATE
-
     moment = datetime.combine(REFERENCE_DATE + timedelta(days=day_offset), time(hour, 0))
     return timezone.make_aware(moment + timedelta(minutes=minutes))
 

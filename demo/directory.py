@@ -32,6 +32,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
+from demo.chat import seed_chat
+from demo.cms import seed_cms
+from demo.dates import REFERENCE_DATE
+from demo.forum import seed_forum
 from directory import access, services
 from directory import groups as directory_groups
 from directory.models import (
@@ -50,12 +54,12 @@ from directory.roles import REGION_SCOPED, Role
 from directory.services import RoleSpec
 from membership import services as membership
 from membership.models import ApplicationEvent, InformationRequest, MembershipApplication
+from parrainage import contacts as parrainage_contacts
 from parrainage import services as parrainage_services
 from parrainage.models import Parrainage
+from search import indexing
 
 SEED = 20250915
-# Every date in the demo is computed from this one, never from today.
-REFERENCE_DATE = date(2025, 9, 15)
 DEMO_PASSWORD = "demo-passerelles"
 FEDERATION_DOMAIN = "federation-passerelles.exemple.fr"
 # Rows per query when filtering on long lists of ids (SQLite limits bound parameters).
@@ -1175,7 +1179,7 @@ def _apply_parrainage_journey(associations: dict[str, Association]) -> None:
                 continue
             proposal = parrainage_services.choose_parrain(commission, associations[filleul], associations[parrain],
                                               today=REFERENCE_DATE)
-            director = parrainage_services.first_director(associations[parrain].pk)
+            director = parrainage_contacts.first_director(associations[parrain].pk)
             if director is not None:
                 parrainage_services.respond(director, proposal, accept=False, reason=reason, today=REFERENCE_DATE)
         for parrain, filleul in CORE_PARRAINAGES:
@@ -1823,11 +1827,6 @@ def seed(scale: int = 1, stdout: Writer | None = None) -> dict:
     """
     if scale < 1:
         raise ValueError("L'échelle doit être un entier supérieur ou égal à 1.")
-    from demo.chat import seed_chat
-    from demo.cms import seed_cms
-    from demo.forum import seed_forum
-    from search import indexing
-
     # Bulk-created content sends no signals: the search index is rebuilt once, at the end, rather
     # than document by document as each object is saved.
     with indexing.suspended():

@@ -22,7 +22,7 @@ from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 
 from directory.models import User
-from forum import notifications, services
+from forum import notifications, selectors, services
 from forum.models import ForumSpace, MeetingResponse, NationalMeeting
 
 SEED = 20251002
@@ -279,7 +279,7 @@ def _seed_meetings(rng: random.Random) -> int:
          "", "https://visio.federation-passerelles.exemple.fr/ca"),
     ]
     created = 0
-    presidents = list(services.meeting_audience_users(NationalMeeting.Audience.PRESIDENTS).order_by("username"))
+    presidents = list(selectors.meeting_audience_users(NationalMeeting.Audience.PRESIDENTS).order_by("username"))
     for title, start, place, link in plans:
         if NationalMeeting.objects.filter(title=title).exists():
             continue

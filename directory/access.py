@@ -12,9 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from machina.core.loading import get_class
 
 from directory import hooks
+from directory.models import Association, RoleAssignment
 from directory.roles import (
     MEMBERS_GROUP_KEY,
     REGION_SCOPED,
@@ -56,8 +60,6 @@ class AccessProfile:
             return False
         if self.is_superuser or self.is_staff_role or Role.BOARD_ADMIN in self.roles:
             return True
-        from directory.models import Association
-
         return self.association_status == Association.Status.MEMBER
 
     @property
@@ -79,16 +81,12 @@ def profile(user) -> AccessProfile:
     cached = getattr(user, _PROFILE_ATTR, None)
     if cached is not None:
         return cached
-    from directory.models import RoleAssignment
-
     association = None
     if user.association_id:
         # One query for the association and its region, unless the caller already loaded them.
         if "association" in user._state.fields_cache:
             association = user.association
         else:
-            from directory.models import Association
-
             association = Association.objects.select_related("region").filter(pk=user.association_id).first()
     region_id = association.region_id if association is not None else None
     assignments = list(RoleAssignment.objects.filter(user_id=user.pk).select_related("theme", "working_group"))
@@ -134,8 +132,6 @@ ACCESS_CACHE_SECONDS = 600
 
 def version() -> str:
     """The current access version (a token to put in cache keys of access-derived answers)."""
-    from django.core.cache import cache
-
     current = cache.get(_VERSION_KEY)
     if current is None:
         cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
@@ -159,9 +155,6 @@ def _replace_version() -> None:
     """Replaced now (this process sees the change at once) and again after the transaction commits: a
     request that read the new version before the commit may have cached an answer computed from the
     old rows under it."""
-    from django.core.cache import cache
-    from django.db import transaction
-
     cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
     transaction.on_commit(lambda: cache.set(_VERSION_KEY, uuid.uuid4().hex, None))
 
@@ -191,8 +184,6 @@ def can_view_association(user, association) -> bool:
     """Members see member and former associations; candidates only show to staff and the commission."""
     if not is_member(user):
         return False
-    from directory.models import Association
-
     if association.status == Association.Status.CANDIDATE:
         return is_federal_staff(user) or has_role(user, Role.MEMBERSHIP_COMMISSION)
     return True
@@ -235,8 +226,6 @@ def opens_site_admin(user) -> bool:
 
 
 def visible_association_statuses(user) -> list[str]:
-    from directory.models import Association
-
     if is_federal_staff(user) or has_role(user, Role.MEMBERSHIP_COMMISSION):
         return [Association.Status.MEMBER, Association.Status.FORMER, Association.Status.CANDIDATE]
     if is_member(user):
@@ -248,8 +237,6 @@ def listing_audience(association_status: str | None) -> tuple[str, ...]:
     """Who finds an association of this status, or a person of it, in lists and search, as
     `audience_keys`: candidates only federal staff and the membership commission (as
     `visible_association_statuses` says), everything else every member."""
-    from directory.models import Association
-
     if association_status == Association.Status.CANDIDATE:
         return ("staff", f"role:{Role.MEMBERSHIP_COMMISSION}")
     return ("members",)
@@ -285,8 +272,6 @@ def visible_people(user) -> QuerySet:
 def directory_people() -> QuerySet:
     """The people the directory lists (search indexes them): the active people of an association, and
     the federal team, who belong to none. Each is shown to `listing_audience` of their association."""
-    from directory.models import RoleAssignment
-
     federal_team = RoleAssignment.objects.filter(role=Role.FEDERAL_STAFF).values("user_id")
     return get_user_model().objects.filter(is_active=True).filter(
         Q(association__isnull=False) | Q(pk__in=federal_team))
@@ -390,16 +375,12 @@ def forum_permission_handler():
     handler (`request.forum_permission_handler`) where there is one: it shares machina's per-request
     permission cache.
     """
-    from machina.core.loading import get_class
-
     return get_class("forum_permission.handler", "PermissionHandler")()
 
 
 def readable_forums(user, handler=None) -> QuerySet:
     """The forums `user` may read, as a queryset: machina's `can_read_forum`, granted to the groups of
     `forum_audience`, with machina's tree rule (a forum under one the person may not read is hidden)."""
-    from machina.core.loading import get_class
-
     handler = handler or forum_permission_handler()
     return handler.get_readable_forums(get_class("forum.models", "Forum").objects.all(), user)
 

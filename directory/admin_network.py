@@ -31,7 +31,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory import access, invitations, network_import
+from directory import access, invitation_links, invitations, network_import
 from directory.models import Association, Invitation, User
 
 SESSION_KEY = "network_import"
@@ -179,7 +179,7 @@ class NetworkImportAdminMixin:
         request.session[SESSION_KEY] = {"created": created_ids}
         return self._render(request, "admin/directory/association/network_import_done.html", {
             "preview": result.preview, "filename": filename, "created_people": len(created_ids),
-            "invitable": sum(1 for person in result.created_people if not invitations.skip_reason(person)),
+            "invitable": sum(1 for person in result.created_people if not invitation_links.skip_reason(person)),
         })
 
     def network_import_template_view(self, request, file_format: str):

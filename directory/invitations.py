@@ -3,7 +3,7 @@
 Federal staff invite people (the Person admin's action, or right after an import); an invitation
 can be sent again (`times_sent` counts). The e-mail goes out after commit through django-tasks
 (`directory.tasks_invitations`) and carries `/invitation/<uidb64>/<token>/`: a token of its own kind
-(`InvitationTokenGenerator`, its own salt) valid INVITATION_EXPIRY_DAYS days and only until a
+(`invitation_links.InvitationTokenGenerator`, its own salt) valid INVITATION_EXPIRY_DAYS days and only until a
 password is set, because the password hash is part of what it signs. Opening it, the person chooses
 a password, is signed in and the invitation is accepted.
 """
@@ -14,65 +14,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
+from directory import tasks_invitations
+from directory.invitation_links import expiry_days, is_activated, skip_reason, token_generator
 from directory.models import Invitation, User
-
-
-class InvitationTokenGenerator(PasswordResetTokenGenerator):
-    """Django's password-reset token, with its own salt (a reset link is no invitation, nor the
-    reverse) and its own lifetime: INVITATION_EXPIRY_DAYS instead of PASSWORD_RESET_TIMEOUT."""
-
-    key_salt = "directory.invitations.InvitationTokenGenerator"
-
-    def check_token(self, user, token) -> bool:
-        if not (user and token):
-            return False
-        try:
-            timestamp_b36, _hash = token.split("-")
-            timestamp = base36_to_int(timestamp_b36)
-        except ValueError:
-            return False
-        age = self._num_seconds(self._now()) - timestamp
-        if age < 0 or age > expiry_days() * 86400:
-            return False
-        return any(constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
-                   for secret in [self.secret, *self.secret_fallbacks])
-
-
-token_generator = InvitationTokenGenerator()
-
-
-def expiry_days() -> int:
-    return max(1, int(settings.INVITATION_EXPIRY_DAYS))
 
 
 class InvitationState:
     VALID = "valid"
     ALREADY_ACTIVE = "already_active"
     INVALID = "invalid"  # expired, forged, or superseded by another password change
-
-
-def invitation_path(person: User, generator: PasswordResetTokenGenerator = token_generator) -> str:
-    return reverse("invitation_accept", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(person.pk)), "token": generator.make_token(person)})
-
-
-def invitation_url(person: User) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + invitation_path(person)
-
-
-def is_activated(person: User) -> bool:
-    return person.has_usable_password()
 
 
 # --- sending ------------------------------------------------------------------------------------------
@@ -89,17 +46,6 @@ class SendReport:
             parts.append(_("Non envoyée(s) : %(who)s.") % {
                 "who": "; ".join(f"{person} ({reason})" for person, reason in self.skipped)})
         return " ".join(parts)
-
-
-def skip_reason(person: User) -> str | None:
-    """Why this person cannot be invited, in French, or None."""
-    if not person.is_active:
-        return _("compte désactivé")
-    if not person.email:
-        return _("pas d'adresse électronique")
-    if is_activated(person):
-        return _("compte déjà activé")
-    return None
 
 
 def send_invitations(people: Iterable[User], *, sent_by: User | None) -> SendReport:
@@ -130,8 +76,6 @@ def send_invitations(people: Iterable[User], *, sent_by: User | None) -> SendRep
 
 
 def _email_on_commit(person_id: int) -> None:
-    from directory import tasks_invitations
-
     transaction.on_commit(lambda: tasks_invitations.send_invitation_email.enqueue(person_id), robust=True)
 
 

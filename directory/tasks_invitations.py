@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core.outbox import services as outbox
+from directory import invitation_links
+from directory.models import User
 
 
 @task()
@@ -14,19 +16,16 @@ def send_invitation_email(person_id: int) -> int:
 
     Transactional: it reaches the person whatever their notification choice. Each run queues a new
     e-mail (a new link), so no dedupe key: staff may send the invitation again."""
-    from directory import invitations
-    from directory.models import User
-
     person = User.objects.select_related("association").filter(pk=person_id, is_active=True).first()
-    if person is None or invitations.skip_reason(person):
+    if person is None or invitation_links.skip_reason(person):
         return 0
     base_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     context = {
         "person": person,
         "association": person.association,
-        "link": invitations.invitation_url(person),
+        "link": invitation_links.invitation_url(person),
         "login_url": base_url + reverse("login"),
-        "valid_days": invitations.expiry_days(),
+        "valid_days": invitation_links.expiry_days(),
     }
     return outbox.send_now([outbox.queue(
         person, category=outbox.Category.TRANSACTIONAL, kind="directory.invitation",

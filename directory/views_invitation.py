@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
-from directory import invitations
+from directory import invitation_links, invitations
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
@@ -24,7 +24,7 @@ class InvitationAcceptView(FormView):
         if state != invitations.InvitationState.VALID:
             return TemplateResponse(request, "registration/invitation_invalid.html", {
                 "already_active": state == invitations.InvitationState.ALREADY_ACTIVE,
-                "valid_days": invitations.expiry_days(),
+                "valid_days": invitation_links.expiry_days(),
             })
         return super().dispatch(request, *args, **kwargs)
 

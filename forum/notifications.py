@@ -8,8 +8,8 @@ the daily digest, or never (in-site only). E-mails leave through the outbox (cor
 
 Access is never decided here: who is a member and which forums a person may read are asked of
 directory.access, whose forum permission handler is the one machina's views use, with group
-permissions derived from the directory's roles. Side effects run after commit, through tasks
-(forum/tasks.py), scheduled by `notify_post_on_commit` only.
+permissions derived from the directory's roles. Side effects run after commit, through the tasks of
+forum/tasks.py, which run this module's functions (`tasks.notify_post_on_commit` schedules them).
 """
 
 from __future__ import annotations
@@ -182,13 +182,6 @@ def search_members(query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str
 
 
 # --- Creating notifications for a post -----------------------------------------------------------
-
-
-def notify_post_on_commit(post_id: int, *, mentions_only: bool = False) -> None:
-    """Schedule `notify_post` through a task once the current transaction commits."""
-    from forum import tasks
-
-    transaction.on_commit(lambda: tasks.send_post_notifications.enqueue(post_id, mentions_only))
 
 
 def _load_post(post_id: int) -> Post | None:

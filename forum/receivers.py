@@ -13,7 +13,7 @@ from django.db.models.signals import m2m_changed, post_init, post_save
 from django.dispatch import receiver
 from machina.apps.forum_conversation.models import Post
 
-from forum import notifications
+from forum import notifications, tasks
 
 _WAS_APPROVED = "_exchange_was_approved"
 
@@ -35,9 +35,9 @@ def notify_on_post_save(sender, instance: Post, created: bool, raw: bool = False
     if raw or notifications.is_muted() or not instance.approved:
         return
     if created or was_approved is False:
-        notifications.notify_post_on_commit(instance.pk)
+        tasks.notify_post_on_commit(instance.pk)
     elif was_approved is True:
-        notifications.notify_post_on_commit(instance.pk, mentions_only=True)
+        tasks.notify_post_on_commit(instance.pk, mentions_only=True)
 
 
 @receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="exchange_groups_lost")

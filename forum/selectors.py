@@ -21,6 +21,11 @@ def topic_url(topic: Topic) -> str:
         "forum_slug": topic.forum.slug, "forum_pk": topic.forum_id, "slug": topic.slug, "pk": topic.pk})
 
 
+def meeting_audience_users(audience: str):
+    """Active members holding the audience role (directory.access decides who they are)."""
+    return access.role_holders(audience)
+
+
 def meetings_for(user, *, upcoming: bool | None = None, handler: PermissionHandler | None = None):
     """Meetings whose thread the person may read, soonest first for upcoming, latest first for past."""
     readable = access.readable_forums(user, handler)

@@ -13,6 +13,7 @@ from machina.apps.forum_permission.models import ForumPermission, GroupForumPerm
 
 from directory import access
 from directory import groups as directory_groups
+from forum import selectors, tasks
 from forum.models import ForumSpace, MeetingResponse, NationalMeeting
 from forum.structure import CategorySpec, ForumSpec, forum_tree
 
@@ -155,11 +156,6 @@ class MeetingData:
     audience: str = NationalMeeting.Audience.PRESIDENTS
 
 
-def meeting_audience_users(audience: str):
-    """Active members holding the audience role (directory.access decides who they are)."""
-    return access.role_holders(audience)
-
-
 def check_create_meeting(actor, data: MeetingData) -> None:
     if not access.is_federal_staff(actor):
         raise ForumPermissionError("Seule l'équipe fédérale peut créer une réunion nationale.")
@@ -205,9 +201,7 @@ def create_meeting(actor, data: MeetingData) -> NationalMeeting:
     )
     if data.agenda_document is not None:
         meeting.agenda_document.save(data.agenda_document.name, data.agenda_document, save=True)
-    topic.subscribers.add(*meeting_audience_users(data.audience))
-    from forum import tasks
-
+    topic.subscribers.add(*selectors.meeting_audience_users(data.audience))
     transaction.on_commit(lambda: tasks.send_meeting_invitations.enqueue(meeting.pk))
     return meeting
 

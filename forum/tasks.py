@@ -1,11 +1,14 @@
 """Background work of the forum: e-mails (run by django-tasks after commit, sent through core/outbox)."""
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django_tasks import task
 
 from core import schedule
 from core.outbox import services as outbox
+from forum import notifications, selectors
+from forum.models import NationalMeeting
 
 
 @task()
@@ -14,9 +17,6 @@ def send_meeting_invitations(meeting_id: int) -> int:
 
     An invitation is transactional: it reaches people who chose no notices. Running the task twice
     invites nobody twice (one dedupe key per meeting and person)."""
-    from forum import selectors, services
-    from forum.models import NationalMeeting
-
     meeting = NationalMeeting.objects.select_related("topic__forum").filter(pk=meeting_id).first()
     if meeting is None:
         return 0
@@ -24,7 +24,7 @@ def send_meeting_invitations(meeting_id: int) -> int:
     thread_url = base + selectors.topic_url(meeting.topic) if meeting.topic else base
     ics = selectors.meeting_ics(meeting, base_url=base)
     emails = []
-    for person in services.meeting_audience_users(meeting.audience).exclude(email=""):
+    for person in selectors.meeting_audience_users(meeting.audience).exclude(email=""):
         context = {"meeting": meeting, "person": person, "thread_url": thread_url,
                    "ics_url": base + reverse("exchange:meeting-ics", kwargs={"pk": meeting.pk})}
         emails.append(outbox.queue(
@@ -37,19 +37,20 @@ def send_meeting_invitations(meeting_id: int) -> int:
     return sum(email is not None for email in emails)
 
 
+def notify_post_on_commit(post_id: int, *, mentions_only: bool = False) -> None:
+    """Schedule `notifications.notify_post` through a task once the current transaction commits."""
+    transaction.on_commit(lambda: send_post_notifications.enqueue(post_id, mentions_only))
+
+
 @task()
 def send_post_notifications(post_id: int, mentions_only: bool = False) -> int:
     """Notify the subscribers and mentioned members of a new (or newly approved) post."""
-    from forum import notifications
-
     return len(notifications.notify_post(post_id, mentions_only=mentions_only))
 
 
 @task()
 def send_notification_digests() -> int:
     """E-mail the daily digest to people who chose it (run once a day by a worker or cron)."""
-    from forum import notifications
-
     return notifications.send_digests()
 
 

@@ -29,11 +29,13 @@ from django.utils.translation import ngettext
 from chat import rooms as chat_rooms
 from chat.errors import ChatError
 from directory import access, hooks
-from directory.models import Association, User
-from directory.roles import Role
+from directory.models import Association
 from directory.services import DirectoryError
+from parrainage import tasks
+from parrainage.contacts import first_director
 from parrainage.matching import Proposal, max_filleuls, propose_sponsors
 from parrainage.models import OnboardingStep, Parrainage
+from parrainage.tasks import Event
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +44,6 @@ DECLINE_REASON_MAX_LENGTH = 2000
 
 class ParrainageError(DirectoryError):
     """A parrainage action the rules refuse; the message is French and shown to the person."""
-
-
-class Event:
-    """What a parrainage notice is about (parrainage.tasks.send_parrainage_notice)."""
-
-    PROPOSED = "proposed"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
 
 
 @hooks.unit_of_work()
@@ -86,30 +80,7 @@ def notices_muted() -> Iterator[None]:
 def _notify_on_commit(parrainage_id: int, event: str) -> None:
     if _muted.get():
         return
-    from parrainage import tasks
-
     transaction.on_commit(lambda: tasks.send_parrainage_notice.enqueue(parrainage_id, event))
-
-
-# --- Who speaks for an association ------------------------------------------------------------------
-
-
-def directors(association_id: int | None):
-    """Active directors of an association, by name: the people a parrainage speaks to."""
-    return (
-        User.objects.filter(association_id=association_id, is_active=True, role_assignments__role=Role.DIRECTOR)
-        .distinct()
-        .order_by("last_name", "first_name", "username", "pk")
-    )
-
-
-def first_director(association_id: int | None) -> User | None:
-    """The director whose direct-message room represents the association in a parrainage.
-
-    When an association has several directors, the first by last name, first name, then username
-    is chosen (each side's other people can still write from "Mon parrainage").
-    """
-    return directors(association_id).first()
 
 
 def declined_parrain_ids(filleul: Association) -> list[int]:

@@ -15,8 +15,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from chat.models import ChatRoom, direct_room_key
 from core.outbox import services as outbox
+from directory import access
+from parrainage.contacts import directors, first_director
 from parrainage.models import Parrainage
+
+
+class Event:
+    """What a parrainage notice is about (scheduled by parrainage.services after commit)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 def _base_url() -> str:
@@ -26,9 +37,6 @@ def _base_url() -> str:
 def queue_notices(parrainage_id: int, event: str) -> list[outbox.Email]:
     """Queue (not yet send) the e-mails for one event of a parrainage: none if it no longer exists or
     changed since; none to an inactive account; the outbox leaves out whoever chose "never"."""
-    from directory import access
-    from parrainage.services import Event, directors, first_director
-
     parrainage = (
         Parrainage.objects.select_related("parrain", "filleul", "proposed_by", "responded_by")
         .filter(pk=parrainage_id).first()
@@ -54,8 +62,6 @@ def queue_notices(parrainage_id: int, event: str) -> list[outbox.Email]:
             "parrain": parrainage.parrain.name, "filleul": parrainage.filleul.name}
     room_url = ""
     if event == Event.ACCEPTED:
-        from chat.models import ChatRoom, direct_room_key
-
         pair = (first_director(parrainage.parrain_id), first_director(parrainage.filleul_id))
         if all(pair):
             room = ChatRoom.objects.filter(key=direct_room_key(pair[0].pk, pair[1].pk)).first()

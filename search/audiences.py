@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
+from chat.models import ChatRoom
+from cms.selectors import Visibility
 from directory import access
 from search import sources
 
@@ -22,8 +24,6 @@ def _forum_keys(user) -> set[str]:
 
 
 def _room_keys(user) -> set[str]:
-    from chat.models import ChatRoom
-
     rooms = access.chat_rooms_open_to(user, ChatRoom.objects.all())
     return {sources.room_key(pk) for pk in rooms.values_list("pk", flat=True)}
 
@@ -34,8 +34,6 @@ def _open_paths(restrictions, refused: tuple[str, ...]) -> set[str]:
 
 
 def _cms_keys(user) -> set[str]:
-    from cms.selectors import Visibility
-
     visibility = Visibility(user)
     keys = {sources.cms_page_key(path)
             for path in _open_paths(visibility.page_restrictions, visibility.hidden_page_paths)}

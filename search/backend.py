@@ -26,6 +26,7 @@ def database_store() -> DatabaseStore:
 
 @lru_cache(maxsize=4)
 def _elastic(url: str, index: str):
+    # local import: the Elasticsearch client is an optional heavy backend, loaded only when ELASTICSEARCH_URL is set
     from search.stores.elastic import ElasticsearchStore
 
     return ElasticsearchStore(url, index=index)

@@ -9,25 +9,17 @@ from __future__ import annotations
 
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.dispatch import receiver
+from machina.apps.forum_conversation.models import Post, Topic
 from wagtail.documents import get_document_model
-from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
+from chat.models import ChatMessage
+from directory.models import Association, RoleAssignment, User
 from search.documents import Kind
 from search.indexing import schedule
 from search.sources import key
 
-
-def _models():
-    from machina.apps.forum_conversation.models import Post, Topic
-
-    from chat.models import ChatMessage
-    from directory.models import Association, RoleAssignment, User
-
-    return Association, RoleAssignment, User, Post, Topic, ChatMessage
-
-
-Association, RoleAssignment, User, Post, Topic, ChatMessage = _models()
 Document = get_document_model()
 
 
@@ -144,8 +136,6 @@ def page_restriction_changed(sender, instance, **kwargs):
 @receiver(post_save, sender=CollectionViewRestriction, dispatch_uid="search-collection-restriction-saved")
 @receiver(post_delete, sender=CollectionViewRestriction, dispatch_uid="search-collection-restriction-deleted")
 def collection_restriction_changed(sender, instance, **kwargs):
-    from wagtail.models import Collection
-
     collection = Collection.objects.filter(pk=instance.collection_id).only("path").first()
     if collection is not None:
         pks = Document.objects.filter(collection__path__startswith=collection.path).values_list("pk", flat=True)

@@ -19,8 +19,18 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Prefetch
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from machina.apps.forum_conversation.models import Post, Topic
+from wagtail.documents import get_document_model
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.search import index
 
+from chat.models import ChatMessage
 from directory import access
+from directory.access import ChatRoomKind
+from directory.models import Association, RoleAssignment, User
+from directory.roles import Role
+from forum.models import ForumSpace
+from forum.selectors import topic_url
 from search.documents import Kind, SearchDocument
 
 CHUNK = 2000
@@ -71,8 +81,6 @@ def _person_name(user) -> str:
 
 
 def _associations(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from directory.models import Association
-
     queryset = Association.objects.select_related("region").prefetch_related("themes").order_by("pk")
     if pks is not None:
         queryset = queryset.filter(pk__in=pks)
@@ -90,9 +98,6 @@ def _associations(pks: Iterable | None = None) -> Iterator[SearchDocument]:
 
 
 def _people(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from directory.models import RoleAssignment
-    from directory.roles import Role
-
     queryset = (
         access.directory_people()
         .select_related("association__region")
@@ -120,8 +125,6 @@ def _people(pks: Iterable | None = None) -> Iterator[SearchDocument]:
 
 def _forum_places():
     """forum id → (theme name, region name), from the forum spaces (one query)."""
-    from forum.models import ForumSpace
-
     return {
         space.forum_id: (space.theme.name if space.theme_id else "", space.region.name if space.region_id else "")
         for space in ForumSpace.objects.select_related("theme", "region")
@@ -136,10 +139,6 @@ def _post_text(post) -> str:
 
 def _forum_posts(pks: Iterable | None = None, *, topic_pks: Iterable | None = None) -> Iterator[SearchDocument]:
     """Topics (subject + opening post) and replies, approved ones only, in approved topics."""
-    from machina.apps.forum_conversation.models import Post
-
-    from forum.selectors import topic_url
-
     places = _forum_places()
     queryset = (
         Post.objects.filter(approved=True, topic__approved=True)
@@ -169,9 +168,6 @@ def _forum_posts(pks: Iterable | None = None, *, topic_pks: Iterable | None = No
 
 
 def _chat_messages(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from chat.models import ChatMessage
-    from directory.access import ChatRoomKind
-
     queryset = (
         ChatMessage.objects.filter(deleted_at__isnull=True)
         .select_related("room__region", "room__theme", "author")
@@ -192,8 +188,6 @@ def _chat_messages(pks: Iterable | None = None) -> Iterator[SearchDocument]:
 
 def _page_text(page) -> str:
     """The searchable text of a page: its search fields, StreamField blocks included."""
-    from wagtail.search import index
-
     parts = []
     for field in page.get_search_fields():
         if not isinstance(field, index.SearchField) or field.field_name == "title":
@@ -210,8 +204,6 @@ def _page_text(page) -> str:
 
 
 def _pages(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from wagtail.models import Page, PageViewRestriction
-
     restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
     queryset = Page.objects.live().filter(depth__gt=1).specific().order_by("pk")
     if pks is not None:
@@ -229,9 +221,6 @@ def _pages(pks: Iterable | None = None) -> Iterator[SearchDocument]:
 
 
 def _documents(pks: Iterable | None = None) -> Iterator[SearchDocument]:
-    from wagtail.documents import get_document_model
-    from wagtail.models import CollectionViewRestriction
-
     restricted = list(CollectionViewRestriction.objects.values_list("collection__path", flat=True))
     queryset = get_document_model().objects.select_related("collection").order_by("pk")
     if hasattr(get_document_model(), "themes"):
@@ -251,8 +240,6 @@ def _documents(pks: Iterable | None = None) -> Iterator[SearchDocument]:
 
 
 def _topics_by_pk(pks: Iterable) -> Iterator[SearchDocument]:
-    from machina.apps.forum_conversation.models import Topic
-
     post_pks = Topic.objects.filter(pk__in=list(pks)).values_list("first_post_id", flat=True)
     return _forum_posts([pk for pk in post_pks if pk])
 
@@ -295,13 +282,6 @@ def all_documents() -> Iterator[SearchDocument]:
 
 
 def estimated_total() -> int:
-    from machina.apps.forum_conversation.models import Post
-    from wagtail.documents import get_document_model
-    from wagtail.models import Page
-
-    from chat.models import ChatMessage
-    from directory.models import Association, User
-
     return (
         Page.objects.live().filter(depth__gt=1).count() + get_document_model().objects.count()
         + Association.objects.count() + User.objects.filter(is_active=True).count()

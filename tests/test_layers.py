@@ -1,5 +1,7 @@
-"""The layers of docs/architecture.md, read from the source: core <- directory <- moderation <- (membership,
-parrainage, forum, chat, cms) <- search <- config. A lower layer never imports a higher one.
+"""The layers of docs/architecture.md, read from the source: core <- directory <- moderation <- (forum, chat,
+cms) <- membership <- parrainage <- search <- demo <- config. A lower layer never imports a higher one.
+import-linter (.importlinter, `make test`) checks the same order on the import graph; this test also
+reads the migrations, which import-linter does not see as a separate concern.
 
 Every `import` and `from … import` statement counts, lazy ones inside functions included: a lazy
 import is still a dependency, only a hidden one. Migrations count too.

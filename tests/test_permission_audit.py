@@ -261,7 +261,7 @@ def _sees_parrainage(parrainage) -> Rule:
 
 
 def _invitation_path(person) -> str:
-    from directory.invitations import invitation_path
+    from directory.invitation_links import invitation_path
 
     return invitation_path(person)
 

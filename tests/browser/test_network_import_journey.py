@@ -77,7 +77,7 @@ def test_the_template_is_offered_in_both_formats(live_url, page, admin_person):
 
 
 def test_an_invited_person_chooses_a_password_and_arrives_signed_in(live_url, browser, screenshot):
-    from directory.invitations import invitation_path
+    from directory.invitation_links import invitation_path
     from tests.factories import AssociationFactory
 
     person = make_person("claire.invitee", association=AssociationFactory(), roles=[RoleSpec(Role.DIRECTOR)],

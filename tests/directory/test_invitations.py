@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from directory import invitations, services
+from directory import invitation_links, invitations, services
 from directory.models import Invitation, User
 from directory.roles import Role
 from directory.services import RoleSpec
@@ -41,7 +41,7 @@ def link_path(message) -> str:
     return re.search(r"https?://[^/\s]+(/invitation/\S+/)", message.body).group(1)
 
 
-class PastTokenGenerator(invitations.InvitationTokenGenerator):
+class PastTokenGenerator(invitation_links.InvitationTokenGenerator):
     """Issues tokens as if `days` days ago (the token carries its own timestamp)."""
 
     def __init__(self, days: int):
@@ -108,7 +108,7 @@ def test_a_weak_password_is_refused_by_the_validators(client, newcomer, invite, 
 
 def test_an_expired_link_is_refused_with_a_way_to_get_another(client, newcomer, settings):
     settings.INVITATION_EXPIRY_DAYS = 14
-    expired = invitations.invitation_path(newcomer, PastTokenGenerator(days=15))
+    expired = invitation_links.invitation_path(newcomer, PastTokenGenerator(days=15))
 
     response = client.post(expired, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
@@ -122,7 +122,7 @@ def test_an_expired_link_is_refused_with_a_way_to_get_another(client, newcomer, 
 def test_a_link_within_its_lifetime_still_works(client, newcomer, settings):
     settings.INVITATION_EXPIRY_DAYS = 14
 
-    response = client.get(invitations.invitation_path(newcomer, PastTokenGenerator(days=13)))
+    response = client.get(invitation_links.invitation_path(newcomer, PastTokenGenerator(days=13)))
 
     assert 'name="new_password1"' in response.content.decode()
 
@@ -130,7 +130,7 @@ def test_a_link_within_its_lifetime_still_works(client, newcomer, settings):
 def test_the_lifetime_follows_the_setting(client, newcomer, settings):
     settings.INVITATION_EXPIRY_DAYS = 3
 
-    response = client.get(invitations.invitation_path(newcomer, PastTokenGenerator(days=4)))
+    response = client.get(invitation_links.invitation_path(newcomer, PastTokenGenerator(days=4)))
 
     assert "Lien d'invitation expiré" in response.content.decode()
 

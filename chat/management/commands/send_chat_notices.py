@@ -1,5 +1,6 @@
 """E-mail unread direct messages: run every few minutes (the scheduler does: core/schedule.py)."""
 
+from chat import tasks
 from core.task_command import TaskCommand
 
 
@@ -13,6 +14,4 @@ class Command(TaskCommand):
     queued = "Envoi des avis confié au worker (tâche {id})."
 
     def get_task(self):
-        from chat import tasks
-
         return tasks.send_chat_notices

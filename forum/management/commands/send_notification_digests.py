@@ -1,6 +1,7 @@
 """Send the daily forum digest to people who chose it: once a day (the scheduler does: core/schedule.py)."""
 
 from core.task_command import TaskCommand
+from forum import tasks
 
 
 class Command(TaskCommand):
@@ -12,6 +13,4 @@ class Command(TaskCommand):
     queued = "Envoi des résumés confié au worker (tâche {id})."
 
     def get_task(self):
-        from forum import tasks
-
         return tasks.send_notification_digests
