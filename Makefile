@@ -64,7 +64,9 @@ run: install
 # Both cores (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
+# The layer contracts first (.importlinter, docs/architecture.md): a second, then the suite.
 test: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install

@@ -72,10 +72,9 @@ def test_the_moderation_log_imports_only_the_directory_below_it():
     assert offending_imports("moderation", forbidden) == []
 
 
-# Membership and parrainage sit above forum and chat, which hear of them only through registries
-# (chat.selectors.add_contact_source). Known exception, to remove with issue 15: cms/dashboard.py
-# still reads parrainage's summaries.
-@pytest.mark.parametrize("app", ["forum", "chat"])
+# Membership and parrainage sit above forum, chat and cms, which hear of them only through registries
+# (chat.selectors.add_contact_source, directory.dashboard.add_section).
+@pytest.mark.parametrize("app", ["forum", "chat", "cms"])
 def test_forum_and_chat_import_neither_membership_nor_parrainage(app):
     assert offending_imports(app, {"membership", "parrainage"}) == []
 

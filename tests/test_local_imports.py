@@ -22,10 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ["core", "config", "directory", "moderation", "membership", "parrainage", "forum", "chat", "cms", "search",
         "demo"]
 SKIPPED_PARTS = {"migrations", "tests", "__pycache__"}
-# Apps whose local imports are not checked yet.
-NOT_YET_CHECKED = {
-    "cms",  # cms: being moved, see wip-cmslayers
-}
 MARK = "# local import:"
 
 
@@ -88,8 +84,7 @@ def unexplained_local_imports(path: Path, root: Path = ROOT) -> list[str]:
 
 
 def test_project_modules_are_imported_at_module_level():
-    checked = [app for app in APPS if app not in NOT_YET_CHECKED]
-    files = [path for app in checked for path in python_files(app)]
+    files = [path for app in APPS for path in python_files(app)]
     assert len(files) > 100, "the apps' sources were not found"
     assert [found for path in files for found in unexplained_local_imports(path)] == []
 
