@@ -5,9 +5,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from machina.core.loading import get_class
 
-from chat import services as chat_services
+from chat import memberships as chat_memberships
+from chat import rooms as chat_rooms
+from chat.errors import ConnectionRefused
 from chat.models import ChatMembership, ChatRoom
-from chat.services import ConnectionRefused
 from directory import access
 from directory.models import Association
 from directory.roles import Role
@@ -93,15 +94,15 @@ def test_readable_forums_are_those_machina_lets_the_person_read(people):
 
 
 def test_rooms_open_to_a_person_are_those_the_chat_lets_them_join(people):
-    chat_services.ensure_shared_rooms()
-    chat_services.open_direct_room(people["director"], people["member"])
+    chat_rooms.ensure_shared_rooms()
+    chat_rooms.open_direct_room(people["director"], people["member"])
     rooms = list(ChatRoom.objects.all())
     assert ChatMembership.objects.exists()
     for name, person in people.items():
         may_open = set()
         for room in rooms:
             try:
-                chat_services.check_access(person, room.pk)
+                chat_memberships.check_access(person, room.pk)
             except ConnectionRefused:
                 continue
             may_open.add(room.pk)
