@@ -99,6 +99,7 @@ class World:
     poll: TopicPoll
     inactive_person: object
     page_restriction: PageViewRestriction
+    candidate_person: object = None  # the director of the candidate association
     markers: dict[str, Callable[[object], bool]] = field(default_factory=dict)  # marker → who may see it
 
     def user(self, role: str):
@@ -145,6 +146,9 @@ def build_world() -> World:
     candidate = AssociationFactory(name="Association zephyrine audmarkcandidate", slug="association-k",
                                    status=Association.Status.CANDIDATE)
     ethique = WorkingGroupFactory(name="Éthique", slug="ethique")
+    # A second working group nobody of the roles belongs to (issue 16: every account's private things
+    # are tried by every other account): its forum and room are federal staff's only.
+    WorkingGroupFactory(name="Formation", slug="formation")
 
     people = {
         "member": _person("audit.intervenant", assoc_a, [RoleSpec(Role.MEMBER)]),
@@ -165,6 +169,10 @@ def build_world() -> World:
     User.objects.filter(pk=inactive.pk).update(is_active=False)
     inactive.refresh_from_db()
     directory_services.sync_groups(inactive)
+    # The director of the candidate association (issue 16, item 1): shown only to whoever may see her
+    # association (staff, the commission), not to the members.
+    candidate_person = _person("audit.candidate", candidate, [RoleSpec(Role.DIRECTOR)], first_name="Candidate",
+                               bio="Présentation zephyrine audmarkcandidatebio.")
 
     # --- forum
     forum_services.ensure_forum_tree()
@@ -181,6 +189,8 @@ def build_world() -> World:
                         "Séance zephyrine audmarkboardpost."),
         "nord_est": _topic(forums["region:nord-est"], people["dica"], "Sujet zephyrine audmarknetopic",
                            "Réunion régionale zephyrine audmarknepost."),
+        "wg2": _topic(forums["wg:formation"], staff, "Sujet zephyrine audmarkwg2topic",
+                      "Travaux zephyrine audmarkwg2post."),
     }
     posts = {
         "theme": _reply(topics["theme"], director, "Réponse zephyrine audmarkthemereply."),
@@ -249,9 +259,15 @@ def build_world() -> World:
         "direct": chat_rooms.open_direct_room(director, member),
         "adhoc": chat_rooms.create_adhoc_room(staff, name="Salon zephyrine audmarkadhocname",
                                               members=[people["president"], people["dica"]]),
+        # issue 16: more accounts' private rooms, so that every account tries others' conversations
+        "wg2": ChatRoom.objects.get(key=access.chat_room_key(ChatRoomKind.WORKING_GROUP, "formation")),
+        "direct2": chat_rooms.open_direct_room(people["dica"], people["newcomer"]),
+        "direct3": chat_rooms.open_direct_room(people["wg_member"], people["commission"]),
+        "direct4": chat_rooms.open_direct_room(people["board"], staff),
     }
     authors = {"region": member, "nord_est": people["dica"], "wg": people["wg_member"], "theme": director,
-               "direct": director, "adhoc": people["president"]}
+               "direct": director, "adhoc": people["president"], "wg2": staff, "direct2": people["dica"],
+               "direct3": people["commission"], "direct4": staff}
     messages, message_authors = {}, {}
     for key, room in rooms.items():
         posted = chat_messages.post_message(authors[key], room.pk, f"audit-{key}",
@@ -287,7 +303,7 @@ def build_world() -> World:
         parrainages=parrainages, application=application, application_token=token,
         information_request_id=information_request.pk, meeting=meeting, notification=notification,
         report_id=report.pk, attachment=attachment, poll=poll, inactive_person=inactive,
-        page_restriction=page_restriction,
+        page_restriction=page_restriction, candidate_person=candidate_person,
     )
     world.markers = marker_rules(world)
     return world
@@ -345,6 +361,9 @@ def marker_rules(world: World) -> dict[str, Callable[[object], bool]]:
     def examines(user) -> bool:
         return user is not None and access.can_examine_applications(user)
 
+    def sees_person(person):
+        return lambda user: user is not None and person_is_visible(user, person)
+
     def sees_parrainage(parrainage):
         return lambda user: user is not None and access.can_view_parrainage(user, parrainage)
 
@@ -359,6 +378,7 @@ def marker_rules(world: World) -> dict[str, Callable[[object], bool]]:
         "audmarkwgtopic": _reads(forums["wg:ethique"]), "audmarkwgpost": _reads(forums["wg:ethique"]),
         "audmarkboardtopic": _reads(forums["board"]), "audmarkboardpost": _reads(forums["board"]),
         "audmarknetopic": _reads(forums["region:nord-est"]), "audmarknepost": _reads(forums["region:nord-est"]),
+        "audmarkwg2topic": _reads(forums["wg:formation"]), "audmarkwg2post": _reads(forums["wg:formation"]),
         "audmarkmeeting": lambda user: user is not None and forum_services.can_view_meeting(user, world.meeting),
         "audmarkagenda": lambda user: user is not None and forum_services.can_view_meeting(user, world.meeting),
         "audmarkagendafile": lambda user: user is not None and forum_services.can_view_meeting(user, world.meeting),
@@ -372,6 +392,7 @@ def marker_rules(world: World) -> dict[str, Callable[[object], bool]]:
         "audmarkcandidate": lambda user: user is not None and access.can_view_association(
             user, world.associations["candidate"]),
         "audmarkinactive": lambda user: user is not None and access.can_view_person(user, world.inactive_person),
+        "audmarkcandidatebio": sees_person(world.candidate_person),
         "audmarkapplication": examines, "audmarkquestion": examines,
         "audmarkreasons": sees_parrainage(world.parrainages["proposed"]),
     }
@@ -383,6 +404,15 @@ def marker_rules(world: World) -> dict[str, Callable[[object], bool]]:
     rules["audmarkadhocname"] = lambda user: joins_adhoc(user) or (user is not None
                                                                   and access.can_create_chat_room(user))
     return rules
+
+
+def person_is_visible(user, person) -> bool:
+    """Whether `user` may see `person`'s page, profile and details: directory.access's answer, and
+    (issue 16, item 1) only if they may see the person's association: the people of a candidate
+    association show to those who see it (staff, the commission), as lists and search already do."""
+    if not access.can_view_person(user, person):
+        return False
+    return person.association_id is None or access.can_view_association(user, person.association)
 
 
 def visible_markers(world: World, user) -> frozenset[str]:
