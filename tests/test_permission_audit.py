@@ -852,8 +852,8 @@ def audit_case(case: Case, role: str, user, client: Client, markers: frozenset[s
                 verdicts.add(role, method, where, f"{status}, refus qui écrit en base : {writes[0]}")
         elif decided is True and method == "GET":
             if status not in case.ok or _is_login_redirect(response):
-                where = f" vers {response['Location']}" if status == 302 else ""
-                verdicts.add(role, method, where, f"{status}{where} au lieu de {sorted(case.ok)} (autorisé)")
+                target = f" vers {response['Location']}" if status == 302 else ""
+                verdicts.add(role, method, where, f"{status}{target} au lieu de {sorted(case.ok)} (autorisé)")
         elif decided is None and _is_login_redirect(response) and user is not None:
             verdicts.add(role, method, where, "renvoi vers une page de connexion alors que la porte est franchie")
 

@@ -211,6 +211,8 @@ def build_world() -> World:
         ends_at=now + dt.timedelta(days=20, hours=3), place="Paris",
         agenda="Ordre du jour zephyrine audmarkagenda.",
     ))
+    # Its topic's slug comes from the title: neutral, as every slug here (a URL alone shows no marker).
+    Topic.objects.filter(pk=meeting.topic_id).update(slug="reunion")
     meeting.agenda_document.save("ordre-du-jour.pdf",
                                  ContentFile(b"%PDF-1.4\nzephyrine audmarkagendafile\n%%EOF\n"), save=True)
     report = moderation.report_post(people["president"], posts["theme"], "Motif zephyrine audmarkreport.")
