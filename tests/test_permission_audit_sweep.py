@@ -49,6 +49,7 @@ from wagtail.models import Page
 
 from cms.selectors import Visibility
 from directory import access
+from directory.access import ChatRoomKind
 from forum import moderation
 from forum import services as forum_services
 from tests.factories.audit_world import ROLES, World, audit_world, person_is_visible
@@ -260,6 +261,10 @@ PATTERN_RULES: dict[str, Callable[[World, object], Rule]] = {
     # meetings' forum but by staff).
     "forum_conversation:topic_create": lambda w, f: _signed_in(
         lambda u: _reads_forum(f)(u) and PermissionHandler().can_add_topic(f, u)),
+    # Federal staff manage ad-hoc rooms (access.can_create_chat_room): they see their participants
+    # without being in them.
+    "chat:room-participants": lambda w, r: _signed_in(
+        lambda u: _joins_room(r)(u) or (r.kind == ChatRoomKind.ADHOC and access.can_create_chat_room(u))),
     # A post one may report: forum.moderation.reportable_post (not one still awaiting approval).
     "exchange:post-report": lambda w, p: _signed_in(
         lambda u: access.is_member(u) and moderation.reportable_post(u, p.pk, PermissionHandler()) is not None),
@@ -396,9 +401,10 @@ def is_plain(world: World, info: PatternInfo, samples: list[tuple[Case, object]]
 
 def swept_rule(rule: Rule | None, plain: bool) -> Rule:
     def decide(user):
-        if rule is None:
+        decided = rule(user) if rule is not None else None
+        if decided is None:  # past a gate, the view's own permissions decide (Django's admin)
             return None
-        if not rule(user):
+        if not decided:
             return False
         return True if plain else None
     return decide
@@ -420,6 +426,10 @@ KNOWN_OPEN: dict[tuple[str, str], str] = {
     # Found by this sweep (reported on issue 16 with item 5, same view): machina's list of a person's
     # posts shows her post still awaiting approval to every member.
     ("forum_member:user_posts", "User audit.intervenant"): "issue 16, item 5 (a queued post in the list)",
+    # Found by this sweep (reported on issue 16 with item 5, same views): machina's profile pages take
+    # `<str:pk>` and look it up as a number: a server error for a pk that is not one.
+    ("forum_member:profile", "id abc"): "issue 16, item 5 (server error on a non-numeric pk)",
+    ("forum_member:user_posts", "id abc"): "issue 16, item 5 (server error on a non-numeric pk)",
 }
 
 
@@ -505,10 +515,11 @@ def sweep(world: World, clients, hidden, info: PatternInfo) -> SweepResult:
 def test_every_object_answers_every_role_as_the_rules_say(info, audit):
     world, clients, hidden = audit
     result = sweep(world, clients, hidden, info)
-    assert result.requests, f"{info.id}: no object swept"
+    # Django's admin lists every model, some of which the world has no row of (outbox e-mails…).
+    assert result.requests or info.route.startswith("admin/"), f"{info.id}: no object swept"
     unexpected = {label: found for label, found in result.problems.items()
                   if (info.view_name, label) not in KNOWN_OPEN}
-    still_open = {key for key in KNOWN_OPEN if key[0] == info.view_name}
+    still_open = {key for key in KNOWN_OPEN if key[0] == info.view_name and not key[1].startswith("id ")}
     fixed = sorted(label for view, label in still_open if label not in result.problems)
     _trace(info, result.problems)
     assert not unexpected, f"{info.id}:\n" + "\n".join(line for found in unexpected.values() for line in found)
@@ -528,11 +539,24 @@ def test_missing_and_malformed_ids_answer_404_never_an_error(info, audit):
     model = kind_of(info, main_param(info))
     sample_objects(world, info)
     base = next((obj for obj in objects_of(model, info) if address(info, obj) is not None), None)
-    assert base is not None, f"{info.id}: no object to build the address on"
-    problems = []
+    assert base is not None or info.route.startswith("admin/"), f"{info.id}: no object to build the address on"
+    main = main_param(info)
+    found: dict[str, list[str]] = {}
     for value in BAD_VALUES:
-        url = address(info, base, main_value=value)
+        if base is None:  # an admin page of a model without rows: its one parameter is the id
+            from tests.test_permission_audit import _fill_route
+
+            url = _fill_route(info.route, lambda name, value=value: value)
+        else:
+            url = address(info, base, main_value=value)
         path = urlsplit(url).path
+        try:
+            match = resolve(path)
+        except Exception:
+            match = None
+        if match is not None and match.route == info.route and str(match.kwargs.get(main)) != value:
+            continue  # "sujet--1" is the topic 1 with the slug "sujet-": not a malformed id
+        problems = found.setdefault(f"id {value}", [])
         for role in BAD_ROLES if not info.route.startswith("admin/") else ("member", "superuser"):
             for method in ("GET", "POST") if role == "member" else ("GET",):
                 response, _body, writes = request_as(clients[role], method, url)
@@ -551,8 +575,13 @@ def test_missing_and_malformed_ids_answer_404_never_an_error(info, audit):
                     problems.append(f"{role} {method} {url} → {status}")
                 if writes and method == "POST":
                     problems.append(f"{role} {method} {url} → écrit en base : {writes[0]}")
-    _trace(info, {"bad": problems})
-    assert not problems, f"{info.id}:\n" + "\n".join(problems)
+    found = {label: problems for label, problems in found.items() if problems}
+    _trace(info, found)
+    unexpected = {label: problems for label, problems in found.items() if (info.view_name, label) not in KNOWN_OPEN}
+    fixed = sorted(label for view, label in KNOWN_OPEN if view == info.view_name and label.startswith("id ")
+                   and label not in found)
+    assert not unexpected, f"{info.id}:\n" + "\n".join(line for lines in unexpected.values() for line in lines)
+    assert not fixed, f"{info.id}: fixed, remove from KNOWN_OPEN: {fixed}"
 
 
 def _page_address(page) -> str | None:
