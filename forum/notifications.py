@@ -149,8 +149,9 @@ class MentionQueryError(ValueError):
     """The autocomplete query is unusable (too long)."""
 
 
-def search_members(query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str, str]]:
-    """Members for the @mention autocomplete: username, full name and association, by name.
+def search_members(viewer, query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str, str]]:
+    """Members for the @mention autocomplete: username, full name and association, by name; only
+    members whose directory page `viewer` may open (access.visible_people), like every list of people.
 
     Every word of `query` must appear in the username, first name or last name, ignoring case and
     accents. Fewer than MENTION_QUERY_MIN_LENGTH characters give an empty list; more than
@@ -168,7 +169,8 @@ def search_members(query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str
             Q(username__iregex=pattern) | Q(first_name__iregex=pattern) | Q(last_name__iregex=pattern)
         )
     people = (
-        members().filter(condition).select_related("association")
+        members().filter(condition).filter(pk__in=access.visible_people(viewer).values("pk"))
+        .select_related("association")
         .order_by("last_name", "first_name", "username")[:limit]
     )
     return [
