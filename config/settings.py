@@ -138,7 +138,9 @@ MIDDLEWARE = [
     "directory.middleware.MembersOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "machina.apps.forum_permission.middleware.ForumPermissionMiddleware",
+    # machina's permission handler on each request, without machina's session write for anonymous
+    # visitors (forum/middleware.py).
+    "forum.middleware.ForumPermissionMiddleware",
     "forum.middleware.ForumVisibilityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
