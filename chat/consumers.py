@@ -91,6 +91,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._discard_groups()
             await self.close(code=protocol.CLOSE_UNAVAILABLE)
             return
+        if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
+            # Logged out between the check above and joining the session's group: its notice was missed.
+            self.grant = None
+            await self._discard_groups()
+            await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
+            return
         await self.accept()
         self.watch = watch_for(self.channel_layer)
         if self.watch is not None:
