@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import (
-    BACKEND_SESSION_KEY,
-    HASH_SESSION_KEY,
-    SESSION_KEY,
-    get_user_model,
-    load_backend,
-    user_logged_out,
-)
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, user_logged_out
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import Exists
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 logger = logging.getLogger(__name__)
@@ -83,6 +79,8 @@ class SessionBinding:
     user_id: int
     session_key: str
     auth_hash: str
+    # The password hash the session's hash was derived from: while it is the person's, the hash holds.
+    password: str = field(repr=False, default="")
 
 
 def binding_of(session, user) -> SessionBinding | None:
@@ -94,33 +92,48 @@ def binding_of(session, user) -> SessionBinding | None:
     auth_hash = session.get(HASH_SESSION_KEY)
     if not session_key or not auth_hash:
         return None
-    return SessionBinding(user_id=user.pk, session_key=session_key, auth_hash=auth_hash)
+    return SessionBinding(user_id=user.pk, session_key=session_key, auth_hash=auth_hash, password=user.password or "")
 
 
 def is_still_valid(binding: SessionBinding | None) -> bool:
     """Whether the session still logs this person in, as Django's `get_user` would decide on the next
     request, without its side effects (it writes nothing): the session still exists and has not
-    expired (logout deletes it), still names the person, its hash still matches the person's current
-    password, and the authentication backend still gives the person (an inactive account is refused).
-    Two reads by primary key: the session row and the person's row."""
+    expired (logout deletes it), the person's account is still active, and the hash the session holds
+    still matches the person's current password.
+
+    With sessions in the database (the project's setting) that is one query by primary keys: under a
+    given key a session's person and hash never change (Django's `login` and `update_session_auth_hash`
+    give the session a new key), so the row's existence stands for its content, which `binding_of`
+    took when the connection opened, already verified. Other session engines: the session is loaded."""
     if binding is None:
         return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=binding.session_key)
-    data = store.load()
-    backend_path = data.get(BACKEND_SESSION_KEY)
-    if str(data.get(SESSION_KEY)) != str(binding.user_id) or backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return False
-    stored_hash = data.get(HASH_SESSION_KEY) or ""
-    if not constant_time_compare(stored_hash, binding.auth_hash):
-        return False
-    user = load_backend(backend_path).get_user(binding.user_id)
-    if user is None:
-        return False
-    hashes = [user.get_session_auth_hash()]
-    fallback = getattr(user, "get_session_auth_fallback_hash", None)
-    if fallback is not None:
-        hashes.extend(fallback())
-    return any(constant_time_compare(stored_hash, candidate) for candidate in hashes)
+    user_model = get_user_model()
+    people = user_model._default_manager.filter(pk=binding.user_id, is_active=True)
+    if settings.SESSION_ENGINE in _DATABASE_ENGINES:
+        alive = Session.objects.filter(session_key=binding.session_key, expire_date__gt=timezone.now())
+        row = people.annotate(session_alive=Exists(alive)).values_list("password", "session_alive").first()
+        if row is None or not row[1]:
+            return False
+        if binding.password and constant_time_compare(row[0], binding.password):
+            return True  # the password the session's hash was verified against at connection: it holds
+        password = row[0]
+    else:
+        data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=binding.session_key).load()
+        if str(data.get(SESSION_KEY)) != str(binding.user_id) or data.get(BACKEND_SESSION_KEY) not in \
+                settings.AUTHENTICATION_BACKENDS:
+            return False
+        if not constant_time_compare(data.get(HASH_SESSION_KEY) or "", binding.auth_hash):
+            return False
+        password = people.values_list("password", flat=True).first()
+        if password is None:
+            return False
+    person = user_model(pk=binding.user_id, password=password)
+    hashes = [person.get_session_auth_hash(), *person.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(binding.auth_hash, candidate) for candidate in hashes)
+
+
+# The engines that keep sessions in the `django_session` table.
+_DATABASE_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
 
 
 # --- what ends sessions ------------------------------------------------------------------------------
