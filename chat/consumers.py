@@ -199,7 +199,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.grant is None:
             return
         # Every frame, whatever it asks: the session must still log the person in (a logout, a new
-        # password or a deactivation whose notice was lost is caught here). Two reads by primary key.
+        # password or a deactivation whose notice was lost is caught here). One query by primary keys.
         if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
             await self.session_ended()
             return
