@@ -36,6 +36,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import links
 from directory import access, admission, services
 from directory.models import Association, User
 from directory.roles import Role
@@ -100,7 +101,7 @@ def follow_path(token: str) -> str:
 
 
 def follow_url(token: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + follow_path(token)
+    return links.absolute_url(follow_path(token))
 
 
 def application_for_token(token: str) -> MembershipApplication | None:

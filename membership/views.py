@@ -198,8 +198,7 @@ class CandidateMixin:
         return {
             "application": application,
             "token": self.token,
-            # The address the candidate is using (e-mails use the site's configured address).
-            "follow_url": self.request.build_absolute_uri(services.follow_path(self.token)),
+            "follow_url": services.follow_url(self.token),
             "form": form,
             "is_draft": is_draft,
             "missing": missing or [],
