@@ -198,7 +198,9 @@ class CandidateMixin:
         return {
             "application": application,
             "token": self.token,
-            "follow_url": services.follow_url(self.token),
+            # The address the candidate is using, shown to them alone on a page no cache keeps (the e-mails
+            # use SITE_URL, core/links.py).
+            "follow_url": self.request.build_absolute_uri(services.follow_path(self.token)),
             "form": form,
             "is_draft": is_draft,
             "missing": missing or [],
