@@ -320,9 +320,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Passerelles <ne-pas-r
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Passerelles"
-# The site's public address: links in e-mails and Wagtail's admin; its origin may open websockets
-# (core/origins.py).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The site's public address: every absolute link (e-mails, calendars) starts with it, never with the
+# request's Host header (core/links.py); its origin may open websockets (core/origins.py).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -38,6 +37,7 @@ from django.utils.translation import ngettext
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 
+from core import links
 from core.outbox import services as outbox
 from directory import access
 from directory.models import NotificationFrequency
@@ -283,7 +283,7 @@ def notify_post(post_id: int, *, mentions_only: bool = False) -> list[Notificati
 
 
 def _base_url() -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return links.site_url()
 
 
 def plain_excerpt(post: Post | None, length: int = EXCERPT_LENGTH) -> str:
