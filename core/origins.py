@@ -26,6 +26,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
 
+from core import links
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # The scope's scheme names the transport; an origin names the page's scheme.
 _PAGE_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
@@ -77,7 +79,7 @@ def own_origin(scope) -> Origin | None:
 
 
 def _trusted(origin: Origin) -> bool:
-    site = parse(settings.SITE_URL, url=True)
+    site = parse(links.site_url(), url=True)
     if site is not None and origin == site:
         return True
     scheme, host, port = origin
