@@ -127,7 +127,7 @@ def wrong_password(page) -> None:
 
 
 def too_many_failures(page) -> None:
-    # The per-account limit (the browser tests' server lifts the per-address one, config in conftest.py).
+    # The (account, address) pair's limit (the browser tests' server lifts the per-address one, conftest.py).
     for _ in range(6):
         page.locator("#id_username").fill("compte.bloque")
         page.locator("#id_password").fill("pas-le-bon-mot-de-passe")
