@@ -333,6 +333,8 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZ
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 # Restricted pages send anonymous visitors to our own login page.
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+# Wagtail's admin login counts and refuses failures like the site's (directory/lockout.py).
+WAGTAILADMIN_USER_LOGIN_FORM = "directory.forms_account.WagtailLoginForm"
 WAGTAIL_I18N_ENABLED = False
 # "Brouillon → relu → publié": the second staff member's approval publishes (cms.workflows).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.workflows.publish_after_review"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from directory import access, lockout
+from directory.forms_account import AdminLoginForm
 from directory.models import LoginBlock
 
 
@@ -31,8 +32,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 class LoginBlockAdmin(admin.ModelAdmin):
-    list_display = ("kind", "account", "person", "address", "failures", "addresses", "blocked_at",
-                    "blocked_until", "state")
+    list_display = ("kind", "account", "address", "failures", "blocked_at", "blocked_until", "state")
     list_filter = (StateFilter, "kind")
     list_select_related = ("person", "lifted_by")
     search_fields = ("account", "address")
@@ -74,3 +74,5 @@ class LoginBlockAdmin(admin.ModelAdmin):
 
 def install(site: admin.AdminSite) -> None:
     site.register(LoginBlock, LoginBlockAdmin)
+    # The admin's own login form counts and refuses like the site's (directory/forms_account.py).
+    site.login_form = AdminLoginForm

@@ -1,19 +1,23 @@
-"""The login form: Django's, asking directory/lockout.py before checking a password and telling it each
-failure and success (issue 16, item 2: per (account, address) pair, per address, and the account-wide
-brake; README "Connexion : échecs, blocages et déverrouillage")."""
+"""The login forms: the site's, Django's admin's and Wagtail's admin's, each asking directory/lockout.py
+before checking a password and telling it each failure and success (issue 16, item 2: per (account,
+address) pair, per address, and the account-wide brake; README "Connexion : échecs, blocages et
+déverrouillage"). The three count together: no door of the site lets guessing go on past the limits."""
 
 from __future__ import annotations
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from wagtail.admin.forms.auth import LoginForm as WagtailAdminLoginForm
 
 from core import ratelimit
 from directory import lockout
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form with the limits above; `refused` (a lockout.Refusal) tells the view to answer 429."""
+class LimitedLogin:
+    """The limits above, for any form built on Django's AuthenticationForm; `refused` (a lockout.Refusal)
+    tells the site's login view to answer 429."""
 
     refused: lockout.Refusal | None = None
 
@@ -48,3 +52,15 @@ class LoginForm(AuthenticationForm):
             raise
         lockout.record_success(self.request, username)
         return cleaned_data
+
+
+class LoginForm(LimitedLogin, AuthenticationForm):
+    """The site's login form (/compte/connexion/)."""
+
+
+class AdminLoginForm(LimitedLogin, AdminAuthenticationForm):
+    """Django's admin login form (/admin/login/, directory/admin.py installs it)."""
+
+
+class WagtailLoginForm(LimitedLogin, WagtailAdminLoginForm):
+    """Wagtail's admin login form (/cms-admin/login/, settings.WAGTAILADMIN_USER_LOGIN_FORM)."""

@@ -321,9 +321,9 @@ class LoginBlock(models.Model):
     sets `lifted_at`; rows that ended long ago are deleted (LOGIN_BLOCK_KEEP_DAYS)."""
 
     class Kind(models.TextChoices):
-        PAIR = "pair", _("compte depuis une adresse")
-        ADDRESS = "address", _("adresse (tous comptes)")
-        ACCOUNT = "account", _("compte verrouillé (toutes adresses)")
+        PAIR = "pair", _("compte + adresse")
+        ADDRESS = "address", _("adresse")
+        ACCOUNT = "account", _("compte verrouillé")
 
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
     # The name as typed, normalised (directory.lockout.normalise_account); empty for an address block.

@@ -186,3 +186,21 @@ def test_empty_fields_are_not_counted(client, alice):
         assert client.post(LOGIN_URL, {"username": "alice.test", "password": ""}).status_code == 200
 
     assert log_in(client, "alice.test", DEFAULT_PASSWORD).status_code == 302
+
+
+# --- the other login forms: Django's admin and Wagtail's (open to any signed-in account) ------------------
+
+
+@pytest.mark.parametrize("login_path", ["/admin/login/", "/cms-admin/login/"])
+def test_the_admin_login_forms_count_and_refuse_like_the_site_login(client, member, staff, login_path):
+    fail(client, staff.username, 3, address="10.0.9.9")  # through the site's form: they count together
+    client.force_login(member)  # the admin login pages are for signed-in accounts (members-only site)
+    for _ in range(2):
+        response = client.post(login_path, {"username": staff.username, "password": "faux"}, REMOTE_ADDR="10.0.9.9")
+        assert THROTTLED not in response.content.decode()
+
+    response = client.post(login_path, {"username": staff.username, "password": DEFAULT_PASSWORD},
+                           REMOTE_ADDR="10.0.9.9")
+
+    assert THROTTLED in response.content.decode()
+    assert client.session["_auth_user_id"] == str(member.pk)  # still the member: the password was not tried
