@@ -235,6 +235,12 @@ def opens_site_admin(user) -> bool:
     return bool(user is not None and getattr(user, "is_active", False) and getattr(user, "is_staff", False))
 
 
+def can_lift_login_blocks(user) -> bool:
+    """See and lift login blocks and locked accounts (/admin/directory/loginblock/, directory.lockout):
+    federal staff and superusers, through the site admin."""
+    return opens_site_admin(user) and (user.is_superuser or is_federal_staff(user))
+
+
 def visible_association_statuses(user) -> list[str]:
     if is_federal_staff(user) or has_role(user, Role.MEMBERSHIP_COMMISSION):
         return [Association.Status.MEMBER, Association.Status.FORMER, Association.Status.CANDIDATE]

@@ -1,12 +1,18 @@
-"""Account pages: Django's login and password-reset views with the site's abuse limits (core/ratelimit.py)."""
+"""Account pages: Django's login and password-reset views with the site's abuse limits (core/ratelimit.py,
+directory/lockout.py), and the link that lifts a locked account."""
 
 from urllib.parse import urlsplit
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
 
 from core import links, ratelimit
+from directory import lockout
 from directory.forms_account import LoginForm
 
 
@@ -17,10 +23,31 @@ class PasswordLoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
-        if form.throttled:
+        if form.refused is not None and form.refused.locked:
+            # No wait ends a lock (the owner's link or the staff do): 429 without Retry-After.
+            response.status_code = 429
+        elif form.refused is not None:
             # The form again, with the reason; 429 tells scripts and proxies it is a rate limit.
-            return ratelimit.refusal(response, form.throttled)
+            return ratelimit.refusal(response, form.refused.verdict)
         return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class LoginUnlockView(View):
+    """The link e-mailed to the owner of a locked account (public: the signed token is the credential).
+    GET asks for confirmation, so that a mail scanner opening the link lifts nothing; POST lifts the lock."""
+
+    template_name = "registration/login_unlock.html"
+
+    def get(self, request, token):
+        lock = lockout.lock_for_token(token)
+        return TemplateResponse(request, self.template_name, {"state": "ask" if lock else "invalid"})
+
+    def post(self, request, token):
+        lock = lockout.lock_for_token(token)
+        if lock is None or not lockout.lift(lock):
+            return TemplateResponse(request, self.template_name, {"state": "invalid"})
+        return TemplateResponse(request, self.template_name, {"state": "done"})
 
 
 class PasswordResetView(auth_views.PasswordResetView):
