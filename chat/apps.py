@@ -9,9 +9,10 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from chat import memberships, tasks
+        from chat import broadcasts, memberships, tasks
         from core import schedule
-        from directory import hooks
+        from directory import hooks, sessions
 
         hooks.register(memberships.on_access_changed)
+        sessions.register(broadcasts.on_sessions_ended)
         schedule.register(tasks.notices_job)

@@ -4,6 +4,7 @@ has returned, hence committed) or from sync code after commit (`broadcast_on_com
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -27,6 +28,12 @@ def room_group(room_id: int) -> str:
 
 def user_group(user_id: int) -> str:
     return f"chat-user-{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """Every connection opened with one session. The key is a credential: the group (a Redis key with
+    channels_redis) is named after a digest of it, never the key itself."""
+    return "chat-session-" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
 async def broadcast(room_id: int, frame: dict, *, exclude_channel: str | None = None) -> None:
@@ -67,6 +74,18 @@ def broadcast_on_commit(room_id: int, frame: dict) -> None:
     """From sync code (views, commands): broadcast once the current transaction has committed."""
     message = {"type": "chat.frame", "text": protocol.encode(frame), "exclude": None}
     transaction.on_commit(lambda: _send_now(room_group(room_id), message))
+
+
+def on_sessions_ended(ended) -> None:
+    """The chat's handler of directory.sessions (registered in ChatConfig.ready), called after commit.
+    A logout closes that session's connections at once (they close whatever they find, since the session
+    row may not be deleted yet); a password change, a reset or a deactivation makes every connection of
+    the person check its session and its access again, and those whose session no longer holds close
+    (chat/PROTOCOL.md, close code 4440)."""
+    if ended.session_key:
+        _send_now(session_group(ended.session_key), {"type": "chat.session_ended"})
+    else:
+        _send_now(user_group(ended.user_id), {"type": "chat.access_changed"})
 
 
 def notify_access_changed_on_commit(user_ids: Iterable[int]) -> None:

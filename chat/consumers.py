@@ -21,10 +21,18 @@ from django.utils.translation import gettext as _
 from chat import broadcasts, memberships, messages, presence, protocol, reading
 from chat.errors import ChatError, ConnectionRefused
 from chat.layer_watch import LAYER_ERRORS, watch_for
-from directory import access
+from directory import access, sessions
 
 # Kept for the placeholder ping route (tests/test_asgi.py): 4401 not logged in / not a member.
 CLOSE_NOT_MEMBER = protocol.CLOSE_NOT_AUTHENTICATED
+
+
+def _bind(user, session) -> sessions.SessionBinding:
+    """The session a connection opens with (checked again on every frame), or a refusal with 4401."""
+    binding = sessions.binding_of(session, user)
+    if binding is None:
+        raise ConnectionRefused(protocol.CLOSE_NOT_AUTHENTICATED)
+    return binding
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -33,10 +41,26 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(access.is_member)(user):
             await self.close(code=CLOSE_NOT_MEMBER)
             return
+        try:
+            self.binding = await database_sync_to_async(_bind)(user, self.scope.get("session"))
+        except ConnectionRefused as refusal:
+            await self.close(code=refusal.code)
+            return
         await self.accept()
 
     async def receive_json(self, content, **kwargs):
+        if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
+            await self.close(code=protocol.CLOSE_SESSION_ENDED)
+            return
         await self.send_json({"type": "pong"})
+
+
+class NoRouteConsumer(AsyncWebsocketConsumer):
+    """Any other websocket address: refused before the handshake with 4404 (chat/PROTOCOL.md), where
+    Channels' router would raise and the server answer 500."""
+
+    async def connect(self):
+        await self.close(code=protocol.CLOSE_NOT_FOUND)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -48,23 +72,30 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.grant = None
+        self.binding = None
         self.heartbeat = None
         self.watch = None
         self.cut = False  # closed because the channel layer was lost
         self.last_typing = 0.0
         try:
-            self.grant = await database_sync_to_async(memberships.check_access)(self.user, self.room_id)
+            self.binding, self.grant = await database_sync_to_async(self._open)(self.scope.get("session"))
         except ConnectionRefused as refusal:
             await self.close(code=refusal.code)
             return
         try:
-            await self.channel_layer.group_add(broadcasts.room_group(self.room_id), self.channel_name)
-            await self.channel_layer.group_add(broadcasts.user_group(self.user.pk), self.channel_name)
+            for group in self._groups():
+                await self.channel_layer.group_add(group, self.channel_name)
         except LAYER_ERRORS:
             # Redis cannot be reached: refused for now, the client retries with backoff.
             self.grant = None
             await self._discard_groups()
             await self.close(code=protocol.CLOSE_UNAVAILABLE)
+            return
+        if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
+            # Logged out between the check above and joining the session's group: its notice was missed.
+            self.grant = None
+            await self._discard_groups()
+            await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
             return
         await self.accept()
         self.watch = watch_for(self.channel_layer)
@@ -89,6 +120,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
                                            exclude_channel=self.channel_name)
             except LAYER_ERRORS:
                 await self.layer_lost()
+
+    def _open(self, session) -> tuple[sessions.SessionBinding, memberships.Grant]:
+        grant = memberships.check_access(self.user, self.room_id)
+        return _bind(self.user, session), grant
+
+    def _groups(self) -> list[str]:
+        """The room's group, the person's (access changes, password changes) and the session's (logout)."""
+        groups = [broadcasts.room_group(self.room_id), broadcasts.user_group(self.user.pk)]
+        if self.binding is not None:
+            groups.append(broadcasts.session_group(self.binding.session_key))
+        return groups
 
     async def disconnect(self, code):
         if self.heartbeat is not None:
@@ -116,7 +158,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _discard_groups(self):
         # Best effort too: the layer forgets this channel locally first; its server, if unreachable,
         # forgets the subscription with the connection.
-        for group in (broadcasts.room_group(self.room_id), broadcasts.user_group(self.user.pk)):
+        for group in self._groups():
             with contextlib.suppress(*LAYER_ERRORS):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -155,6 +197,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.grant is None:
+            return
+        # Every frame, whatever it asks: the session must still log the person in (a logout, a new
+        # password or a deactivation whose notice was lost is caught here). One query by primary keys.
+        if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
+            await self.session_ended()
             return
         if text_data is None:
             await self.send_error(protocol.BINARY_FRAME, _("Seules les trames texte (JSON) sont acceptées."))
@@ -274,12 +321,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def chat_access_changed(self, event):
         await self.still_allowed()
 
+    async def chat_session_ended(self, event):
+        await self.session_ended()
+
+    async def session_ended(self):
+        """The session is over (logout): leave the room's group at once and close with 4440."""
+        await self.leave_room()
+        with contextlib.suppress(Exception):
+            await self.close(code=protocol.CLOSE_SESSION_ENDED)
+
+    def _recheck(self) -> memberships.Grant:
+        if not sessions.is_still_valid(self.binding):
+            raise ConnectionRefused(protocol.CLOSE_SESSION_ENDED)
+        return memberships.recheck_access(self.user, self.room_id)
+
     async def still_allowed(self) -> bool:
-        """Re-check access; if withdrawn, leave the room's group at once and close the connection."""
+        """Re-check the session, then access; if either is gone, leave the room's group at once and close
+        the connection (4440 for the session, 4401/4403 for access)."""
         if self.grant is None:
             return False
         try:
-            self.grant = await database_sync_to_async(memberships.recheck_access)(self.user, self.room_id)
+            self.grant = await database_sync_to_async(self._recheck)()
         except ConnectionRefused as refusal:
             await self.leave_room()
             with contextlib.suppress(Exception):

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from chat import protocol
 from chat.models import ChatMembership, ChatMessage, ChatNotice
+from core import links
 from core.outbox import services as outbox
 from directory import access
 from directory.access import ChatRoomKind
@@ -103,7 +104,7 @@ def send_chat_notices(now: datetime | None = None) -> int:
         ChatNotice.objects.filter(kind=ChatNotice.Kind.DAILY, sent_at__gt=now - timedelta(hours=24),
                                   user_id__in=list(pending)).values_list("user_id", flat=True)
     )
-    base_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    base_url = links.site_url()
     emails, notices = [], []
     for user_id, batches in pending.items():
         person = people.get(user_id)

@@ -16,7 +16,10 @@ from core import markup
 # Sent before the handshake is accepted (a refusal) or on an open connection (access withdrawn).
 CLOSE_NOT_AUTHENTICATED = 4401  # not logged in, account inactive, or no longer a member of the network
 CLOSE_FORBIDDEN = 4403  # a member of the network, but not of this room (or no longer)
-CLOSE_NOT_FOUND = 4404  # no such room
+CLOSE_NOT_FOUND = 4404  # no such room, or no such websocket address at all
+# The session the connection opened with is over: logged out (that session), password changed or reset,
+# account deactivated or deleted (every session of the person). After IIS's HTTP 440 "login time-out".
+CLOSE_SESSION_ENDED = 4440
 # The channel layer (Redis) cannot be reached: the live feed is cut. The client reconnects with backoff
 # and resumes from the database, which holds every acknowledged message (chat/layer_watch.py). Not the
 # standard 1013 ("try again later"): servers may send only 1000 and 3000-4999 (daphne enforces it).

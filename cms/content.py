@@ -31,6 +31,7 @@ from cms.blocks import BodyStreamBlock
 from cms.bodies import body_context
 from cms.registrations import EventRegistration
 from cms.visibility import visibility_for_request
+from core import links
 from directory import access
 from directory.access import CmsAudience
 
@@ -255,7 +256,7 @@ class EventPage(PrivateWhenSignedInMixin, BodyContextMixin, RoutablePageMixin, P
 
     @path("calendrier/", name="ics")
     def ics_route(self, request):
-        response = HttpResponse(selectors_events.event_ics(self, base_url=request.build_absolute_uri("/")[:-1]),
+        response = HttpResponse(selectors_events.event_ics(self, base_url=links.site_url()),
                                 content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.slug}.ics"'
         return response

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, websockets under /ws/ to the chat consumers."""
+"""ASGI entry point: HTTP goes to Django, websockets under /ws/ to the chat consumers, behind the Origin
+check (core/origins.py) and the session's authentication."""
 
 import os
 
@@ -11,13 +12,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from core.origins import WebsocketOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": WebsocketOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -138,7 +138,9 @@ MIDDLEWARE = [
     "directory.middleware.MembersOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "machina.apps.forum_permission.middleware.ForumPermissionMiddleware",
+    # machina's permission handler on each request, without machina's session write for anonymous
+    # visitors (forum/middleware.py).
+    "forum.middleware.ForumPermissionMiddleware",
     "forum.middleware.ForumVisibilityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -318,7 +320,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Passerelles <ne-pas-r
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Passerelles"
-WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The site's public address: every absolute link (e-mails, calendars) starts with it, never with the
+# request's Host header (core/links.py); its origin may open websockets (core/origins.py).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Documents carry a kind and themes (cms.PasserellesDocument); they are always downloaded as
@@ -333,6 +338,8 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZ
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 # Restricted pages send anonymous visitors to our own login page.
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+# Wagtail's admin login counts and refuses failures like the site's (directory/lockout.py).
+WAGTAILADMIN_USER_LOGIN_FORM = "directory.forms_account.WagtailLoginForm"
 WAGTAIL_I18N_ENABLED = False
 # "Brouillon → relu → publié": the second staff member's approval publishes (cms.workflows).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.workflows.publish_after_review"
@@ -425,6 +432,7 @@ PUBLIC_URL_PREFIXES = [
     "/compte/mot-de-passe/reinitialisation/",
     "/compte/reinitialisation/",
     "/invitation/",
+    "/compte/deverrouillage/",
     "/adhesion/",
     "/static/",
     "/media/images/",
@@ -434,13 +442,21 @@ PUBLIC_EXACT_URLS = ["/"]
 
 # --- Abuse limits (core/ratelimit.py: `<NAME>_RATE_LIMIT` events per `<NAME>_RATE_LIMIT_SECONDS`;
 # 0 switches a limit off, e.g. for benchmarks that replay many requests as one person) -------------
-# Failed logins, per account name and per client address (a successful login clears the account's
-# count, never the address's): the sixth failure within 30 minutes is refused without checking the
-# password.
+# Failed logins (directory/lockout.py, README "Connexion : échecs, blocages et déverrouillage"): per
+# (account name, client address) pair, 5 in 30 minutes, then that pair is refused without checking the
+# password; per address across accounts, 50 an hour (an office shares one address); per account from
+# any address, 30 an hour from at least LOGIN_ACCOUNT_LOCK_ADDRESSES addresses lock the account until
+# its owner follows the link e-mailed to them (valid LOGIN_UNLOCK_LINK_SECONDS) or staff lift it.
 LOGIN_RATE_LIMIT = int(os.environ.get("LOGIN_RATE_LIMIT", "5"))
 LOGIN_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_RATE_LIMIT_SECONDS", "1800"))
-LOGIN_ADDRESS_RATE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "5"))
-LOGIN_ADDRESS_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT_SECONDS", "1800"))
+LOGIN_ADDRESS_RATE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50"))
+LOGIN_ADDRESS_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_ADDRESS_RATE_LIMIT_SECONDS", "3600"))
+LOGIN_ACCOUNT_RATE_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "30"))
+LOGIN_ACCOUNT_RATE_LIMIT_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT_SECONDS", "3600"))
+LOGIN_ACCOUNT_LOCK_ADDRESSES = int(os.environ.get("LOGIN_ACCOUNT_LOCK_ADDRESSES", "5"))
+LOGIN_UNLOCK_LINK_SECONDS = int(os.environ.get("LOGIN_UNLOCK_LINK_SECONDS", "86400"))
+# Ended blocks and lifted locks are kept this long for staff to look at, then deleted.
+LOGIN_BLOCK_KEEP_DAYS = int(os.environ.get("LOGIN_BLOCK_KEEP_DAYS", "30"))
 # New forum topics and replies, per person (machina's creation views, forum/overrides).
 FORUM_POSTING_RATE_LIMIT = int(os.environ.get("FORUM_POSTING_RATE_LIMIT", "10"))
 FORUM_POSTING_RATE_LIMIT_SECONDS = int(os.environ.get("FORUM_POSTING_RATE_LIMIT_SECONDS", "300"))

@@ -10,6 +10,8 @@ from search import views as search_views
 
 account_patterns = [
     path("connexion/", views_account.PasswordLoginView.as_view(), name="login"),
+    # The link that lifts a locked account (directory.lockout; public, signed, one use).
+    path("deverrouillage/<str:token>/", views_account.LoginUnlockView.as_view(), name="login_unlock"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/",

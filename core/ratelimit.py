@@ -85,6 +85,14 @@ def _slot_keys(rate: Rate, key: str, moment: float) -> list[tuple[int, str]]:
     return [(index, f"{prefix}:{index}") for index in range(current - span, current + 1)]
 
 
+def count(rate: Rate, key: str) -> int:
+    """How many events are counted for `key` in the window that ends now."""
+    if not rate.enabled:
+        return 0
+    slots = _slot_keys(rate, key, now())
+    return sum(cache.get_many([cache_key for _index, cache_key in slots]).values())
+
+
 def check(rate: Rate, key: str) -> Verdict:
     """Whether one more event for `key` is allowed now (nothing is counted)."""
     if not rate.enabled:
@@ -135,6 +143,13 @@ def attempt(rate: Rate, key: str) -> Verdict:
 def reset(rate: Rate, key: str) -> None:
     """Forget the events counted for `key` (e.g. an account's failures once its owner signs in)."""
     cache.delete_many([cache_key for _index, cache_key in _slot_keys(rate, key, now())])
+
+
+def first_time(name: str, key: str, seconds: int) -> bool:
+    """True the first time `key` is seen under `name` within `seconds` (one atomic cache add), e.g. to count
+    the distinct addresses an account's failures came from."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return cache.add(f"ratelimit:{settings.RATE_LIMIT_NAMESPACE}:{name}:{digest}", 1, timeout=max(1, seconds))
 
 
 def client_address(request: HttpRequest) -> str:

@@ -190,11 +190,21 @@ def can_view_association(user, association) -> bool:
 
 
 def can_view_person(user, person) -> bool:
+    """Whose directory page (and forum profile) `user` may open: a person shows where the directory
+    lists them (`directory_people`, to `listing_audience`), so people of a candidate association only to
+    federal staff and the membership commission, as their association; people of a former member
+    association to every member, as their association. Federal staff see everyone, inactive accounts
+    and accounts outside the directory (a technical superuser) included; everyone sees their own page.
+    docs/access.md, "Whose page a person may open"."""
     if not is_member(user):
         return False
+    if user.pk == person.pk or is_federal_staff(user):
+        return True
     if not person.is_active:
-        return is_federal_staff(user)
-    return True
+        return False
+    if person.association_id is None:
+        return Role.FEDERAL_STAFF in profile(person).roles
+    return person.association.status in visible_association_statuses(user)
 
 
 def can_view_contact(user, person) -> bool:
@@ -223,6 +233,12 @@ def opens_site_admin(user) -> bool:
     """Whether the person opens Django's /admin/: Django's own rule (AdminSite.has_permission), an
     active account with the admin flag, which `create_admin` and /admin/ itself set."""
     return bool(user is not None and getattr(user, "is_active", False) and getattr(user, "is_staff", False))
+
+
+def can_lift_login_blocks(user) -> bool:
+    """See and lift login blocks and locked accounts (/admin/directory/loginblock/, directory.lockout):
+    federal staff and superusers, through the site admin."""
+    return opens_site_admin(user) and (user.is_superuser or is_federal_staff(user))
 
 
 def visible_association_statuses(user) -> list[str]:
@@ -266,15 +282,24 @@ def visible_people(user) -> QuerySet:
         return people.none()
     if is_federal_staff(user):
         return people
-    return people.filter(is_active=True)
+    listed = _directory_condition(association_statuses=visible_association_statuses(user))
+    return people.filter(listed | Q(pk=user.pk))
 
 
 def directory_people() -> QuerySet:
     """The people the directory lists (search indexes them): the active people of an association, and
     the federal team, who belong to none. Each is shown to `listing_audience` of their association."""
+    return get_user_model().objects.filter(_directory_condition())
+
+
+def _directory_condition(*, association_statuses: Iterable[str] | None = None) -> Q:
+    """Active people of an association (of one of `association_statuses`, if given) or of the federal
+    team without association."""
     federal_team = RoleAssignment.objects.filter(role=Role.FEDERAL_STAFF).values("user_id")
-    return get_user_model().objects.filter(is_active=True).filter(
-        Q(association__isnull=False) | Q(pk__in=federal_team))
+    of_association = Q(association__isnull=False)
+    if association_statuses is not None:
+        of_association = Q(association__status__in=list(association_statuses))
+    return Q(is_active=True) & (of_association | Q(association__isnull=True, pk__in=federal_team))
 
 
 def group_keys(user) -> set[str]:

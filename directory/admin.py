@@ -190,3 +190,8 @@ class PersonAdmin(UnitOfWorkAdmin, UserAdmin):
 from directory import admin_network  # noqa: E402
 
 admin_network.install(admin.site)
+
+# --- Login blocks and locked accounts (issue 16, item 2) ------------------------------------------------
+from directory import admin_lockout  # noqa: E402
+
+admin_lockout.install(admin.site)

@@ -12,6 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core import links
 from directory.models import User
 
 
@@ -50,7 +51,7 @@ def invitation_path(person: User, generator: PasswordResetTokenGenerator = token
 
 
 def invitation_url(person: User) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + invitation_path(person)
+    return links.absolute_url(invitation_path(person))
 
 
 def is_activated(person: User) -> bool:

@@ -310,3 +310,43 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return str(self.person)
+
+
+class LoginBlock(models.Model):
+    """A login block or lock, kept so that federal staff see and lift it (docs/access.md, Login limits).
+
+    The counters themselves live in the cache (core/ratelimit.py, directory/lockout.py); a row is written
+    when a limit is reached: a (account, address) pair or an address refused for a while (`blocked_until`),
+    or an account locked until its owner's e-mailed link or staff lift it (`blocked_until` empty). Lifting
+    sets `lifted_at`; rows that ended long ago are deleted (LOGIN_BLOCK_KEEP_DAYS)."""
+
+    class Kind(models.TextChoices):
+        PAIR = "pair", _("compte + adresse")
+        ADDRESS = "address", _("adresse")
+        ACCOUNT = "account", _("compte verrouillé")
+
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    # The name as typed, normalised (directory.lockout.normalise_account); empty for an address block.
+    account = models.CharField(_("identifiant saisi"), max_length=150, blank=True, db_index=True)
+    person = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                               verbose_name=_("personne"))
+    address = models.CharField(_("adresse IP"), max_length=64, blank=True)
+    failures = models.PositiveIntegerField(_("échecs comptés"), default=0)
+    addresses = models.PositiveIntegerField(_("adresses différentes"), default=0)
+    blocked_at = models.DateTimeField(_("bloqué le"))
+    blocked_until = models.DateTimeField(_("bloqué jusqu'au"), null=True, blank=True)
+    unlock_sent_at = models.DateTimeField(_("lien de déblocage envoyé le"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("levé le"), null=True, blank=True)
+    lifted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                  verbose_name=_("levé par"))
+
+    class Meta:
+        ordering = ["-blocked_at"]
+        verbose_name = _("blocage de connexion")
+        verbose_name_plural = _("blocages de connexion")
+        indexes = [models.Index(fields=["kind", "account", "lifted_at"], name="directory_loginblock_active")]
+        constraints = [models.UniqueConstraint(fields=["account"], condition=Q(kind="account", lifted_at=None),
+                                               name="directory_loginblock_one_lock")]
+
+    def __str__(self) -> str:
+        return " · ".join(part for part in (self.get_kind_display(), self.account, self.address) if part)

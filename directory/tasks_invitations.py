@@ -1,10 +1,10 @@
 """The invitation e-mail (run by django-tasks after commit, see directory.invitations; sent through core/outbox)."""
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from core import links
 from core.outbox import services as outbox
 from directory import invitation_links
 from directory.models import User
@@ -19,7 +19,7 @@ def send_invitation_email(person_id: int) -> int:
     person = User.objects.select_related("association").filter(pk=person_id, is_active=True).first()
     if person is None or invitation_links.skip_reason(person):
         return 0
-    base_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    base_url = links.site_url()
     context = {
         "person": person,
         "association": person.association,

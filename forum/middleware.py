@@ -1,4 +1,7 @@
-"""One answer for forums a person may not read: 404, whether the forum or topic exists or not.
+"""The forum's two middlewares: machina's permission handler on each request, writing nothing
+(ForumPermissionMiddleware), and one answer for forums a person may not read (ForumVisibilityMiddleware).
+
+ForumVisibilityMiddleware: 404, whether the forum or topic exists or not.
 
 machina answers 403 for an existing forum one may not read and 404 for a missing one, which tells
 outsiders that a private forum exists. Before any forum view runs, this middleware finds the forum
@@ -78,6 +81,26 @@ def forum_for(kind: str, pk: int, kwargs: dict) -> Forum | None:
 
 def _forum_root() -> str:
     return reverse("forum:index")
+
+
+class ForumPermissionMiddleware:
+    """Gives each request the forum permission handler machina's views ask (`request.forum_permission_handler`,
+    machina's per-request permission cache), as machina's own middleware does, but writes nothing.
+
+    machina's middleware also gives every anonymous visitor a random "forum key" kept in the session
+    (machina's authorship for anonymous posts and poll votes), so each cookie-less request wrote a session
+    row and set a session cookie: a table filled by crawlers, and a write per visit (issue 16, item 6).
+    The forum is a members' space: anonymous visitors are sent to the login page before any forum view
+    runs (directory.middleware.MembersOnlyMiddleware) and never post or vote, so they need no key; machina
+    reads a missing key as "no key" (forum_permission.shortcuts.get_anonymous_user_forum_key).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.forum_permission_handler = access.forum_permission_handler()
+        return self.get_response(request)
 
 
 class ForumVisibilityMiddleware:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -38,6 +37,7 @@ from django.utils.translation import ngettext
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 
+from core import links
 from core.outbox import services as outbox
 from directory import access
 from directory.models import NotificationFrequency
@@ -149,8 +149,9 @@ class MentionQueryError(ValueError):
     """The autocomplete query is unusable (too long)."""
 
 
-def search_members(query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str, str]]:
-    """Members for the @mention autocomplete: username, full name and association, by name.
+def search_members(viewer, query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str, str]]:
+    """Members for the @mention autocomplete: username, full name and association, by name; only
+    members whose directory page `viewer` may open (access.visible_people), like every list of people.
 
     Every word of `query` must appear in the username, first name or last name, ignoring case and
     accents. Fewer than MENTION_QUERY_MIN_LENGTH characters give an empty list; more than
@@ -168,7 +169,8 @@ def search_members(query: str, *, limit: int = MENTION_RESULTS) -> list[dict[str
             Q(username__iregex=pattern) | Q(first_name__iregex=pattern) | Q(last_name__iregex=pattern)
         )
     people = (
-        members().filter(condition).select_related("association")
+        members().filter(condition).filter(pk__in=access.visible_people(viewer).values("pk"))
+        .select_related("association")
         .order_by("last_name", "first_name", "username")[:limit]
     )
     return [
@@ -281,7 +283,7 @@ def notify_post(post_id: int, *, mentions_only: bool = False) -> list[Notificati
 
 
 def _base_url() -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return links.site_url()
 
 
 def plain_excerpt(post: Post | None, length: int = EXCERPT_LENGTH) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from machina.apps.forum_conversation.models import Topic
+from machina.apps.forum_conversation.models import Post, Topic
 
 from core.ics import CalendarEvent, to_ics
 from directory import access
@@ -54,6 +55,38 @@ def latest_topics_for(user, *, limit: int = 5, handler: PermissionHandler | None
         .select_related("forum", "poster", "last_post__poster")
         .order_by("-last_post_on", "-pk")[:limit]
     )
+
+
+# --- What a person's activity shows to a viewer (issue 16, item 5) --------------------------------
+# machina keeps one post counter per person (ForumProfile.posts_count) over every forum: shown as it
+# is, it tells a reader how much someone writes in forums the reader cannot open (the directors',
+# a working group's). What a viewer is shown counts only the forums that viewer may read.
+
+
+def readable_posts_by(user, poster, handler: PermissionHandler | None = None):
+    """The posts of `poster` that `user` may read, newest first: approved posts of forums `user`
+    reads, and `poster`'s own posts awaiting approval when `user` is `poster`."""
+    posts = Post.objects.filter(poster=poster, topic__forum__in=readable_forums(user, handler))
+    if user.pk != poster.pk:
+        posts = posts.filter(approved=True)
+    return posts.order_by("-created")
+
+
+def readable_post_counts(user, poster_ids, handler: PermissionHandler | None = None) -> dict[int, int]:
+    """poster id → number of their approved posts in forums `user` may read, for all in one query."""
+    poster_ids = {pk for pk in poster_ids if pk is not None}
+    if not poster_ids:
+        return {}
+    rows = (
+        Post.approved_objects.filter(poster_id__in=poster_ids, topic__forum__in=readable_forums(user, handler))
+        .order_by().values("poster_id").annotate(count=Count("pk"))
+    )
+    return {row["poster_id"]: row["count"] for row in rows}
+
+
+def readable_topic_count(user, poster, handler: PermissionHandler | None = None) -> int:
+    """Number of approved topics `poster` opened in forums `user` may read."""
+    return Topic.objects.filter(poster=poster, approved=True, forum__in=readable_forums(user, handler)).count()
 
 
 def unread_topic_ids(user, topics) -> set[int]:

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.urls import reverse
 from django_tasks import task
 
-from core import schedule
+from core import links, schedule
 from core.outbox import services as outbox
 from forum import notifications, selectors
 from forum.models import NationalMeeting
@@ -20,7 +20,7 @@ def send_meeting_invitations(meeting_id: int) -> int:
     meeting = NationalMeeting.objects.select_related("topic__forum").filter(pk=meeting_id).first()
     if meeting is None:
         return 0
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    base = links.site_url()
     thread_url = base + selectors.topic_url(meeting.topic) if meeting.topic else base
     ics = selectors.meeting_ics(meeting, base_url=base)
     emails = []

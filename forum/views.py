@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from core import links
 from directory import access
 from directory.mixins import MemberRequiredMixin
 from forum import selectors, services
@@ -71,8 +72,7 @@ class MeetingRespondView(MemberRequiredMixin, VisibleMeetingMixin, View):
 class MeetingIcsView(MemberRequiredMixin, VisibleMeetingMixin, View):
     def get(self, request, pk):
         meeting = self.get_meeting()
-        base = request.build_absolute_uri("/").rstrip("/")
-        response = HttpResponse(selectors.meeting_ics(meeting, base_url=base),
+        response = HttpResponse(selectors.meeting_ics(meeting, base_url=links.site_url()),
                                 content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="reunion-{meeting.pk}.ics"'
         return response

@@ -142,7 +142,7 @@ class MentionSearchView(MemberRequiredMixin, View):
 
     def get(self, request):
         try:
-            results = notifications.search_members(request.GET.get("q", ""))
+            results = notifications.search_members(request.user, request.GET.get("q", ""))
         except notifications.MentionQueryError as error:
             return JsonResponse({"error": str(error)}, status=400)
         return JsonResponse(results, safe=False)

@@ -36,6 +36,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import links
 from directory import access, admission, services
 from directory.models import Association, User
 from directory.roles import Role
@@ -61,6 +62,16 @@ class MembershipError(ValueError):
 
 class StateConflict(MembershipError):
     """The application is no longer in a state allowing the step (double submission, decided…)."""
+
+
+class FormKeyOfAnotherClient(MembershipError):
+    """The start form's one-time key was first used by another client (browser session)."""
+
+    def __init__(self):
+        super().__init__(_(
+            "Ce formulaire a déjà été envoyé depuis un autre navigateur : rien n'a été enregistré. Si cet envoi "
+            "venait de vous, le lien privé de votre candidature vous a été envoyé par courriel. Sinon, vérifiez "
+            "le formulaire ci-dessous et envoyez-le à nouveau."))
 
 
 class IncompleteApplication(MembershipError):
@@ -90,7 +101,7 @@ def follow_path(token: str) -> str:
 
 
 def follow_url(token: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + follow_path(token)
+    return links.absolute_url(follow_path(token))
 
 
 def application_for_token(token: str) -> MembershipApplication | None:
@@ -375,7 +386,10 @@ def start_application(data: Mapping[str, Any]) -> tuple[MembershipApplication, s
 
 
 # A repeated post of the start form (double click, reload) must not create a second application:
-# each rendering of the form carries a one-time key, remembered here with the link it produced.
+# each rendering of the form carries a one-time key, remembered here with the link it produced and the
+# client that sent it first (`owner`, a secret the view keeps in that browser's session). The link is
+# given back only to that client: a key is in the page's HTML, and another client presenting it (a
+# copy of the page, a shared computer) must learn nothing (issue 16, item 7).
 START_KEY_TTL = 3600
 FORM_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -384,22 +398,31 @@ def _start_key(form_key: str) -> str:
     return "membership:start:" + hash_token(form_key)
 
 
-def start_application_once(data: Mapping[str, Any], *, form_key: str = "",
+def _recorded_token(recorded: str, owner: str) -> str:
+    """The token of a recorded start, for its owner; FormKeyOfAnotherClient for anyone else."""
+    owner_hash, _sep, token = recorded.partition(" ")
+    if not owner or not token or not secrets.compare_digest(owner_hash, hash_token(owner)):
+        raise FormKeyOfAnotherClient()
+    return token
+
+
+def start_application_once(data: Mapping[str, Any], *, form_key: str = "", owner: str = "",
                            ) -> tuple[MembershipApplication | None, str, bool]:
     """`start_application`, once per rendering of the start form.
 
-    Returns (application, token, True) the first time; for the same `form_key` again within an
-    hour, (None, token of the first draft, False). Raises StateConflict while the first post is
-    still being recorded. Without a well-formed key, it simply starts a new draft.
+    Returns (application, token, True) the first time; for the same `form_key` and `owner` again
+    within an hour, (None, token of the first draft, False). Raises FormKeyOfAnotherClient for the
+    same key with another owner, StateConflict while the first post is still being recorded. Without
+    a well-formed key, it simply starts a new draft.
     """
     if not FORM_KEY_PATTERN.match(form_key or ""):
         application, token = start_application(data)
         return application, token, True
     key = _start_key(form_key)
     if not cache.add(key, "", timeout=START_KEY_TTL):
-        token = cache.get(key)
-        if token:
-            return None, token, False
+        recorded = cache.get(key)
+        if recorded:
+            return None, _recorded_token(recorded, owner), False
         raise StateConflict(_("Cette candidature est en cours d'enregistrement : patientez quelques secondes puis "
                               "consultez le courriel qui vous donne votre lien privé."))
     try:
@@ -407,15 +430,17 @@ def start_application_once(data: Mapping[str, Any], *, form_key: str = "",
     except BaseException:
         cache.delete(key)
         raise
-    cache.set(key, token, timeout=START_KEY_TTL)
+    cache.set(key, f"{hash_token(owner)} {token}", timeout=START_KEY_TTL)
     return application, token, True
 
 
-def started_token(form_key: str) -> str | None:
-    """The private token of the draft this rendering of the start form already created, if any."""
+def started_token(form_key: str, owner: str) -> str | None:
+    """The private token of the draft this rendering of the start form already created, if any, for the
+    client that created it; FormKeyOfAnotherClient for anyone else."""
     if not FORM_KEY_PATTERN.match(form_key or ""):
         return None
-    return cache.get(_start_key(form_key)) or None
+    recorded = cache.get(_start_key(form_key))
+    return _recorded_token(recorded, owner) if recorded else None
 
 
 def save_draft(application: MembershipApplication, data: Mapping[str, Any]) -> MembershipApplication:

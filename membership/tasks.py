@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from core import links
 from core.outbox import services as outbox
 from directory.models import User
 from membership.models import InformationRequest, MembershipApplication
@@ -23,7 +24,7 @@ SUBJECTS = {
 
 
 def _base_url() -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return links.site_url()
 
 
 @task()

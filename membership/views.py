@@ -7,6 +7,9 @@ forged link, 409 when the application is no longer in a state that allows the st
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
@@ -78,10 +81,30 @@ def _answer_file(application: MembershipApplication, request_id: int):
 # --- Candidate --------------------------------------------------------------------------------------
 
 
+# The secret, kept in the browser's session, that proves which client first sent a start form's key
+# (membership.services.start_application_once). Put there only when a draft is recorded: showing the
+# form opens no session.
+FORM_OWNER_SESSION_KEY = "membership_form_owner"
+
+
+def _form_owner(request, *, create: bool) -> str:
+    owner = request.session.get(FORM_OWNER_SESSION_KEY, "")
+    if not owner and create:
+        owner = request.session[FORM_OWNER_SESSION_KEY] = secrets.token_urlsafe(32)
+    return owner
+
+
 class MembershipStartView(View):
-    """`/adhesion/`: the procedure and the application form; saving creates the draft and its link."""
+    """`/adhesion/`: the procedure and the application form; saving creates the draft and its link.
+
+    Never stored by a cache (the form carries its one-time key, and what was typed comes back in it)."""
 
     template_name = "membership/start.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def get(self, request):
         return render(request, self.template_name, {"form": ApplicationForm()})
@@ -97,16 +120,20 @@ class MembershipStartView(View):
         address = ratelimit.client_address(request)
         verdict = ratelimit.check(rate, address)
         if not verdict.allowed:
-            token = services.started_token(form_key)
-            if token:
-                return self._already_recorded(request, token)
+            with contextlib.suppress(services.FormKeyOfAnotherClient):
+                token = services.started_token(form_key, _form_owner(request, create=False))
+                if token:
+                    return self._already_recorded(request, token)
             error = _("Trop de candidatures ont été commencées depuis votre connexion : celle-ci n'a pas été "
                       "enregistrée. %(wait)s") % {"wait": ratelimit.wait_message(verdict)}
             if request.FILES:
                 error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
             return ratelimit.refusal(render(request, self.template_name, {"form": form, "error": error}), verdict)
         try:
-            application, token, created = services.start_application_once(form.service_data(), form_key=form_key)
+            application, token, created = services.start_application_once(
+                form.service_data(), form_key=form_key, owner=_form_owner(request, create=True))
+        except services.FormKeyOfAnotherClient as exc:
+            return self._foreign_form_key(request, form, exc)
         except services.MembershipError as exc:
             return render(request, self.template_name, {"form": form, "error": str(exc)}, status=409)
         if not created:
@@ -126,6 +153,16 @@ class MembershipStartView(View):
             messages.success(request, _("Votre brouillon est enregistré. Conservez bien le lien privé de cette page : "
                                         "il vous a aussi été envoyé par courriel."))
         return HttpResponseRedirect(services.follow_path(token))
+
+    def _foreign_form_key(self, request, form, exc):
+        """Another client's key: nothing of its draft is shown; the form comes back with what this client
+        typed and a key of its own, so that sending it again records a draft of its own."""
+        data = request.POST.copy()
+        data["form_key"] = ApplicationForm().initial["form_key"]
+        error = str(exc)
+        if request.FILES:
+            error += " " + _("Les fichiers choisis n'ont pas été conservés : sélectionnez-les à nouveau.")
+        return render(request, self.template_name, {"form": ApplicationForm(data), "error": error}, status=409)
 
     @staticmethod
     def _already_recorded(request, token: str):
@@ -161,7 +198,8 @@ class CandidateMixin:
         return {
             "application": application,
             "token": self.token,
-            # The address the candidate is using (e-mails use the site's configured address).
+            # The address the candidate is using, shown to them alone on a page no cache keeps (the e-mails
+            # use SITE_URL, core/links.py).
             "follow_url": self.request.build_absolute_uri(services.follow_path(self.token)),
             "form": form,
             "is_draft": is_draft,

@@ -10,12 +10,12 @@ notices of the outbox (core/outbox, docs/mail.md), which applies that preference
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from chat.models import ChatRoom, direct_room_key
+from core import links
 from core.outbox import services as outbox
 from directory import access
 from parrainage.contacts import directors, first_director
@@ -31,7 +31,7 @@ class Event:
 
 
 def _base_url() -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return links.site_url()
 
 
 def queue_notices(parrainage_id: int, event: str) -> list[outbox.Email]:

@@ -266,6 +266,18 @@ def _invitation_path(person) -> str:
     return invitation_path(person)
 
 
+def _unlock_path() -> str:
+    """A valid link lifting a locked account (issue 16, item 2), for a name no world person has."""
+    from django.utils import timezone
+
+    from directory import lockout
+    from directory.models import LoginBlock
+
+    lock = LoginBlock.objects.create(kind=LoginBlock.Kind.ACCOUNT, account="audit.verrouille",
+                                     blocked_at=timezone.now(), unlock_sent_at=timezone.now())
+    return reverse("login_unlock", kwargs={"token": lockout.unlock_token(lock)})
+
+
 # Builders of the cases of each named pattern of ours and machina's: world → cases.
 NAMED: dict[str, Callable[[World], list[Case]]] = {
     # accounts (public: login and password reset; the rest for any signed-in account)
@@ -285,6 +297,8 @@ NAMED: dict[str, Callable[[World], list[Case]]] = {
     # issue 14: the invitation link (public: the signed token is the credential)
     "invitation_accept": lambda w: [
         Case(_invitation_path(w.people["member"]), everyone, note="lien d'invitation valide")],
+    # issue 16: the link lifting a locked account (public: the signed token is the credential)
+    "login_unlock": lambda w: [Case(_unlock_path(), everyone, note="lien de déverrouillage valide")],
     # directory
     "directory:association-list": lambda w: [Case(reverse("directory:association-list"), members)],
     "directory:association-detail": lambda w: [

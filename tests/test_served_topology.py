@@ -48,7 +48,8 @@ def web_server() -> Iterator[int]:
         pytest.skip("Redis ne répond pas sur 127.0.0.1:6379 : les deux processus de uvicorn n'auraient pas de "
                     "cache commun / Redis not answering.")
     # The environment of the test servers (test database, Redis test database under a prefix of its own).
-    environment = DaphneServer(layer="redis", name="uvicorn").env
+    # The per-address login limit lowered to 5 (50 by default, directory/lockout.py): fewer requests reach it.
+    environment = DaphneServer(layer="redis", name="uvicorn", extra_env={"LOGIN_ADDRESS_RATE_LIMIT": "5"}).env
     port = free_port()
     log_path = LOG_DIR / "uvicorn-web.log"
     LOG_DIR.mkdir(parents=True, exist_ok=True)

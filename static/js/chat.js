@@ -9,7 +9,10 @@
  *  - messages carry their number in the room (`seq`): on a gap, or on reconnecting, the page asks
  *    `resume` after the last message it holds without a gap;
  *  - reconnection waits 1 s, 2 s, 4 s… up to 30 s (with jitter); a refusal (session expired, access
- *    withdrawn) stops it and says why.
+ *    withdrawn) stops it and says why;
+ *  - close code 4440 (the session ended: logged out here or in another tab, password changed, account
+ *    deactivated): the page asks once over HTTP whether it is still logged in (its own password change
+ *    renews the session) and reconnects if so; otherwise it says the person is disconnected and stops.
  * The protocol is documented in chat/PROTOCOL.md.
  */
 (function () {
@@ -28,6 +31,7 @@
     refusedSession: "Votre session a expiré : reconnectez-vous pour continuer la discussion.",
     refusedAccess: "Vous n’avez plus accès à ce salon.",
     refusedRoom: "Ce salon n’existe plus.",
+    loggedOut: "Vous êtes déconnecté·e : reconnectez-vous pour continuer la discussion.",
     sending: "envoi…",
     failed: "non envoyé",
     edited: "(modifié)",
@@ -65,6 +69,7 @@
   var socket = null;
   var attempts = 0;
   var stopped = false;
+  var sessionRechecked = false; // one HTTP check after a 4440, until the next `ready`
   var reconnectTimer = null;
   var gapTimer = null;
   var readTimer = null;
@@ -365,6 +370,18 @@
       .catch(scheduleReconnect);
   }
 
+  function sessionEnded() {
+    // 4440: the session this socket opened with is over. Still logged in (a password changed from this
+    // browser renews the session's key)? Reconnect once; otherwise say so and stop, never loop.
+    if (sessionRechecked) { refuse(TEXT.loggedOut); return; }
+    sessionRechecked = true;
+    fetch(historyUrl + "?after=" + contiguousId, { credentials: "same-origin", redirect: "manual" })
+      .then(function (response) {
+        if (response.status === 200) { connect(); } else { refuse(TEXT.loggedOut); }
+      })
+      .catch(function () { refuse(TEXT.loggedOut); });
+  }
+
   function scheduleReconnect() {
     if (stopped || reconnectTimer) { return; }
     var delay = Math.min(30000, 1000 * Math.pow(2, attempts)) * (0.75 + Math.random() * 0.5);
@@ -405,6 +422,7 @@
       if (event.code === 4401) { refuse(TEXT.refusedSession); return; }
       if (event.code === 4403) { refuse(TEXT.refusedAccess); return; }
       if (event.code === 4404) { refuse(TEXT.refusedRoom); return; }
+      if (event.code === 4440) { sessionEnded(); return; }
       if (!opened) { checkAccessThenReconnect(); return; }
       scheduleReconnect();
     });
@@ -413,6 +431,7 @@
   function handle(frame) {
     switch (frame.type) {
       case "ready":
+        sessionRechecked = false;
         canModerate = !!frame.can_moderate;
         maxLength = frame.max_length || maxLength;
         break;

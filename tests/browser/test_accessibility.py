@@ -22,6 +22,8 @@ from playwright.sync_api import expect
 from chat import memberships as chat_memberships
 from chat import messages as chat_messages
 from chat import rooms as chat_rooms
+from directory import lockout
+from directory.models import LoginBlock
 from forum import services as forum_services
 from forum.models import ForumSpace
 from parrainage import services as parrainage_services
@@ -38,6 +40,7 @@ AXE_SCRIPT = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = ("serious", "critical")
 MEMBER = "directrice.accessibilite"
 GUIDE_TITLE = "Guide du financement des associations socio-judiciaires"
+LOCKED_ACCOUNT = "compte.verrouille"
 TOPIC_SUBJECT = "Recruter un chef de service : vos retours d'expérience"
 
 
@@ -58,6 +61,7 @@ class World:
     topic_url: str
     room_url: str
     guide_url: str
+    unlock_url: str = ""
 
 
 @pytest.fixture
@@ -110,7 +114,12 @@ def world(live_url) -> World:
         departement="40", admitted_on=timezone.localdate() - timedelta(days=30)))
     indexing.rebuild()
 
+    # A locked account (issue 16, item 2) and the link that lifts it: the lock message and the link's page.
+    lock = LoginBlock.objects.create(kind=LoginBlock.Kind.ACCOUNT, account=LOCKED_ACCOUNT,
+                                     blocked_at=timezone.now(), unlock_sent_at=timezone.now())
+
     return World(
+        unlock_url=reverse("login_unlock", kwargs={"token": lockout.unlock_token(lock)}),
         association_slug=home.slug,
         topic_url=reverse("forum_conversation:topic", kwargs={
             "forum_slug": direction.slug, "forum_pk": direction.pk, "slug": topic.slug, "pk": topic.pk}),
@@ -127,12 +136,19 @@ def wrong_password(page) -> None:
 
 
 def too_many_failures(page) -> None:
-    # The per-account limit (the browser tests' server lifts the per-address one, config in conftest.py).
+    # The (account, address) pair's limit (the browser tests' server lifts the per-address one, conftest.py).
     for _ in range(6):
         page.locator("#id_username").fill("compte.bloque")
         page.locator("#id_password").fill("pas-le-bon-mot-de-passe")
         page.locator("form:has(#id_username) [type=submit]").click()
     expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion ont échoué")
+
+
+def locked_account(page) -> None:
+    page.locator("#id_username").fill(LOCKED_ACCOUNT)
+    page.locator("#id_password").fill("pas-le-bon-mot-de-passe")
+    page.locator("form:has(#id_username) [type=submit]").click()
+    expect(page.get_by_role("alert")).to_contain_text("Les connexions à ce compte sont suspendues")
 
 
 def too_many_resets(page) -> None:
@@ -192,6 +208,9 @@ SCREENS = [
            prepare=wrong_password),
     Screen("connexion-bloquee", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
            prepare=too_many_failures),
+    Screen("connexion-verrouillee", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,
+           prepare=locked_account),
+    Screen("deverrouillage", "{unlock_url}", "Débloquer votre compte", logged_in=False),
     Screen("reinitialisation-bloquee", "/compte/mot-de-passe/reinitialisation/", "Mot de passe oublié",
            logged_in=False, prepare=too_many_resets),
     Screen("formulaire-refuse", "/compte/connexion/", "Connexion à Passerelles", logged_in=False,

@@ -201,7 +201,7 @@ def test_anonymous_posts_to_registration_go_to_login(client):
 # --- ICS -----------------------------------------------------------------------------------------
 
 
-def test_the_ics_file_is_a_valid_calendar_with_crlf_lines_of_at_most_75_octets(client, member):
+def test_the_ics_file_is_a_valid_calendar_with_crlf_lines_of_at_most_75_octets(client, member, settings):
     event = add_event("Journée thématique : le contrôle judiciaire socio-éducatif, alternative à la détention",
                       place="Maison du Barreau, 2 rue de Harlay; Paris", video_link="https://visio.exemple.fr/cjse")
     client.force_login(member)
@@ -219,7 +219,8 @@ def test_the_ics_file_is_a_valid_calendar_with_crlf_lines_of_at_most_75_octets(c
     assert fields["UID"] == f"evenement-{event.pk}@passerelles"
     assert fields["SUMMARY"].startswith("Journée thématique : le contrôle judiciaire socio-éducatif\\,")
     assert fields["LOCATION"] == "Maison du Barreau\\, 2 rue de Harlay\\; Paris"
-    assert fields["URL"] == f"http://testserver{event.url}"
+    # Built from SITE_URL, never from the request's Host (core/links.py).
+    assert fields["URL"] == f"{settings.SITE_URL}{event.url}"
     assert {"VERSION", "PRODID", "DTSTAMP", "DTEND", "BEGIN", "END"} <= fields.keys()
 
 

@@ -147,3 +147,192 @@ def test_a_post_rendered_by_machina_uses_our_renderer(db, director):
     rendered = post.content.rendered
     assert_safe(rendered)
     assert 'rel="nofollow noopener"' in rendered
+
+
+# --- URLs are read the way browsers read them (issue 16, item 4) ------------------------------------
+#
+# A browser's HTML parser decodes character references in the attribute, then the WHATWG URL parser
+# strips leading/trailing C0 controls and spaces, removes every tab/CR/LF, and, for a relative URL
+# against an http(s) page, reads "\" as "/". `browser_url` below does the same, independently of the
+# code under test, to say what a browser makes of each emitted attribute.
+
+SITE = "https://passerelles.example.org/forum/sujet/1/"
+
+# Image sources a browser resolves to another host (or to a non-http scheme): none may survive.
+OFF_SITE_IMAGE_SOURCES = [
+    "/\n/evil.example/x.png",
+    "/&#x0A;/evil.example/x.png",
+    "/&#10;/evil.example/x.png",
+    "/&#13;/evil.example/x.png",
+    "/&#9;/evil.example/x.png",
+    "/&Tab;/evil.example/x.png",
+    "/&NewLine;/evil.example/x.png",
+    "/\t/evil.example/x.png",
+    "/\r/evil.example/x.png",
+    "\t//evil.example/x.png",
+    " //evil.example/x.png",
+    "&#x20;//evil.example/x.png",
+    "&#1;//evil.example/x.png",
+    "\x01//evil.example/x.png",
+    "&#x1F;/&#x0D;/evil.example/x.png",
+    "/\\evil.example/x.png",
+    "\\/evil.example/x.png",
+    "\\\\evil.example/x.png",
+    "/&#92;evil.example/x.png",
+    "&#x5C;&#x5C;evil.example/x.png",
+    "//evil.example/x.png",
+    "https://evil.example/x.png",
+    "https:evil.example/x.png",
+    "http:/\\evil.example/x.png",
+    "HtTpS://evil.example/x.png",
+    "ht\ttps://evil.example/x.png",
+    "https&#58;//evil.example/x.png",
+    "javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:image/svg+xml;base64,PHN2Zy8+",
+    "vbscript:msgbox(1)",
+    "blob:https://evil.example/1",
+    "file:///etc/passwd",
+    "/&#x0A;&#x0A;/evil.example/x.png",
+]
+
+# Link targets whose scheme a browser reads as a script or data: none may survive.
+SCRIPT_LINK_TARGETS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "java&#x0A;script:alert(1)",
+    "java&NewLine;script:alert(1)",
+    "\x01javascript:alert(1)",
+    " \tjavascript:alert(1)",
+    "javascript&#x3A;alert(1)",
+    "&#x6A;avascript:alert(1)",
+    "jav&#x09;ascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "&#x0A;data:text/html,x",
+]
+
+
+def browser_decode_attribute(raw: str) -> str:
+    """Character references in an attribute value, decoded as the HTML standard says (a legacy named
+    reference without ";" stays as it is when followed by "=" or an alphanumeric)."""
+    import html
+    import re
+    from html.entities import html5
+
+    def replace(match):
+        text = match.group(1)
+        if text.startswith("#") or text.endswith(";"):
+            return html.unescape(match.group(0))
+        for end in range(len(text), 1, -1):
+            if text[:end] in html5:
+                following = text[end:end + 1]
+                if following and (following == "=" or following.isalnum()):
+                    return match.group(0)
+                return html5[text[:end]] + text[end:]
+        return match.group(0)
+
+    return re.sub(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)", replace, raw)
+
+
+def browser_url(attribute_value: str) -> tuple[str, str]:
+    """(scheme, host) a browser resolves the (decoded) attribute value to, on a page of SITE."""
+    import re
+
+    url = attribute_value.strip("".join(chr(c) for c in range(0x21)))
+    url = re.sub("[\t\n\r]", "", url)
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)
+    scheme = match.group(1).lower() if match else ""
+    if scheme not in {"", "http", "https"}:
+        return scheme, ""
+    rest = (url[match.end():] if match else url).replace("\\", "/")
+
+    def host(text: str) -> str:
+        return re.split(r"[/?#]", text.lstrip("/"), maxsplit=1)[0].rsplit("@", 1)[-1].split(":")[0].lower()
+
+    if scheme and scheme != "https":
+        # Another special scheme than the page's: whatever follows, slashes or not, is the host.
+        return scheme, host(rest)
+    if rest.startswith("//"):
+        # "//x", "///x", and "https://x" on an https page: x is the host.
+        return "https", host(rest)
+    # "/x", "x", "#x", and "https:x" (same scheme as the page: relative).
+    return "https", "passerelles.example.org"
+
+
+def emitted_urls(html: str) -> list[tuple[str, str, str]]:
+    """(tag, attribute, value as the browser reads it) for every URL attribute in `html`."""
+    import re
+
+    urls = []
+    for match in re.finditer(r"<(a|img)\b([^>]*)>", html):
+        for attribute in re.finditer(r'\s(href|src)="([^"]*)"', match.group(2)):
+            urls.append((match.group(1), attribute.group(1), browser_decode_attribute(attribute.group(2))))
+    return urls
+
+
+@pytest.mark.parametrize("source", OFF_SITE_IMAGE_SOURCES)
+@pytest.mark.parametrize("kind", ["markdown", "html"])
+def test_an_image_never_resolves_off_site(source, kind):
+    html = render(f'<p><img src="{source}" alt="x"></p>', kind)
+    for tag, name, value in emitted_urls(html):
+        if tag == "img" and name == "src":
+            assert browser_url(value) == ("https", "passerelles.example.org"), (source, html)
+
+
+@pytest.mark.parametrize("source", SCRIPT_LINK_TARGETS)
+@pytest.mark.parametrize("kind", ["markdown", "html"])
+def test_a_link_never_resolves_to_a_script(source, kind):
+    html = render(f'<p><a href="{source}">clic</a></p>', kind)
+    for _tag, _name, value in emitted_urls(html):
+        assert browser_url(value)[0] in {"http", "https", "mailto"}, (source, html)
+
+
+@pytest.mark.parametrize("source, emitted", [
+    ("/media/images/plan.png", "/media/images/plan.png"),
+    ("/media/images/pl&#x0A;an.png", "/media/images/plan.png"),
+    (" /media/images/plan.png\t", "/media/images/plan.png"),
+    ("/%2F%2Fevil.example/x.png", "/%2F%2Fevil.example/x.png"),
+    ("/media/a\\b.png", "/media/a/b.png"),
+    ("/media/x.png?a=1&amp;b=2", "/media/x.png?a=1&b=2"),
+])
+def test_a_local_image_is_emitted_as_the_browser_reads_it(source, emitted):
+    html = render(f'<img src="{source}" alt="x">', HTML)
+    assert emitted_urls(html) == [("img", "src", emitted)], html
+
+
+@pytest.mark.parametrize("source, emitted", [
+    ("https://exemple.fr/guide", "https://exemple.fr/guide"),
+    ("HTTPS://exemple.fr/guide", "https://exemple.fr/guide"),
+    ("ht&#x09;tps://exemple.fr/guide", "https://exemple.fr/guide"),
+    ("https:\\\\exemple.fr\\guide", "https://exemple.fr/guide"),
+    ("/forum/sujet/2/", "/forum/sujet/2/"),
+    ("/forum/&#x0A;sujet/2/", "/forum/sujet/2/"),
+    ("#reponse-3", "#reponse-3"),
+    ("mailto:contact@exemple.fr", "mailto:contact@exemple.fr"),
+    ("https://exemple.fr/?a=1&amp;b=2", "https://exemple.fr/?a=1&b=2"),
+])
+def test_a_link_is_emitted_as_the_browser_reads_it(source, emitted):
+    html = render(f'<a href="{source}">clic</a>', HTML)
+    assert emitted_urls(html) == [("a", "href", emitted)], html
+
+
+def test_a_url_whose_text_would_be_read_as_a_character_reference_is_dropped():
+    # Decoded once it reads "/x?&amp;y" — written back, a browser would decode it a second time.
+    html = render('<img src="/x?&amp;amp;y" alt="x"> <a href="/x?&amp;lt;y">a</a>', HTML)
+    assert emitted_urls(html) == [], html
+
+
+def test_the_forum_image_of_the_audit_is_dropped(db, director):
+    from machina.apps.forum.models import Forum
+    from machina.apps.forum_conversation.models import Post, Topic
+
+    forum = Forum.objects.create(name="Test", type=Forum.FORUM_POST)
+    topic = Topic.objects.create(forum=forum, subject="Sujet", poster=director, type=Topic.TOPIC_POST,
+                                 status=Topic.TOPIC_UNLOCKED)
+    post = Post.objects.create(topic=topic, poster=director, subject="Sujet",
+                               content='Voici <img src="/\n/evil.example/x.png" alt="plan">')
+    assert "evil.example" not in post.content.rendered

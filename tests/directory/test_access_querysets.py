@@ -50,7 +50,7 @@ def test_role_holders_are_the_members_holding_the_role(people):
     assert set(access.role_holders(Role.MEMBER)) == set(access.members())
 
 
-@pytest.mark.parametrize("viewer", ["director", "staff", "candidate", "no_association", "inactive"])
+@pytest.mark.parametrize("viewer", ["director", "staff", "commission", "candidate", "no_association", "inactive"])
 def test_visible_people_are_those_whose_page_the_viewer_may_open(people, viewer):
     viewer = people[viewer]
     expected = {p for p in people.values() if access.can_view_person(viewer, p)}

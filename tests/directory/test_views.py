@@ -360,11 +360,11 @@ def test_inactive_person_gives_404_to_members(client, viewer, open_person):
     assert client.get(open_person.get_absolute_url()).status_code == 404
 
 
-def test_a_person_of_a_candidate_association_does_not_link_to_it(client, viewer, candidate_person):
-    response = client.get(candidate_person.get_absolute_url())
-    assert response.status_code == 200
-    assert response.context["detail"].association_visible is False
-    assert candidate_person.association.get_absolute_url() not in text(response)
+def test_a_person_of_a_candidate_association_is_hidden_from_members_as_the_association(
+        client, viewer, candidate_person):
+    # issue 16, item 1 (tests/directory/test_person_visibility.py says who does see them)
+    assert client.get(candidate_person.get_absolute_url()).status_code == 404
+    assert client.get(candidate_person.association.get_absolute_url()).status_code == 404
 
 
 # --- Offre par juridiction -----------------------------------------------------------------------------

@@ -50,8 +50,10 @@ PAGES = ["index", "forum", "topic, first page", "topic, last page", "reply", "ma
 MAX_QUERIES = {
     "index": 13,
     "forum": 20,
-    "topic, first page": 29,
-    "topic, last page": 29,
+    # The topic pages count each author's messages in the forums the reader may read: one query for
+    # the page (issue 16, item 5).
+    "topic, first page": 30,
+    "topic, last page": 30,
     "reply": 28,
     "mark all read": 12,
 }
