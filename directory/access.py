@@ -207,6 +207,13 @@ def can_view_person(user, person) -> bool:
     return person.association.status in visible_association_statuses(user)
 
 
+def can_view_forum_profile(user, person) -> bool:
+    """A forum profile is a page of the network's forum: only people of the network have one (candidates,
+    former members and closed accounts do not, whatever the viewer), and only to those who may open the
+    person's directory page."""
+    return is_member(person) and can_view_person(user, person)
+
+
 def can_view_contact(user, person) -> bool:
     """Phone and e-mail of a person: to members if the person allows it; always to staff and to oneself."""
     if not can_view_person(user, person):

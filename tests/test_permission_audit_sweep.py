@@ -418,23 +418,7 @@ def swept_rule(rule: Rule | None, plain: bool) -> Rule:
 
 # (pattern's view name, object's label) → the issue item whose fix closes it. Their cases must still
 # fail (test_known_open_cases_still_fail tells when one is fixed: then remove it here).
-KNOWN_OPEN: dict[tuple[str, str], str] = {
-    ("directory:person-detail", "User audit.candidate"): "issue 16, item 1",
-    ("directory:person-detail", "User audit.candidat"): "issue 16, item 1",
-    ("forum_member:profile", "User audit.candidate"): "issue 16, item 5",
-    ("forum_member:profile", "User audit.candidat"): "issue 16, item 5",
-    ("forum_member:profile", "User audit.ancienne"): "issue 16, item 5",
-    ("forum_member:user_posts", "User audit.candidate"): "issue 16, item 5",
-    ("forum_member:user_posts", "User audit.candidat"): "issue 16, item 5",
-    ("forum_member:user_posts", "User audit.ancienne"): "issue 16, item 5",
-    # Found by this sweep (reported on issue 16 with item 5, same view): machina's list of a person's
-    # posts shows her post still awaiting approval to every member.
-    ("forum_member:user_posts", "User audit.intervenant"): "issue 16, item 5 (a queued post in the list)",
-    # Found by this sweep (reported on issue 16 with item 5, same views): machina's profile pages take
-    # `<str:pk>` and look it up as a number: a server error for a pk that is not one.
-    ("forum_member:profile", "id abc"): "issue 16, item 5 (server error on a non-numeric pk)",
-    ("forum_member:user_posts", "id abc"): "issue 16, item 5 (server error on a non-numeric pk)",
-}
+KNOWN_OPEN: dict[tuple[str, str], str] = {}
 
 
 # --- fixtures ----------------------------------------------------------------------------------------

@@ -409,12 +409,9 @@ def marker_rules(world: World) -> dict[str, Callable[[object], bool]]:
 
 
 def person_is_visible(user, person) -> bool:
-    """Whether `user` may see `person`'s page, profile and details: directory.access's answer, and
-    (issue 16, item 1) only if they may see the person's association: the people of a candidate
-    association show to those who see it (staff, the commission), as lists and search already do."""
-    if not access.can_view_person(user, person):
-        return False
-    return person.association_id is None or access.can_view_association(user, person.association)
+    """Whether `user` may see `person`'s page, profile and details: directory.access's rule (issue 16,
+    item 1: the people of a candidate association show only to those who handle its application)."""
+    return access.can_view_person(user, person)
 
 
 def visible_markers(world: World, user) -> frozenset[str]:

@@ -102,12 +102,16 @@ def test_profiles_of_people_outside_the_viewers_directory_answer_404(client, mem
     assert client.get(reverse("forum_member:user_posts", kwargs={"pk": pk})).status_code == 404
 
 
-def test_staff_and_the_commission_may_open_a_candidate_persons_profile(client, staff, association, candidate_person):
+def test_a_candidate_persons_forum_profile_is_404_even_to_those_who_see_their_directory_page(
+        client, staff, association, candidate_person):
+    """Staff and the commission open the candidate's directory page, but the forum profile is a page of
+    the network's forum, which a candidate is not part of (directory.access.can_view_forum_profile)."""
     commission = make_person("commission.test", association=association,
                              roles=[RoleSpec(RoleEnum.MEMBERSHIP_COMMISSION)])
     for viewer in (staff, commission):
         client.force_login(viewer)
-        assert client.get(profile_url(candidate_person)).status_code == 200
+        assert client.get(candidate_person.get_absolute_url()).status_code == 200
+        assert client.get(profile_url(candidate_person)).status_code == 404
 
 
 def _queries(client, url) -> int:

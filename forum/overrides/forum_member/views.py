@@ -2,7 +2,7 @@
 
 - No list shows a topic of a forum one can no longer read (subscriptions).
 - A person's forum profile and list of messages open only for people whose directory page the viewer
-  may open (directory.access `can_view_person`): anyone else's, an unknown id or a malformed one, is 404.
+  may open (directory.access `can_view_forum_profile`): anyone else's, an unknown id or a malformed one, is 404.
 - The counts they show (messages, topics, and each message's author count) count only the forums the
   viewer may read; machina's own counter covers every forum (issue 16, item 5).
 """
@@ -38,7 +38,7 @@ class VisiblePersonMixin:
         except (KeyError, TypeError, ValueError):
             raise Http404 from None
         person = get_user_model().objects.select_related("association").filter(pk=pk).first()
-        if person is None or not access.can_view_person(self.request.user, person):
+        if person is None or not access.can_view_forum_profile(self.request.user, person):
             raise Http404
         return person
 
