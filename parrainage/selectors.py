@@ -148,6 +148,7 @@ def _contacts(user, association_ids: set[int]) -> dict[int, list[ContactRow]]:
         User.objects.filter(association_id__in=association_ids, is_active=True,
                             role_assignments__role__in=CONTACT_ROLES)
         .distinct()
+        .select_related("association")  # access.can_view_contact reads the association's status
         .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.order_by("role")))
         .order_by("last_name", "first_name", "username", "pk")
     )
