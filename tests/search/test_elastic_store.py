@@ -22,6 +22,7 @@ import pytest
 from search.documents import Kind, SearchDocument, SearchQuery, SearchResults
 from search.stores.base import StoreUnavailable
 from search.stores.elastic import FRENCH_STOP_WORDS, ElasticsearchStore, document_source, index_definition
+from tests.search.es_emulator import is_emulator
 
 # Nothing listens on the discard port: the connection is refused at once.
 CLOSED_URL = "http://127.0.0.1:9"
@@ -586,7 +587,14 @@ def test_a_failed_rebuild_drops_its_new_index_and_leaves_the_alias_alone(stub):
     assert "POST /_aliases" not in stub.calls()
 
 
-# A real cluster (only when ELASTICSEARCH_URL answers)
+# A real cluster (only when ELASTICSEARCH_URL answers): a real Elasticsearch (`docker compose up elasticsearch`),
+# or the emulator of `.ci/run` (tests/search/es_emulator.py), where the marks `emulator_differs` are strict xfails.
+
+NO_STEMMER = ("son stemmer light_french réduit chaque mot au terme vide (tout document répond à toute "
+              "recherche) ; le proxy de tests/search/es_emulator.py le retire de l'index, donc un pluriel "
+              "n'y trouve plus le singulier")
+NO_ELISION = ("il accepte le filtre elision mais ne l'applique pas : « l'éthique » et « d'éthique » sont "
+              "indexés « l'ethique » et « d'ethique », que « ethique » ne trouve pas")
 
 FRENCH_DOCUMENTS = [
     a_document("page:1", "Financement des associations", "Le financement public des mesures judiciaires.",
@@ -614,12 +622,17 @@ def drop_indexes(store: ElasticsearchStore) -> None:
 
 
 @pytest.fixture
-def live_store() -> Iterator[ElasticsearchStore]:
+def live_store(request) -> Iterator[ElasticsearchStore]:
     store = ElasticsearchStore(live_url(), index=f"test-passerelles-{uuid.uuid4().hex[:10]}", timeout=10)
     try:
         store.ping()
     except StoreUnavailable as exc:
         pytest.skip(f"ELASTICSEARCH_URL ne répond pas : tests Elasticsearch réels ignorés ({exc})")
+    # A known difference of the emulator (`.ci/run`) is a strict xfail there, and an ordinary test against a
+    # real Elasticsearch: the server says which it is in its info answer.
+    emulated = is_emulator(store.client.info().body)
+    for mark in request.node.iter_markers("emulator_differs"):
+        request.applymarker(pytest.mark.xfail(emulated, reason=f"osmem-server : {mark.args[0]}", strict=True))
     yield store
     drop_indexes(store)
 
@@ -640,12 +653,14 @@ def facet(results: SearchResults, name: str) -> dict[str, int]:
 
 @pytest.mark.live_es
 class TestLiveElasticsearch:
+    @pytest.mark.emulator_differs(NO_STEMMER)
     def test_a_plural_finds_the_singular(self, loaded_store):
         assert "page:1" in keys(loaded_store.search(a_query("financements")))
 
     def test_a_word_without_accent_finds_it_with_accent(self, loaded_store):
         assert "page:3" in keys(loaded_store.search(a_query("ethique")))
 
+    @pytest.mark.emulator_differs(NO_ELISION)
     def test_an_elided_article_is_ignored(self, loaded_store):
         assert {"document:2", "page:3"} <= keys(loaded_store.search(a_query("l'éthique")))
         assert {"document:2", "page:3"} <= keys(loaded_store.search(a_query("L’ÉTHIQUE")))
@@ -681,12 +696,23 @@ class TestLiveElasticsearch:
         assert keys(results) == {"page:1", "post:5"}
         assert facet(results, "theme") == {"financement": 2, "secret": 1}
 
+    @pytest.mark.emulator_differs(f"{NO_ELISION} (le corps de document:2 dit « d'éthique »)")
     def test_a_chosen_kind_narrows_hits_but_not_the_kind_facet(self, loaded_store):
         results = loaded_store.search(a_query("ethique", kind=Kind.DOCUMENT))
 
         assert keys(results) == {"document:2"}
         assert results.total == 1
         assert facet(results, "kind") == {"document": 1, "page": 1}
+
+    def test_a_chosen_kind_narrows_hits_but_no_facet(self, loaded_store):
+        # As above with words that need no elision, so that the emulator checks the post_filter too.
+        results = loaded_store.search(a_query("financement", audience=frozenset({"members", "forum:2"}),
+                                              kind=Kind.POST))
+
+        assert keys(results) == {"post:5"}
+        assert results.total == 1
+        assert facet(results, "kind") == {"page": 1, "post": 1}
+        assert facet(results, "theme") == {"financement": 2, "secret": 1}
 
     def test_snippets_mark_matches_and_escape_the_rest(self, loaded_store):
         (hit,) = loaded_store.search(a_query("intervenants")).hits
