@@ -1,4 +1,4 @@
-"""An Elasticsearch 8 emulator on loopback for the live tests (README, "Ce qui est vérifié où").
+"""An Elasticsearch 8 emulator on loopback for the live tests (README, "Recherche : ce qui est vérifié où").
 
 osmem-server (a dev dependency: an in-memory OpenSearch-compatible server, one bundled binary) answers
 behind a small proxy that speaks what the Elasticsearch 8 Python client expects:
@@ -7,7 +7,7 @@ behind a small proxy that speaks what the Elasticsearch 8 Python client expects:
   Content-Type and Accept, which osmem refuses with 406: the proxy sends `application/json` (and
   `application/x-ndjson`) upstream, and labels the answer with the media type that was asked for;
 - the client refuses an answer without `X-Elastic-Product: Elasticsearch` (UnsupportedProductError): the
-  proxy adds it where osmem leaves it out;
+  proxy adds it to any answer without it (osmem 0.1.6 sends it already);
 - every answer carries `X-Passerelles-Emulator`, and the info answer (`GET /`) keeps osmem's own version
   (`distribution: opensearch`): the live tests recognise the emulator by it (`is_emulator`), so their
   emulator-only xfails never apply to a real Elasticsearch.
@@ -20,7 +20,7 @@ mapping (search/stores/elastic.py) is never changed; the live tests whose result
 osmem's other known difference (it accepts the `elision` filter but ignores it: "l'éthique" is indexed
 "l'ethique"), are strict xfails on the emulator only (tests/search/test_elastic_store.py).
 
-    python tests/search/es_emulator.py    # prints the URL on its first line, serves until SIGTERM/SIGINT
+    .venv/bin/python -m tests.search.es_emulator    # prints the URL on its first line, serves until SIGTERM/SIGINT
 
 `.ci/run` starts it and runs `pytest -m live_es` with ELASTICSEARCH_URL set to that URL.
 """
