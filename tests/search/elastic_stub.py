@@ -1,7 +1,7 @@
 """A loopback stand-in for an Elasticsearch 8 node, spoken to by the real client over real HTTP.
 
 `StubCluster` records every request it receives (method, path, query parameters, raw body) and answers
-from routes set by each test; a request no route matches goes to `fallback` when there is one
+from `handler` or the routes set by each test; a request neither answers goes to `fallback` when there is one
 (`FakeNode`: just enough of a node kept in memory for the store to run every operation), else 500.
 The store's contract tests (tests/search/test_elastic_contract.py) read the record; the store tests
 (tests/search/test_elastic_store.py) set canned answers.
@@ -50,7 +50,11 @@ class StubCluster:
 
     def __init__(self, fallback: Callable[[RecordedRequest], Answer] | None = None) -> None:
         self.routes: list[tuple[str, re.Pattern[str], int, Any]] = []
+        self.uses: dict[int, int] = {}  # route number → answers left
+        # Asked before the routes: (method, path, body) → (status, JSON value), or None for the routes.
+        self.handler: Callable[[str, str, bytes], Answer | None] | None = None
         self.fallback = fallback
+        self.lock = threading.Lock()
         # (method, path as sent, raw body), and the same requests in full.
         self.requests: list[tuple[str, str, bytes]] = []
         self.recorded: list[RecordedRequest] = []
@@ -60,9 +64,12 @@ class StubCluster:
         self.server.cluster = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def route(self, method: str, path: str, status: int = 200, body: Any = None) -> None:
-        """`body` is a JSON value, or a function of the request body returning one."""
+    def route(self, method: str, path: str, status: int = 200, body: Any = None, *, times: int = 0) -> None:
+        """`body` is a JSON value, or a function of the request body returning one. A route with `times`
+        answers that many requests, then gives way to the next matching one."""
         self.routes.append((method, re.compile(path), status, body))
+        if times:
+            self.uses[len(self.routes) - 1] = times
 
     def calls(self) -> list[str]:
         return [f"{method} {path}" for method, path, _ in self.requests]
@@ -71,8 +78,13 @@ class StubCluster:
         return next(json.loads(raw) for m, p, raw in self.requests if (m, p) == (method, path))
 
     def answer(self, request: RecordedRequest) -> Answer:
-        for method, pattern, status, body in self.routes:
-            if method == request.method and pattern.fullmatch(request.path):
+        handled = self.handler(request.method, request.path, request.raw) if self.handler else None
+        if handled is not None:
+            return handled
+        for number, (method, pattern, status, body) in enumerate(self.routes):
+            if method == request.method and pattern.fullmatch(request.path) and self.uses.get(number, 1) > 0:
+                if number in self.uses:
+                    self.uses[number] -= 1
                 return status, body(request.raw) if callable(body) else body
         if self.fallback is not None:
             return self.fallback(request)
@@ -86,9 +98,10 @@ class _StubHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         request = RecordedRequest(self.command, unquote(url.path), dict(parse_qsl(url.query, keep_blank_values=True)),
                                   raw)
-        cluster.requests.append((self.command, url.path, raw))
-        cluster.recorded.append(request)
-        status, body = cluster.answer(request)
+        with cluster.lock:
+            cluster.requests.append((self.command, url.path, raw))
+            cluster.recorded.append(request)
+            status, body = cluster.answer(request)
         payload = b"" if self.command == "HEAD" else json.dumps(body if body is not None else {}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
