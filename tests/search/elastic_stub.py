@@ -39,7 +39,7 @@ class RecordedRequest:
         return json.loads(self.raw) if self.raw.strip() else None
 
     def ndjson(self) -> list[Any]:
-        return [json.loads(line) for line in self.raw.decode().splitlines() if line.strip()]
+        return [json.loads(line) for line in self.raw.decode().split("\n") if line.strip()]
 
 
 Answer = tuple[int, Any]
@@ -138,7 +138,7 @@ def bulk_answer(statuses: list[int] | None = None) -> Callable[[bytes], dict[str
     """Answers a bulk request item by item (all 201, or the given statuses in order)."""
 
     def answer(raw: bytes) -> dict[str, Any]:
-        lines = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
+        lines = [json.loads(line) for line in raw.decode().split("\n") if line.strip()]
         actions = [line for line in lines if set(line) & {"index", "delete"} and len(line) == 1]
         items = []
         for number, action in enumerate(actions):

@@ -106,9 +106,11 @@ def endpoint_of(request: RecordedRequest) -> tuple[Endpoint, dict[str, str]] | N
 
 MEMBER = frozenset({"members", "forum:2"})  # a member with few audience keys
 DOCUMENTS = [
-    SearchDocument(key="post:42", kind=Kind.POST, title="Financement public", body="Le financement des mesures.",
-                   url="/forum/sujet/42/", audience=("forum:2", "members"), themes=("financement", "ethique"),
-                   region="bretagne", date=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), author="Anne Martin"),
+    # A line separator (U+2028), which the client sends as it is, inside a JSON string of an NDJSON line.
+    SearchDocument(key="post:42", kind=Kind.POST, title="Financement public",
+                   body="Le financement des mesures.\u2028Une ligne à part.", url="/forum/sujet/42/",
+                   audience=("forum:2", "members"), themes=("financement", "ethique"), region="bretagne",
+                   date=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), author="Anne Martin"),
     SearchDocument(key="document:2", kind=Kind.DOCUMENT, title="Charte", body="", url="/documents/2/",
                    audience=("members",)),
 ]
@@ -198,7 +200,7 @@ class Contract:
 
     def __init__(self) -> None:
         self.lines = [f'import type * as estypes from "{ES_TYPES.with_name("types")}";', "",
-                      *document_interface().splitlines(), ""]
+                      *document_interface().split("\n"), ""]
         # Every request type of ENDPOINTS exists in the package (even those no recorded request uses).
         self.lines += [f"type Endpoint{number} = estypes.{name};"
                        for number, name in enumerate(sorted({entry.type for entry in ENDPOINTS}))]
@@ -268,7 +270,8 @@ class Contract:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=lambda raw: raw.marker)
         # Raw names (references to other constants) were written as "\u0000name\u0000": unquote them.
         text = re.sub(r'"\\u0000(\w+)\\u0000"', r"\1", text)
-        self.lines.extend(f"const {name}: {type_name} = {text};".splitlines())
+        # split("\n"), not splitlines(): json.dumps escapes newlines, but leaves U+2028 or U+0085 as they are.
+        self.lines.extend(f"const {name}: {type_name} = {text};".split("\n"))
 
 
 @dataclass(frozen=True)
