@@ -294,7 +294,8 @@ def contract_of(requests: list[RecordedRequest]) -> Contract:
 
 # Running tsc
 
-TSC_ERROR = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<column>\d+)\): error (?P<code>TS\d+): (?P<message>.*)$")
+# "file(line,column): error TS…: message", or "error TS…: message" for the whole run (a file not found).
+TSC_ERROR = re.compile(r"^(?:(?P<file>.+?)\((?P<line>\d+),(?P<column>\d+)\): )?error (?P<code>TS\d+): (?P<message>.*)$")
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ def type_check(node: str, modules: dict[str, str], directory: Path) -> tuple[lis
     for line in output.splitlines():
         matched = TSC_ERROR.match(line)
         if matched:
-            errors.append(TscError(Path(matched["file"]).name, int(matched["line"]), matched["code"],
+            errors.append(TscError(Path(matched["file"] or "").name, int(matched["line"] or 0), matched["code"],
                                    matched["message"]))
         elif errors and line.startswith(" "):  # the rest of the previous message
             last = errors[-1]
@@ -503,7 +504,8 @@ def test_every_document_sent_has_only_fields_of_the_strict_mapping(recorded):
 
 
 def test_every_recorded_request_matches_the_elasticsearch_8_request_types(type_checked):
-    errors = type_checked.errors_in("contract.ts")
+    # Every error outside the negative controls: in the record, or of the run itself.
+    errors = [error for error in type_checked.errors if not error.file.startswith("broken-")]
 
     if errors:
         contract = type_checked.contract
@@ -517,7 +519,6 @@ def test_every_recorded_request_matches_the_elasticsearch_8_request_types(type_c
                 report.append(f"  requête : {request}\n  corps : {shown[:4000]}")
         pytest.fail("Corps refusés par les types d'Elasticsearch 8 (tsc --strict) :\n" + "\n".join(report),
                     pytrace=False)
-    assert type_checked.seconds < TSC_TIMEOUT
 
 
 @pytest.mark.parametrize("name", BROKEN)
