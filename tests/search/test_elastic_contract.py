@@ -365,6 +365,12 @@ def mapping_with_string(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def misspelled_elision(body: dict[str, Any]) -> dict[str, Any]:
+    elision = body["settings"]["analysis"]["filter"]["french_elision"]
+    elision["articles_cas"] = elision.pop("articles_case")
+    return body
+
+
 def renamed(old: str, new: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda body: {new if key == old else key: value for key, value in body.items()}
 
@@ -398,6 +404,9 @@ BROKEN: dict[str, tuple[Callable[[list[RecordedRequest]], RecordedRequest], str]
                     "'\"post_fitler\"' does not exist"),
     "hightlight": (lambda requests: with_json(first(requests, filtered_search), renamed("highlight", "hightlight")),
                    "'\"hightlight\"' does not exist"),
+    # Inside the analysis too (a union of filter definitions told apart by their type).
+    "elision-articles-cas": (lambda requests: with_json(first(requests, creates_index), misspelled_elision),
+                             "'\"articles_cas\"' does not exist"),
     # Query parameters are checked too.
     "require-alais": (lambda requests: replace(first(requests, lambda r: "require_alias" in r.params),
                                                params={"require_alais": "true"}),
