@@ -5,8 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.passerelles-installed
 LOCKED := $(VENV)/.passerelles-locked
-# axe-core (package.json) for the accessibility tests, installed only where npm exists; without it those
-# tests are skipped with the reason.
+# package.json: axe-core for the accessibility tests, typescript and @elastic/elasticsearch (its request
+# types) for the Elasticsearch contract tests; installed only where npm exists, those tests are skipped
+# with the reason without it.
 NPM        := $(shell command -v npm 2>/dev/null)
 NODE_STAMP := node_modules/.passerelles-installed
 HOST   ?= 127.0.0.1
@@ -50,7 +51,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 ifeq ($(NPM),)
 install: $(STAMP)
-	@echo "npm introuvable : axe-core n'est pas installé, les tests d'accessibilité seront ignorés."
+	@echo "npm introuvable : axe-core et TypeScript ne sont pas installés, les tests d'accessibilité et de contrat Elasticsearch seront ignorés."
 else
 install: $(STAMP) $(NODE_STAMP)
 endif

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from search.documents import Kind, SearchDocument, SearchQuery, SearchResults
 from search.stores.base import StoreUnavailable
 from search.stores.elastic import FRENCH_STOP_WORDS, ElasticsearchStore, document_source, index_definition
+from tests.search.elastic_stub import StubCluster, bulk_answer, error_body, running
 from tests.search.es_emulator import is_emulator
 
 # Nothing listens on the discard port: the connection is refused at once.
@@ -287,92 +284,13 @@ def test_a_refused_connection_is_store_unavailable_and_fails_fast(operation):
     assert time.monotonic() - started < 5
 
 
-# A stub cluster on loopback: real client, real HTTP, canned answers
-
-
-class StubCluster:
-    """Answers like an Elasticsearch node from routes set by each test, and records every request."""
-
-    def __init__(self) -> None:
-        self.routes: list[tuple[str, re.Pattern[str], int, Any]] = []
-        self.requests: list[tuple[str, str, bytes]] = []
-        self.says_it_is_elasticsearch = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
-        self.server.cluster = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def route(self, method: str, path: str, status: int = 200, body: Any = None) -> None:
-        """`body` is a JSON value, or a function of the request body returning one."""
-        self.routes.append((method, re.compile(path), status, body))
-
-    def calls(self) -> list[str]:
-        return [f"{method} {path}" for method, path, _ in self.requests]
-
-    def json_of(self, method: str, path: str) -> Any:
-        return next(json.loads(raw) for m, p, raw in self.requests if (m, p) == (method, path))
-
-
-class _StubHandler(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        cluster: StubCluster = self.server.cluster  # type: ignore[attr-defined]
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = urlsplit(self.path).path
-        cluster.requests.append((self.command, path, raw))
-        status, body = 500, {"error": {"type": "stub_without_route", "reason": f"{self.command} {path}"}}
-        for method, pattern, route_status, route_body in cluster.routes:
-            if method == self.command and pattern.fullmatch(path):
-                status, body = route_status, route_body
-                break
-        if callable(body):
-            body = body(raw)
-        payload = b"" if self.command == "HEAD" else json.dumps(body if body is not None else {}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        if cluster.says_it_is_elasticsearch:
-            self.send_header("X-Elastic-Product", "Elasticsearch")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
+# A stub cluster on loopback (tests/search/elastic_stub.py): real client, real HTTP, canned answers
 
 
 @pytest.fixture
 def stub() -> Iterator[StubCluster]:
-    cluster = StubCluster()
-    thread = threading.Thread(target=cluster.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield cluster
-    cluster.server.shutdown()
-    cluster.server.server_close()
-    thread.join(timeout=5)
-
-
-def error_body(status: int, error_type: str) -> dict[str, Any]:
-    return {"error": {"root_cause": [{"type": error_type, "reason": "stub"}], "type": error_type, "reason": "stub"},
-            "status": status}
-
-
-def bulk_answer(statuses: list[int] | None = None) -> Callable[[bytes], dict[str, Any]]:
-    """Answers a bulk request item by item (all 201, or the given statuses in order)."""
-
-    def answer(raw: bytes) -> dict[str, Any]:
-        lines = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
-        actions = [line for line in lines if set(line) & {"index", "delete"} and len(line) == 1]
-        items = []
-        for number, action in enumerate(actions):
-            ((operation, meta),) = action.items()
-            status = statuses[number] if statuses else 201
-            item = {"_index": meta["_index"], "_id": meta["_id"], "status": status}
-            if status >= 300:
-                item["error"] = {"type": "stub_error", "reason": "stub"}
-            items.append({operation: item})
-        return {"took": 1, "errors": any(status >= 300 for status in statuses or []), "items": items}
-
-    return answer
+    with running(StubCluster()) as cluster:
+        yield cluster
 
 
 SEARCH_RESPONSE = {
