@@ -295,6 +295,7 @@ class StubCluster:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], int, Any]] = []
         self.requests: list[tuple[str, str, bytes]] = []
+        self.headers: list[dict[str, str]] = []  # of each request, in the order of `requests`
         self.says_it_is_elasticsearch = True
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
         self.server.cluster = self  # type: ignore[attr-defined]
@@ -317,6 +318,7 @@ class _StubHandler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urlsplit(self.path).path
         cluster.requests.append((self.command, path, raw))
+        cluster.headers.append({name.lower(): value for name, value in self.headers.items()})
         status, body = 500, {"error": {"type": "stub_without_route", "reason": f"{self.command} {path}"}}
         for method, pattern, route_status, route_body in cluster.routes:
             if method == self.command and pattern.fullmatch(path):
