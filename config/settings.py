@@ -13,6 +13,9 @@ import dj_database_url
 import machina
 from django.core.exceptions import ImproperlyConfigured
 
+# Pure checks of the Elasticsearch connection settings (no Django, no client), shared with the store.
+from search.stores.credentials import settings_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PASSERELLES_VAR_DIR", BASE_DIR / "var"))
 
@@ -61,6 +64,15 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+# Elasticsearch's security (README, "Variables d'environnement"): a CA bundle for an https:// URL whose
+# certificate is not publicly trusted, and an API key (the base64 `encoded` form) unless a user and
+# password sit in the URL. Contradictions and a missing CA file stop the startup here, in French.
+ELASTICSEARCH_CA_CERTS = os.environ.get("ELASTICSEARCH_CA_CERTS", "")
+ELASTICSEARCH_API_KEY = os.environ.get("ELASTICSEARCH_API_KEY", "")
+_elasticsearch_problem = settings_problem(ELASTICSEARCH_URL, api_key=ELASTICSEARCH_API_KEY,
+                                          ca_certs=ELASTICSEARCH_CA_CERTS)
+if _elasticsearch_problem:
+    raise ImproperlyConfigured(_elasticsearch_problem)
 
 # --- Applications -------------------------------------------------------------------------------
 # Our `forum` package is installed with the label "exchange" and listed after machina's apps, so
@@ -264,6 +276,8 @@ TASKS = {
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 SEARCH_ELASTICSEARCH_URL = ELASTICSEARCH_URL
+SEARCH_ELASTICSEARCH_CA_CERTS = ELASTICSEARCH_CA_CERTS
+SEARCH_ELASTICSEARCH_API_KEY = ELASTICSEARCH_API_KEY
 # The alias searches and updates go through; rebuilds write `<alias>-<stamp>` then swap it.
 SEARCH_ELASTICSEARCH_INDEX = os.environ.get("SEARCH_ELASTICSEARCH_INDEX", "passerelles")
 

@@ -100,7 +100,8 @@ def apply(keys: Iterable[str]) -> dict[str, int]:
         try:
             elastic.index(documents)
             elastic.delete(gone)
-        except StoreUnavailable:
+        except StoreUnavailable as error:
+            backend.record_failure(error)
             _remember([d.key for d in documents] + gone)
             logger.warning("Elasticsearch injoignable : %d mises à jour en attente.", len(documents) + len(gone))
         else:

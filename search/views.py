@@ -67,7 +67,9 @@ class SearchView(MemberRequiredMixin, TemplateView):
         results = backend.search(query) if query.text else SearchResults()
         if request.GET.get("format") == "json":
             return JsonResponse(self.as_json(query, results), json_dumps_params={"ensure_ascii": False})
+        # Federal staff see why the search answers from the database, not just that it does.
         context = self.get_context_data(search=query, results=results, notes=notes, query=query.text,
+                                        elasticsearch_failure=backend.staff_warning(request.user),
                                         **self.pagination(query, results), facets=self.facets(query, results))
         return self.render_to_response(context)
 

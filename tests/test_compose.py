@@ -77,7 +77,8 @@ def test_web_reaches_postgres_redis_and_elasticsearch_by_url(compose):
 
     assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:6379")
-    assert env["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
+    # With the "elastic" user's password, required like the other secrets (Elasticsearch runs with security on).
+    assert re.fullmatch(r"http://elastic:\$\{ELASTIC_PASSWORD:\?[^}]+\}@elasticsearch:9200", env["ELASTICSEARCH_URL"])
 
 
 def test_web_runs_without_debug_and_needs_its_secrets(compose):
@@ -156,9 +157,42 @@ def test_elasticsearch_is_single_node_with_bounded_memory(compose):
     # The heap takes at most half the container: Lucene needs the rest as file cache.
     assert 2 * size_in_bytes("512m") <= limit <= size_in_bytes("2g")
     assert size_in_bytes(elasticsearch["memswap_limit"]) == limit, "pas de swap au-delà de la limite"
-    assert env["xpack.security.enabled"] == "false"
     assert env["ingest.geoip.downloader.enabled"] == "false"
     assert "ports" not in elasticsearch
+
+
+def test_elasticsearch_runs_with_security_on_and_the_app_authenticates_with_its_password(compose):
+    env = environment(compose["services"]["elasticsearch"])
+    required = "${ELASTIC_PASSWORD:?"
+
+    assert env["xpack.security.enabled"] == "true"
+    assert env["ELASTIC_PASSWORD"].startswith(required) and "doit être défini" in env["ELASTIC_PASSWORD"]
+    for name in ("web", "ws", "worker", "scheduler"):
+        url = environment(compose["services"][name])["ELASTICSEARCH_URL"]
+        assert url.startswith("http://elastic:" + required), f"{name} ne s'authentifie pas auprès d'Elasticsearch"
+
+
+def test_the_elasticsearch_url_filled_as_compose_fills_it_is_one_the_settings_accept(compose):
+    from search.stores.credentials import Connection, settings_problem
+
+    template = environment(compose["services"]["web"])["ELASTICSEARCH_URL"]
+    url = re.sub(r"\$\{ELASTIC_PASSWORD:\?[^}]+\}", "Un-Mot-De-Passe-42", template)
+    connection = Connection.from_settings(url)
+
+    assert settings_problem(url) == ""
+    assert connection.url == "http://elasticsearch:9200"
+    assert connection.basic_auth == ("elastic", "Un-Mot-De-Passe-42")
+    assert "Un-Mot-De-Passe-42" not in connection.display_url
+
+
+def test_the_elasticsearch_health_check_authenticates_without_showing_the_password(compose):
+    (kind, command) = compose["services"]["elasticsearch"]["healthcheck"]["test"]
+
+    assert kind == "CMD-SHELL"
+    # `$$`: the container's variable, read when the check runs (compose would otherwise put the value here).
+    assert "$${ELASTIC_PASSWORD}" in command
+    assert re.search(r"printf 'user = \"elastic:%s\"\\n' \"\$\$\{ELASTIC_PASSWORD\}\" \| curl -fsS -K - ", command)
+    assert "/_cluster/health" in command and " -u " not in command
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_SERVICES))

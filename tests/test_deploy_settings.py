@@ -100,3 +100,28 @@ def test_seed_demo_refuses_a_production_server_before_touching_its_database(tmp_
     assert result.returncode != 0
     assert "seed_demo refuse de s'exécuter quand DEBUG est désactivé" in result.stderr
     assert not (tmp_path / "var" / "passerelles.sqlite3").exists()
+
+
+@pytest.mark.parametrize("elasticsearch,message", [
+    ({"ELASTICSEARCH_URL": "https://elastic:un-secret@es.invalid:9200", "ELASTICSEARCH_API_KEY": "Y2xlOnZhbGV1cg=="},
+     "ELASTICSEARCH_API_KEY et un identifiant dans ELASTICSEARCH_URL ne vont pas ensemble"),
+    ({"ELASTICSEARCH_URL": "https://es.invalid:9200", "ELASTICSEARCH_CA_CERTS": "/nulle/part/ca.crt"},
+     "ELASTICSEARCH_CA_CERTS : le fichier /nulle/part/ca.crt est introuvable"),
+], ids=["api-key-and-password", "missing-ca-file"])
+def test_startup_refuses_elasticsearch_settings_that_cannot_work(tmp_path, elasticsearch, message):
+    result = run_manage(tmp_path, {**PRODUCTION, **elasticsearch}, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+    assert "un-secret" not in result.stderr
+
+
+def test_startup_accepts_a_password_in_the_url_and_a_ca_bundle(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    environment = {**PRODUCTION, "ELASTICSEARCH_URL": "https://elastic:un-secret@es.invalid:9200",
+                   "ELASTICSEARCH_CA_CERTS": str(ca)}
+
+    result = run_manage(tmp_path, environment, "check")
+
+    assert result.returncode == 0, result.stderr

@@ -204,6 +204,7 @@ class Stack:
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": "127.0.0.1",
             "POSTGRES_PASSWORD": "inutilise-ici",  # DATABASE_URL is replaced below
+            "ELASTIC_PASSWORD": "inutilise-ici",  # ELASTICSEARCH_URL is dropped below
             "SITE_URL": self.proxy.base_url,
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),

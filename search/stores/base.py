@@ -8,7 +8,16 @@ from search.documents import SearchDocument, SearchQuery, SearchResults, Suggest
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be reached (Elasticsearch down): searches fall back, updates are retried."""
+    """The store cannot be reached (Elasticsearch down): searches fall back, updates are retried.
+
+    `kind` says why, for the logs, the staff warning and `search_index status` (search.backend.FAILURE_KINDS):
+    "unreachable", "authentication" (401/403), "overloaded" (429/5xx), "missing-index", "not-elasticsearch",
+    "configuration" (a CA file missing, contradictory credentials).
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "unreachable"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class Store:

@@ -11,16 +11,18 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from elastic_transport import TransportError
+from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, UnsupportedProductError
 from elasticsearch.dsl import Date, Index, Keyword, Mapping, Q, Search, Text, analyzer, token_filter
 from elasticsearch.helpers import streaming_bulk
 
 from search.documents import FacetValue, Hit, SearchDocument, SearchQuery, SearchResults, Suggestion
 from search.stores.base import Store, StoreUnavailable
+from search.stores.credentials import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -132,17 +134,35 @@ def document_source(document: SearchDocument) -> dict[str, Any]:
     return source
 
 
+@dataclass(frozen=True)
+class IndexDescription:
+    """What `ElasticsearchStore.describe()` found: `count` is None when there is no index at all."""
+
+    alias: str
+    indices: list[str]
+    count: int | None
+    # A concrete index named like the alias (written to before any alias existed): `rebuild` replaces it.
+    squatted: bool = False
+
+
 class ElasticsearchStore(Store):
     """Search documents in Elasticsearch 8 under the alias `index`.
 
-    Nothing is read from settings: the caller passes the URL and the alias name. The client is built on
-    first use, with a short timeout and no retry, so an unreachable cluster costs one quick failure.
+    Nothing is read from settings: the caller passes the URL (credentials may sit in it), the alias name,
+    and optionally an API key and a CA bundle (search.stores.credentials). The client is built on first
+    use, with a short timeout and no retry, so an unreachable cluster costs one quick failure; a
+    configuration it cannot use (a CA file missing, contradictory credentials) is StoreUnavailable of kind
+    "configuration" at that moment, so searches fall back instead of failing. Certificates are always
+    verified. `url` holds no credentials and `display_url` masks the password: either may be shown.
     """
 
     name = "elasticsearch"
 
-    def __init__(self, url: str, index: str = "passerelles", *, timeout: float = 3.0):
-        self.url = url
+    def __init__(self, url: str, index: str = "passerelles", *, timeout: float = 3.0, api_key: str = "",
+                 ca_certs: str = ""):
+        self.connection = Connection.from_settings(url, api_key=api_key, ca_certs=ca_certs)
+        self.url = self.connection.url
+        self.display_url = self.connection.display_url
         self.alias = index
         self.timeout = timeout
         self._client: Elasticsearch | None = None
@@ -151,8 +171,23 @@ class ElasticsearchStore(Store):
     @property
     def client(self) -> Elasticsearch:
         if self._client is None:
-            self._client = Elasticsearch(self.url, request_timeout=self.timeout, retry_on_timeout=False,
-                                         max_retries=0)
+            connection = self.connection
+            problem = connection.problem()
+            if problem:
+                raise StoreUnavailable(problem, kind="configuration")
+            options: dict[str, Any] = {}
+            if connection.basic_auth is not None:
+                options["basic_auth"] = connection.basic_auth
+            if connection.api_key:
+                options["api_key"] = connection.api_key
+            if connection.ca_certs:
+                options["ca_certs"] = connection.ca_certs
+            try:
+                self._client = Elasticsearch(connection.url, request_timeout=self.timeout, retry_on_timeout=False,
+                                             max_retries=0, verify_certs=True, **options)
+            except (ValueError, TypeError, OSError) as exc:  # an unreadable CA bundle, an option refused
+                raise StoreUnavailable(f"Configuration Elasticsearch refusée par le client : {exc}",
+                                       kind="configuration") from exc
         return self._client
 
     # Health and index life cycle
@@ -192,6 +227,16 @@ class ElasticsearchStore(Store):
                 return int(self.client.count(index=self.alias)["count"])
             except NotFoundError:
                 return 0
+
+    def describe(self) -> IndexDescription:
+        """The alias, the concrete index(es) behind it and its document count (`search_index status`).
+
+        Reads only; StoreUnavailable when the cluster cannot answer."""
+        with self._reachable("describe"):
+            indices = self._aliased_indices(self.client)
+            squatted = not indices and bool(self.client.indices.exists(index=self.alias))
+            count = int(self.client.count(index=self.alias)["count"]) if indices or squatted else None
+        return IndexDescription(alias=self.alias, indices=indices, count=count, squatted=squatted)
 
     # Writes
 
@@ -356,16 +401,23 @@ class ElasticsearchStore(Store):
         """Turn "the cluster cannot answer" into StoreUnavailable; let real request errors through."""
         try:
             yield
-        except TransportError as exc:  # connection refused, timeout, TLS, unreadable answer
+        except TlsError as exc:  # certificate not trusted (ELASTICSEARCH_CA_CERTS), TLS refused
+            raise StoreUnavailable(f"Certificat d'Elasticsearch refusé ({action}) : {exc}", kind="tls") from exc
+        except TransportError as exc:  # connection refused, timeout, unreadable answer
             raise StoreUnavailable(f"Elasticsearch injoignable ({action}) : {exc}") from exc
         except ApiError as exc:
             status = exc.meta.status
             if action in ("search", "autocomplete") and isinstance(exc, NotFoundError):
                 # No index yet (never built, or deleted): the database store answers meanwhile.
-                raise StoreUnavailable(f"Index Elasticsearch absent ({action}) : {exc}") from exc
-            # Wrong credentials, overload, a node down, or not Elasticsearch at all at that URL.
-            if status in (401, 403, 429) or status >= 500 or isinstance(exc, UnsupportedProductError):
-                raise StoreUnavailable(f"Elasticsearch indisponible ({action}) : {exc}") from exc
+                raise StoreUnavailable(f"Index Elasticsearch absent ({action}) : {exc}", kind="missing-index") from exc
+            if isinstance(exc, UnsupportedProductError):
+                raise StoreUnavailable(f"Ce serveur n'est pas Elasticsearch ({action}) : {exc}",
+                                       kind="not-elasticsearch") from exc
+            if status in (401, 403):  # wrong or missing credentials, or a user without the rights
+                raise StoreUnavailable(f"Elasticsearch refuse l'accès ({action}, {status}) : {exc}",
+                                       kind="authentication") from exc
+            if status == 429 or status >= 500:  # overload, a node down
+                raise StoreUnavailable(f"Elasticsearch indisponible ({action}) : {exc}", kind="overloaded") from exc
             raise
 
     def _new_index_name(self) -> str:

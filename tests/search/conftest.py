@@ -7,6 +7,7 @@ the Elasticsearch fallback tests point the setting at a closed port themselves.
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from search import backend
 
@@ -19,6 +20,11 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _embedded_store(settings):
     settings.SEARCH_ELASTICSEARCH_URL = ""
+    settings.SEARCH_ELASTICSEARCH_API_KEY = ""
+    settings.SEARCH_ELASTICSEARCH_CA_CERTS = ""
     backend._elastic.cache_clear()
+    # The last Elasticsearch failure lives in the cache, which outlives a test.
+    cache.delete(backend.LAST_FAILURE)
     yield
     backend._elastic.cache_clear()
+    cache.delete(backend.LAST_FAILURE)

@@ -58,6 +58,7 @@ class StubCluster:
         # (method, path as sent, raw body), and the same requests in full.
         self.requests: list[tuple[str, str, bytes]] = []
         self.recorded: list[RecordedRequest] = []
+        self.headers: list[dict[str, str]] = []  # of each request (lower-case names), in the order of `requests`
         self.says_it_is_elasticsearch = True
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
         self.server.daemon_threads = True
@@ -101,6 +102,7 @@ class _StubHandler(BaseHTTPRequestHandler):
         with cluster.lock:
             cluster.requests.append((self.command, url.path, raw))
             cluster.recorded.append(request)
+            cluster.headers.append({name.lower(): value for name, value in self.headers.items()})
             status, body = cluster.answer(request)
         payload = b"" if self.command == "HEAD" else json.dumps(body if body is not None else {}).encode()
         self.send_response(status)

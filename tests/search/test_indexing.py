@@ -141,7 +141,7 @@ def test_the_rebuild_command_shows_its_progress(member, capsys):
 def test_the_status_command_prints_the_database_count(member, capsys):
     indexing.rebuild()
     call_command("search_index", "status")
-    assert f"Base de données : {SearchEntry.objects.count()} documents." in capsys.readouterr().out
+    assert f"Documents indexés (table SearchEntry) : {SearchEntry.objects.count()}." in capsys.readouterr().out
 
 
 # --- Elasticsearch unreachable ----------------------------------------------------------------------

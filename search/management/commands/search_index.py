@@ -6,6 +6,8 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 
 from search import backend, indexing, sources
 from search.models import PendingIndexUpdate
@@ -78,7 +80,62 @@ class Command(BaseCommand):
             left = indexing.retry_pending()
             self.stdout.write(f"Mises à jour encore en attente : {left}.")
         else:
-            self.stdout.write(f"Base de données : {backend.database_store().count()} documents.")
-            elastic = backend.elastic_store()
-            if elastic is not None:
-                self.stdout.write(f"Mises à jour Elasticsearch en attente : {PendingIndexUpdate.objects.count()}.")
+            self.status()
+
+    def status(self) -> None:
+        """What an administrator runs first (README, "Recherche"): which store answers, the index behind
+        the alias, its count against the database's, the queue, the last failure. Exits non-zero when
+        Elasticsearch cannot answer, has no index, or lacks more documents than the queue will bring."""
+        write = self.stdout.write
+        # The database store is written by the same tasks, before Elasticsearch: its row count is what
+        # Elasticsearch should hold once the queue is drained.
+        expected = backend.database_store().count()
+        queued = PendingIndexUpdate.objects.count()
+        oldest = PendingIndexUpdate.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        elastic = backend.elastic_store()
+        if elastic is None:
+            write("Moteur de recherche : base de données (ELASTICSEARCH_URL n'est pas défini).")
+            write(f"Documents indexés (table SearchEntry) : {expected}.")
+        else:
+            write(f"Moteur de recherche : Elasticsearch ({elastic.display_url}), base de données en secours.")
+        write(f"Mises à jour en attente pour Elasticsearch : {queued}"
+              + (f", la plus ancienne depuis {timesince(oldest)} ({localtime(oldest):%d/%m/%Y %H:%M})." if oldest
+                 else "."))
+        failure = backend.last_failure()
+        if failure is None:
+            write("Dernière erreur d'Elasticsearch : aucune enregistrée.")
+        else:
+            write(f"Dernière erreur d'Elasticsearch : il y a {timesince(failure.at)} "
+                  f"({localtime(failure.at):%d/%m/%Y %H:%M}) : {failure.label}. {failure.message}")
+        if elastic is None:
+            return
+
+        try:
+            description = elastic.describe()
+        except StoreUnavailable as error:
+            label = backend.record_failure(error).label
+            raise CommandError(f"Elasticsearch ne répond pas à {elastic.display_url} : {label}. ({error})") from error
+        if description.indices:
+            write(f"Alias : {description.alias} → {', '.join(description.indices)}.")
+        elif description.squatted:
+            raise CommandError(f"Aucun alias {description.alias} : un index porte ce nom (créé sans alias), les "
+                               "mises à jour ne l'atteignent pas. Lancez « python manage.py search_index rebuild ».")
+        else:
+            write(f"Alias : {description.alias} n'existe pas.")
+        if description.count is None:
+            raise CommandError(f"L'index Elasticsearch {description.alias} est absent : la recherche répond depuis "
+                               "la base de données. Lancez « python manage.py search_index rebuild ».")
+        write(f"Documents dans Elasticsearch : {description.count} ; attendus d'après la base de données "
+              f"(table SearchEntry, tenue à jour par les mêmes tâches) : {expected}.")
+        missing = expected - description.count
+        if missing > queued:
+            raise CommandError(
+                f"Il manque {missing} documents à Elasticsearch, plus que les {queued} mises à jour en attente "
+                "n'en apporteront : lancez « python manage.py search_index rebuild ».")
+        if missing > 0:
+            write(f"Il manque {missing} documents, que les mises à jour en attente apporteront "
+                  "(« python manage.py search_index retry » les envoie maintenant).")
+        elif missing < 0:
+            write(f"Elasticsearch a {-missing} documents de plus que la base de données (suppressions en attente, "
+                  "ou à reconstruire : « python manage.py search_index rebuild »).")
+        self.stdout.write(self.style.SUCCESS("Index de recherche en ordre."))
