@@ -831,6 +831,23 @@ class TestLiveElasticsearch:
         assert keys(loaded_store.search(a_query("mediation"))) == set()
         assert loaded_store.count() == len(FRENCH_DOCUMENTS)
 
+    def test_an_older_version_neither_overwrites_nor_deletes_a_newer_document(self, loaded_store, caplog):
+        loaded_store.index([a_document("page:30", "Version nouvelle", version=2_000)])
+        loaded_store.index([a_document("page:30", "Version ancienne", version=1_000)])
+        assert loaded_store.delete(["page:30"], version=1_500) == 0
+        loaded_store.refresh()
+
+        (hit,) = loaded_store.search(a_query("version")).hits
+        assert hit.title == "Version nouvelle"
+        assert "refusé" not in caplog.text  # a 409 is no error
+
+    def test_a_missing_alias_is_index_missing_until_ensure_index_creates_it(self, live_store):
+        with pytest.raises(IndexMissing):
+            live_store.index([a_document("page:31", "Premier")])
+
+        live_store.ensure_index()
+        assert live_store.index([a_document("page:31", "Premier")]) == 1
+
     def test_searches_keep_answering_during_a_rebuild_then_see_the_new_index(self, loaded_store):
         client = loaded_store.client
         (old_index,) = client.indices.get_alias(name=loaded_store.alias).body
