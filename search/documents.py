@@ -47,7 +47,12 @@ PER_PAGE = 20
 
 @dataclass(frozen=True)
 class SearchDocument:
-    """One indexed thing. `key` is unique and stable: "<kind>:<primary key>" (e.g. "post:42")."""
+    """One indexed thing. `key` is unique and stable: "<kind>:<primary key>" (e.g. "post:42").
+
+    `version` is when its state was read from the database (time.time_ns() taken before the read,
+    search.sources): Elasticsearch keeps the document of the highest version, so a task applied late
+    never overwrites a newer state (docs/architecture.md, Search). 0: no version (tests, the embedded store).
+    """
 
     key: str
     kind: str
@@ -59,6 +64,7 @@ class SearchDocument:
     author: str = ""
     themes: tuple[str, ...] = ()
     region: str = ""
+    version: int = 0
 
 
 @dataclass(frozen=True)

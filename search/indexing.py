@@ -3,6 +3,10 @@
 Signal receivers (search/receivers.py) call `schedule(keys)`; keys gather per transaction and one
 task per commit re-reads their objects (`sources.documents_for`), writes what exists and deletes
 what is gone. Nothing is indexed for a transaction that rolls back.
+
+What Elasticsearch misses waits in PendingIndexUpdate and is replayed in batches, with backoff; a
+missing index while the database has content asks for one rebuild task instead of starting an empty
+index (docs/architecture.md, Search).
 """
 
 from __future__ import annotations
@@ -11,17 +15,31 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 from search import backend, sources
 from search.models import PendingIndexUpdate
-from search.stores.base import StoreUnavailable
+from search.stores.base import IndexMissing, Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
+# Set while an Elasticsearch rebuild loads its new index: changes made meanwhile stay queued.
 REBUILDING = "search:elasticsearch-rebuilding"
+# Set from the request of a healing rebuild (missing index) until its task ends: one request at a time,
+# however many writers find the index missing. Expires in case the task is lost with its worker.
+REBUILD_REQUESTED = "search:elasticsearch-rebuild-requested"
+REBUILD_REQUEST_TIMEOUT = 3600
+# Queued keys replayed per batch: one document read and a few bulk requests (elastic.BULK_CHUNK), so a
+# backlog of any size drains in steps that each fit the bulk timeout.
+REPLAY_BATCH = 500
+# After a failed attempt a key waits 0 s (the first: Elasticsearch was away, any later run may send it),
+# then 30 s, 1 min, 2 min… up to an hour, so a batch that keeps failing does not cost every run.
+RETRY_FIRST_DELAY = timedelta(seconds=30)
+RETRY_MAX_DELAY = timedelta(hours=1)
 
 
 class _Pending:
@@ -80,53 +98,34 @@ def update_index(keys: list[str]) -> dict[str, int]:
 
 
 def apply(keys: Iterable[str]) -> dict[str, int]:
-    """Write the current state of `keys` to every store; retries what Elasticsearch missed before."""
-    documents, gone = sources.documents_for(keys)
+    """Write the current state of `keys` to every store; then replay one batch of what Elasticsearch
+    missed before and is due again (fresh changes go first: a failing backlog never holds them up)."""
+    read_at = timezone.now()
+    snapshot = sources.documents_for(keys)
     database = backend.database_store()
-    written = database.index(documents)
-    deleted = database.delete(gone)
+    written = database.index(snapshot.documents)
+    deleted = database.delete(snapshot.gone)
     elastic = backend.elastic_store()
-    rebuilding = elastic is not None and cache.get(REBUILDING)
-    if rebuilding:
-        # A rebuild is loading a new index from a snapshot: these changes could miss it. They wait
-        # and are sent once the alias has moved.
-        _remember([d.key for d in documents] + gone)
     if elastic is not None:
-        retry_keys = list(PendingIndexUpdate.objects.values_list("key", flat=True)[:5000])
-        if retry_keys:
-            retry_docs, retry_gone = sources.documents_for(retry_keys)
-            documents = [*documents, *[d for d in retry_docs if d.key not in {x.key for x in documents}]]
-            gone = sorted(set(gone) | set(retry_gone))
-        try:
-            elastic.index(documents)
-            elastic.delete(gone)
-        except StoreUnavailable as error:
-            backend.record_failure(error)
-            _remember([d.key for d in documents] + gone)
-            logger.warning("Elasticsearch injoignable : %d mises à jour en attente.", len(documents) + len(gone))
-        else:
-            # Not while a rebuild runs: the queue then holds what its new index may lack, and the write
-            # above only reached the index the alias still names (tests/faults/test_elasticsearch_down.py).
-            if retry_keys and not rebuilding:
-                PendingIndexUpdate.objects.filter(key__in=retry_keys).delete()
+        fresh = _keys(snapshot)
+        rebuilding = bool(cache.get(REBUILDING))
+        if rebuilding:
+            # A rebuild is loading a new index from a snapshot: these changes could miss it. They wait
+            # and are sent once the alias has moved (tests/faults/test_elasticsearch_down.py).
+            _remember(fresh, failed=False)
+        if _write(elastic, snapshot, fresh) and not rebuilding:
+            _forget(fresh, read_at)
+            _replay(elastic, list(PendingIndexUpdate.objects.filter(next_attempt_at__lte=timezone.now())
+                                  .order_by("next_attempt_at", "pk").values_list("key", flat=True)[:REPLAY_BATCH]))
     return {"written": written, "deleted": deleted}
 
 
-def _remember(keys: list[str]) -> None:
-    from django.db.models import F
-
-    existing = set(PendingIndexUpdate.objects.filter(key__in=keys).values_list("key", flat=True))
-    PendingIndexUpdate.objects.filter(key__in=existing).update(attempts=F("attempts") + 1)
-    PendingIndexUpdate.objects.bulk_create(
-        [PendingIndexUpdate(key=k, attempts=1) for k in set(keys) - existing], ignore_conflicts=True
-    )
-
-
 def retry_pending() -> int:
-    """Send Elasticsearch what it missed; returns how many keys are still pending."""
-    keys = list(PendingIndexUpdate.objects.values_list("key", flat=True))
-    if keys and backend.elastic_store() is not None:
-        apply([])
+    """Send Elasticsearch everything it missed, batch by batch and whatever the backoff says, until a
+    batch fails. Returns how many keys are still pending."""
+    elastic = backend.elastic_store()
+    if elastic is not None and not cache.get(REBUILDING):
+        _drain(elastic)
     return PendingIndexUpdate.objects.count()
 
 
@@ -142,11 +141,144 @@ def rebuild(progress_for: Callable[[str], Callable[[int], None]] | None = None, 
                                                            progress=progress("database"))}
     elastic = backend.elastic_store()
     if elastic is not None:
-        cache.set(REBUILDING, True, timeout=6 * 3600)
-        try:
-            counts["elasticsearch"] = elastic.rebuild(sources.all_documents(), total=total,
-                                                     progress=progress("elasticsearch"))
-        finally:
-            cache.delete(REBUILDING)
-        apply([])  # what changed during the rebuild
+        counts["elasticsearch"] = _rebuild_elasticsearch(elastic, total=total, progress=progress("elasticsearch"))
     return counts
+
+
+def request_rebuild() -> bool:
+    """Ask for one Elasticsearch rebuild (`heal_elasticsearch`), unless one is asked for or running."""
+    if cache.get(REBUILDING) or not cache.add(REBUILD_REQUESTED, True, timeout=REBUILD_REQUEST_TIMEOUT):
+        return False
+    try:
+        heal_elasticsearch.enqueue()
+    except BaseException:
+        cache.delete(REBUILD_REQUESTED)
+        raise
+    return True
+
+
+@task()
+def heal_elasticsearch() -> dict[str, int]:
+    """Load Elasticsearch's missing index from the database, then send what waited for it.
+
+    Elasticsearch only: the embedded store is up to date. If the cluster fails meanwhile, the next write
+    that finds the index missing asks again."""
+    try:
+        elastic = backend.elastic_store()
+        if elastic is None or cache.get(REBUILDING):
+            return {}
+        try:
+            if elastic.has_index(cached=False):  # rebuilt meanwhile (search_index rebuild)
+                _drain(elastic)
+                return {}
+            written = _rebuild_elasticsearch(elastic)
+        except StoreUnavailable as error:
+            backend.record_failure(error)
+            logger.warning("Reconstruction de l'index Elasticsearch impossible : %s", error)
+            return {}
+        logger.warning("Index Elasticsearch absent reconstruit depuis la base de données : %d documents.", written)
+        return {"elasticsearch": written}
+    finally:
+        cache.delete(REBUILD_REQUESTED)
+
+
+# Internals
+
+
+def _keys(snapshot: sources.Snapshot) -> list[str]:
+    return [document.key for document in snapshot.documents] + list(snapshot.gone)
+
+
+def _write(elastic: Store, snapshot: sources.Snapshot, keys: list[str]) -> bool:
+    """Send `snapshot` to Elasticsearch; on failure queue `keys` (and ask for a rebuild when the index is
+    missing while the database has content). True when it went through."""
+    try:
+        try:
+            elastic.index(snapshot.documents)
+            elastic.delete(snapshot.gone, version=snapshot.version)
+        except IndexMissing:
+            if backend.database_store().count() > len(snapshot.documents):
+                raise  # an empty index would hide that content from searches: rebuild instead
+            # A fresh install: nothing else to load, an empty index completed by this write is the whole index.
+            elastic.ensure_index()
+            elastic.index(snapshot.documents)
+            elastic.delete(snapshot.gone, version=snapshot.version)
+    except IndexMissing as error:
+        backend.record_failure(error)
+        _remember(keys)
+        asked = request_rebuild()
+        logger.warning("Index Elasticsearch absent alors que la base a du contenu : %d mises à jour en attente, "
+                       "reconstruction %s. (%s)", len(keys), "demandée" if asked else "déjà demandée", error)
+        return False
+    except StoreUnavailable as error:
+        backend.record_failure(error)
+        _remember(keys)
+        logger.warning("Elasticsearch injoignable : %d mises à jour en attente.", len(keys))
+        return False
+    return True
+
+
+def _replay(elastic: Store, keys: list[str]) -> bool:
+    """Send the current state of queued `keys`; they leave the queue once sent."""
+    if not keys:
+        return True
+    read_at = timezone.now()
+    snapshot = sources.documents_for(keys)
+    if not _write(elastic, snapshot, keys):
+        return False
+    _forget(keys, read_at)
+    return True
+
+
+def _drain(elastic: Store) -> None:
+    """Replay the whole queue as it is now, REPLAY_BATCH keys at a time, until a batch fails."""
+    last = PendingIndexUpdate.objects.order_by("-pk").values_list("pk", flat=True).first()
+    after = 0
+    while last is not None:
+        rows = list(PendingIndexUpdate.objects.filter(pk__gt=after, pk__lte=last).order_by("pk")
+                    .values_list("pk", "key")[:REPLAY_BATCH])
+        if not rows or not _replay(elastic, [key for _pk, key in rows]):
+            return
+        after = rows[-1][0]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a key waits after its `attempts`-th failed attempt."""
+    if attempts <= 1:
+        return timedelta(0)
+    return min(RETRY_FIRST_DELAY * 2 ** min(attempts - 2, 20), RETRY_MAX_DELAY)
+
+
+def _remember(keys: list[str], *, failed: bool = True) -> None:
+    """Queue `keys`: after a failed attempt (counted, next attempt pushed back), or to be sent again."""
+    now = timezone.now()
+    for start in range(0, len(keys), REPLAY_BATCH):
+        chunk = set(keys[start:start + REPLAY_BATCH])
+        rows = list(PendingIndexUpdate.objects.filter(key__in=chunk))
+        for row in rows:
+            row.attempts += int(failed)
+            row.queued_at = now
+            row.next_attempt_at = now + retry_delay(row.attempts) if failed else now
+        PendingIndexUpdate.objects.bulk_update(rows, ["attempts", "queued_at", "next_attempt_at"])
+        PendingIndexUpdate.objects.bulk_create(
+            [PendingIndexUpdate(key=key, attempts=int(failed), queued_at=now, next_attempt_at=now)
+             for key in chunk - {row.key for row in rows}],
+            ignore_conflicts=True,
+        )
+
+
+def _forget(keys: list[str], read_at: datetime) -> None:
+    """Drop `keys` from the queue, except those queued again since `read_at` (a change we may not have)."""
+    for start in range(0, len(keys), REPLAY_BATCH):
+        PendingIndexUpdate.objects.filter(key__in=keys[start:start + REPLAY_BATCH], queued_at__lt=read_at).delete()
+
+
+def _rebuild_elasticsearch(elastic: Store, *, total: int | None = None,
+                           progress: Callable[[int], None] | None = None) -> int:
+    cache.set(REBUILDING, True, timeout=6 * 3600)
+    try:
+        written = elastic.rebuild(sources.all_documents(), total=total, progress=progress)
+    finally:
+        cache.delete(REBUILDING)
+    _drain(elastic)  # what changed during the rebuild, and what waited for it
+    return written

@@ -8,6 +8,7 @@ invisible to the ORM on purpose: `search.stores.database` queries them in SQL.
 """
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,11 +37,18 @@ class SearchEntry(models.Model):
 
 
 class PendingIndexUpdate(models.Model):
-    """A document key Elasticsearch still has to take (it was down): retried, never dropped."""
+    """A document key Elasticsearch still has to take (it was down): retried, never dropped.
+
+    Indexing runs replay the due keys in batches (`next_attempt_at`, pushed back exponentially after
+    each failed attempt); `search_index retry` replays them all. A row queued again after a replay read
+    its key (`queued_at`) stays: that newer change may be missing from what the replay sent.
+    """
 
     key = models.CharField(_("clé"), max_length=120, unique=True)
     created_at = models.DateTimeField(_("en attente depuis"), auto_now_add=True)
     attempts = models.PositiveIntegerField(_("tentatives"), default=0)
+    queued_at = models.DateTimeField(_("mise en attente le"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("mise à jour d'index en attente")

@@ -9,12 +9,18 @@ admitted).
 
 `documents_for(keys)` builds the documents of some keys (absent when the object is gone or no
 longer searchable: the caller deletes those); `all_documents()` streams everything for a rebuild.
+Both stamp what they read with a version, the time taken just BEFORE reading: a task triggered by a
+commit starts reading after it, so its version is above that of any read that may have missed the
+commit, and Elasticsearch keeps the highest (docs/architecture.md, Search).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import time
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from django.db.models import Prefetch
 from django.utils.html import strip_tags
@@ -255,8 +261,23 @@ BUILDERS = {
 }
 
 
-def documents_for(keys: Iterable[str]) -> tuple[list[SearchDocument], list[str]]:
+class Snapshot(NamedTuple):
+    """What `documents_for` read: the documents, the keys without one (to delete), and `version`, the
+    time (ns) taken before reading, carried by each document and used for the deletions."""
+
+    documents: list[SearchDocument]
+    gone: list[str]
+    version: int
+
+
+def read_version() -> int:
+    """A version for a state about to be read: nanoseconds since the epoch, always above 0."""
+    return max(time.time_ns(), 1)
+
+
+def documents_for(keys: Iterable[str]) -> Snapshot:
     """The documents of `keys` as they are now, and the keys that no longer have one (to delete)."""
+    version = read_version()
     by_kind: dict[str, list[int]] = {}
     wanted = set()
     for value in keys:
@@ -269,16 +290,16 @@ def documents_for(keys: Iterable[str]) -> tuple[list[SearchDocument], list[str]]
     for kind, pks in by_kind.items():
         for start in range(0, len(pks), CHUNK):
             found.update((doc.key, doc) for doc in BUILDERS[kind](pks[start:start + CHUNK]) if doc.key in wanted)
-    return list(found.values()), sorted(wanted - found.keys())
+    documents = [dataclasses.replace(document, version=version) for document in found.values()]
+    return Snapshot(documents, sorted(wanted - found.keys()), version)
 
 
 def all_documents() -> Iterator[SearchDocument]:
-    yield from _pages()
-    yield from _documents()
-    yield from _associations()
-    yield from _people()
-    yield from _forum_posts()
-    yield from _chat_messages()
+    """Everything, kind by kind; each kind's documents carry the time taken before its query ran."""
+    for builder in (_pages, _documents, _associations, _people, _forum_posts, _chat_messages):
+        version = read_version()
+        for document in builder():
+            yield dataclasses.replace(document, version=version)
 
 
 def estimated_total() -> int:

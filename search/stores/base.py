@@ -20,15 +20,28 @@ class StoreUnavailable(Exception):
         self.kind = kind
 
 
+class IndexMissing(StoreUnavailable):
+    """The store answers but has no index to write to (never created, or its data lost).
+
+    A write never creates an empty index on its own: the caller knows whether there is content to load
+    first (search.indexing asks for a rebuild) or none (a fresh install: `ensure_index()`)."""
+
+    def __init__(self, message: str = "", *, kind: str = "missing-index"):
+        super().__init__(message, kind=kind)
+
+
 class Store:
     name = "base"
 
     def index(self, documents: Iterable[SearchDocument]) -> int:
-        """Add or replace documents (by key), in bulk. Returns how many were written."""
+        """Add or replace documents (by key), in bulk. Returns how many were written.
+
+        A store that keeps versions skips a document older (`SearchDocument.version`) than the one it holds."""
         raise NotImplementedError
 
-    def delete(self, keys: Iterable[str]) -> int:
-        """Remove documents by key; unknown keys are ignored."""
+    def delete(self, keys: Iterable[str], *, version: int = 0) -> int:
+        """Remove documents by key; unknown keys are ignored. `version`: when their absence was read
+        (a store that keeps versions leaves a newer document in place)."""
         raise NotImplementedError
 
     def search(self, query: SearchQuery) -> SearchResults:

@@ -74,7 +74,8 @@ class DatabaseStore(Store):
             written += len(entries)
         return written
 
-    def delete(self, keys: Iterable[str]) -> int:
+    def delete(self, keys: Iterable[str], *, version: int = 0) -> int:
+        # The embedded store keeps no versions (docs/architecture.md, Search): `version` is ignored.
         keys = list(keys)
         deleted = 0
         for start in range(0, len(keys), BATCH):

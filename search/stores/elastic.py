@@ -3,7 +3,12 @@
 Writes and searches go to the alias `<index>`, which points to one concrete index `<index>-<timestamp>`.
 A rebuild loads a new concrete index and then moves the alias in one `update_aliases` call, so searches
 never see a half-built or empty index. Every failure to reach the cluster becomes `StoreUnavailable`,
-which lets searches fall back to the database store and indexing tasks retry.
+which lets searches fall back to the database store and indexing tasks retry. A write to a missing alias
+is `IndexMissing`: the store never creates an empty index on its own (the caller knows whether content
+must be loaded first, search.indexing); `ensure_index()` creates the first one when asked.
+
+Documents and deletions carry an external version (when their state was read, SearchDocument.version):
+the cluster keeps the highest, and answers 409 to an older one, which is fine (a newer state is in).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from elasticsearch.dsl import Date, Index, Keyword, Mapping, Q, Search, Text, an
 from elasticsearch.helpers import streaming_bulk
 
 from search.documents import FacetValue, Hit, SearchDocument, SearchQuery, SearchResults, Suggestion
-from search.stores.base import Store, StoreUnavailable
+from search.stores.base import IndexMissing, Store, StoreUnavailable
 from search.stores.credentials import Connection
 
 logger = logging.getLogger(__name__)
@@ -81,9 +86,20 @@ autocomplete_search = analyzer("autocomplete_search", tokenizer="standard",
 FACETS = {"kind": ("kind", 10), "theme": ("themes", 20), "region": ("region", 20)}
 SNIPPET_CHARS = 160
 SOURCE_FIELDS = ["key", "kind", "title", "url", "date", "author"]
-BULK_CHUNK = 500
-BULK_MAX_BYTES = 20 * 1024 * 1024
+# Bulk requests: at most 200 actions and 5 MB each. Elastic advises bulk requests of a few megabytes
+# and measuring from there; on the single 512 MB-heap node of docker-compose, 200 forum posts (a few KB
+# each, well under 5 MB) are indexed in well under a second, so a chunk never comes near its timeout,
+# while a chunk of long documents (guides, documents' text) is cut by bytes before it weighs on the heap.
+BULK_CHUNK = 200
+BULK_MAX_BYTES = 5 * 1024 * 1024
+# Writes wait longer than searches (3 s): a busy node (merges, a GC pause) may take seconds to answer a
+# chunk, and a task can afford to wait where a page cannot.
+BULK_REQUEST_TIMEOUT = 30.0
 REBUILD_REQUEST_TIMEOUT = 120.0
+# The answers to a creation that lost the race with another worker's (Elasticsearch 8): the name is taken,
+# or the alias would get a second write index (a 500, not a 400).
+CREATION_RACE_ERRORS = {"resource_already_exists_exception", "invalid_alias_name_exception",
+                        "illegal_state_exception"}
 
 
 def index_mapping() -> Mapping:
@@ -199,21 +215,36 @@ class ElasticsearchStore(Store):
             self.client.info()
         return True
 
+    def has_index(self, *, cached: bool = True) -> bool:
+        """True when the alias exists (remembered once seen, unless `cached` is False)."""
+        if not self._alias_ready or not cached:
+            with self._reachable("has_index"):
+                self._alias_ready = bool(self.client.indices.exists_alias(name=self.alias))
+        return self._alias_ready
+
     def ensure_index(self) -> None:
-        """Create the first concrete index and point the alias to it, unless the alias exists."""
-        if self._alias_ready:
+        """Create the first concrete index and point the alias to it, unless the alias exists.
+
+        Only for an empty start (nothing to load): when content exists, a rebuild loads it instead."""
+        if self.has_index():
             return
         with self._reachable("ensure_index"):
-            if not self.client.indices.exists_alias(name=self.alias):
-                index = index_definition(self._new_index_name())
-                # A write index flag makes a concurrent creation by another worker fail (two write indexes
-                # for one alias) instead of leaving an alias over two indexes.
-                index.aliases(**{self.alias: {"is_write_index": True}})
-                try:
-                    index.create(using=self.client)
-                except BadRequestError:
-                    if not self.client.indices.exists_alias(name=self.alias):
-                        raise
+            index = index_definition(self._new_index_name())
+            # A write index flag makes a concurrent creation by another worker fail (two write indexes
+            # for one alias) instead of leaving an alias over two indexes.
+            index.aliases(**{self.alias: {"is_write_index": True}})
+            try:
+                index.create(using=self.client)
+            except ApiError as error:
+                # Whatever the loser of a concurrent creation is told (CREATION_RACE_ERRORS), the alias
+                # now exists: the write that asked goes on at once.
+                if _error_type(error.body) not in CREATION_RACE_ERRORS or not self.client.indices.exists_alias(
+                        name=self.alias):
+                    if _error_type(error.body) == "invalid_alias_name_exception":
+                        # A concrete index squats the alias's name: a rebuild removes it.
+                        raise IndexMissing(f"Un index Elasticsearch porte le nom de l'alias {self.alias!r} : "
+                                           f"{error}") from error
+                    raise
         self._alias_ready = True
 
     def refresh(self) -> None:
@@ -241,17 +272,19 @@ class ElasticsearchStore(Store):
     # Writes
 
     def index(self, documents: Iterable[SearchDocument]) -> int:
-        self.ensure_index()
+        """Write `documents` through the alias; IndexMissing when it does not exist (nothing is created)."""
+        self._require_index()
         actions = (self._index_action(self.alias, document) for document in documents)
         with self._reachable("index"):
             # `require_alias`: a write never creates a stray concrete index named like the alias.
-            return self._bulk(self.client, actions, require_alias=True)
+            return self._bulk(self._writer(), actions, require_alias=True)
 
-    def delete(self, keys: Iterable[str]) -> int:
-        self.ensure_index()
-        actions = ({"_op_type": "delete", "_index": self.alias, "_id": key} for key in keys)
+    def delete(self, keys: Iterable[str], *, version: int = 0) -> int:
+        """Delete `keys` through the alias, unless the cluster holds a newer version of them."""
+        self._require_index()
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": key, **_versioned(version)} for key in keys)
         with self._reachable("delete"):
-            return self._bulk(self.client, actions, require_alias=True)
+            return self._bulk(self._writer(), actions, require_alias=True)
 
     def rebuild(self, documents: Iterable[SearchDocument], *, total: int | None = None,
                 progress: Callable[[int], None] | None = None) -> int:
@@ -420,12 +453,21 @@ class ElasticsearchStore(Store):
                 raise StoreUnavailable(f"Elasticsearch indisponible ({action}) : {exc}", kind="overloaded") from exc
             raise
 
+    def _require_index(self) -> None:
+        if not self.has_index():
+            raise IndexMissing(f"Alias Elasticsearch {self.alias!r} absent : rien n'est écrit sans reconstruction.")
+
+    def _writer(self) -> Elasticsearch:
+        """The client with the bulk timeout (BULK_REQUEST_TIMEOUT), not the short search one."""
+        return self.client.options(request_timeout=BULK_REQUEST_TIMEOUT)
+
     def _new_index_name(self) -> str:
         return f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
 
     @staticmethod
     def _index_action(index: str, document: SearchDocument) -> dict[str, Any]:
-        return {"_op_type": "index", "_index": index, "_id": document.key, "_source": document_source(document)}
+        return {"_op_type": "index", "_index": index, "_id": document.key, **_versioned(document.version),
+                "_source": document_source(document)}
 
     def _bulk(self, client: Elasticsearch, actions: Iterable[dict[str, Any]], *,
               progress: Callable[[int], None] | None = None, **params: Any) -> int:
@@ -454,12 +496,14 @@ class ElasticsearchStore(Store):
         error_type = error.get("type", "") if isinstance(error, dict) else ""
         if operation == "delete" and status == 404 and error_type != "index_not_found_exception":
             return  # already absent
+        if status == 409 and error_type == "version_conflict_engine_exception":
+            return  # the cluster holds a newer state of this document (external versions): nothing to do
         if status == 429 or status >= 500:
             raise StoreUnavailable(f"Elasticsearch surchargé ({operation} {info.get('_id')}) : {error}")
         if error_type == "index_not_found_exception":
-            # The alias disappeared since ensure_index(): recreate it on the next attempt.
+            # The alias disappeared since it was seen (data lost): the caller has it rebuilt.
             self._alias_ready = False
-            raise StoreUnavailable(f"Alias Elasticsearch {self.alias!r} absent : {error}")
+            raise IndexMissing(f"Alias Elasticsearch {self.alias!r} absent : {error}")
         logger.error("Elasticsearch a refusé %s %s : %s", operation, info.get("_id"), error)
 
     def _aliased_indices(self, client: Elasticsearch) -> list[str]:
@@ -492,3 +536,13 @@ class ElasticsearchStore(Store):
             date=datetime.fromisoformat(date) if date else None,
             author=source.get("author", ""),
         )
+
+
+def _versioned(version: int) -> dict[str, Any]:
+    """Bulk metadata of an external version: the cluster keeps the highest and refuses older ones (409)."""
+    return {"version": version, "version_type": "external"} if version > 0 else {}
+
+
+def _error_type(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("type", "") if isinstance(error, dict) else ""

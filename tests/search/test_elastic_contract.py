@@ -110,13 +110,15 @@ DOCUMENTS = [
     SearchDocument(key="post:42", kind=Kind.POST, title="Financement public",
                    body="Le financement des mesures.\u2028Une ligne à part.", url="/forum/sujet/42/",
                    audience=("forum:2", "members"), themes=("financement", "ethique"), region="bretagne",
-                   date=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), author="Anne Martin"),
+                   date=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), author="Anne Martin",
+                   version=1_764_000_000_000_000_000),
     SearchDocument(key="document:2", kind=Kind.DOCUMENT, title="Charte", body="", url="/documents/2/",
                    audience=("members",)),
 ]
 # The public methods the scenario calls (each sends requests), and those that send none. A method added
 # to the store must join one of them: the scenario then records its requests.
-DRIVEN = {"ping", "describe", "ensure_index", "index", "delete", "refresh", "count", "search", "autocomplete", "rebuild"}
+DRIVEN = {"ping", "describe", "has_index", "ensure_index", "index", "delete", "refresh", "count", "search",
+          "autocomplete", "rebuild"}
 WITHOUT_REQUEST = {"search_body", "autocomplete_body", "results_from_response"}
 
 
@@ -125,7 +127,8 @@ def drive_every_operation(url: str, node: FakeNode) -> None:
     store.ping()
     store.ensure_index()  # no alias yet: the first index is created with its alias
     store.index(DOCUMENTS)
-    store.delete(["document:2", "page:inconnue"])
+    store.delete(["document:2", "page:inconnue"], version=1_765_000_000_000_000_000)  # external version
+    store.has_index(cached=False)
     store.refresh()
     store.count()
     store.describe()  # `search_index status`: the alias, its index, the count

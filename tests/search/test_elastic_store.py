@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from search.documents import Kind, SearchDocument, SearchQuery, SearchResults
-from search.stores.base import StoreUnavailable
+from search.stores.base import IndexMissing, StoreUnavailable
 from search.stores.elastic import FRENCH_STOP_WORDS, ElasticsearchStore, document_source, index_definition
 from tests.search.elastic_stub import StubCluster, bulk_answer, error_body, running
 from tests.search.es_emulator import is_emulator
@@ -399,12 +399,26 @@ def test_autocomplete_answers_suggestions(stub):
         ("association", "Association Bordelaise", "/annuaire/3/")]
 
 
-def test_writes_create_the_first_index_and_its_alias_when_missing(stub):
+def test_a_write_to_a_missing_alias_creates_nothing_and_says_the_index_is_missing(stub):
+    stub.route("HEAD", "/_alias/passerelles", 404)
+
+    with pytest.raises(IndexMissing):
+        ElasticsearchStore(stub.url).index([a_document("page:1", "Titre")])
+    with pytest.raises(IndexMissing):
+        ElasticsearchStore(stub.url).delete(["page:1"])
+
+    # No empty index that searches would answer from instead of falling back to the database.
+    assert stub.calls() == ["HEAD /_alias/passerelles", "HEAD /_alias/passerelles"]
+
+
+def test_ensure_index_creates_the_first_index_and_its_alias_then_writes_go_through(stub):
     stub.route("HEAD", "/_alias/passerelles", 404)
     stub.route("PUT", r"/passerelles-\d+", body={"acknowledged": True, "index": "passerelles-1"})
     stub.route("PUT", "/_bulk", body=bulk_answer())
+    store = ElasticsearchStore(stub.url)
 
-    written = ElasticsearchStore(stub.url).index([a_document("page:1", "Titre"), a_document("page:2", "Autre")])
+    store.ensure_index()
+    written = store.index([a_document("page:1", "Titre", version=7), a_document("page:2", "Autre", version=7)])
 
     assert written == 2
     method, path, raw = stub.requests[1]
@@ -412,7 +426,98 @@ def test_writes_create_the_first_index_and_its_alias_when_missing(stub):
     assert created["aliases"] == {"passerelles": {"is_write_index": True}}
     assert "french_text" in created["settings"]["analysis"]["analyzer"]
     bulk_lines = [json.loads(line) for line in stub.requests[2][2].decode().splitlines()]
-    assert bulk_lines[0] == {"index": {"_index": "passerelles", "_id": "page:1"}}
+    assert bulk_lines[0] == {"index": {"_index": "passerelles", "_id": "page:1", "version": 7,
+                                       "version_type": "external"}}
+
+
+@pytest.mark.parametrize(("status", "error_type"), [
+    (500, "illegal_state_exception"),  # "alias [passerelles] has more than one write index"
+    (400, "resource_already_exists_exception"),
+    (400, "invalid_alias_name_exception"),
+])
+def test_losing_a_concurrent_first_creation_still_writes_the_batch_at_once(stub, status, error_type):
+    # Another worker creates the index between our check and our creation: the cluster refuses ours.
+    stub.route("HEAD", "/_alias/passerelles", 404, times=1)
+    stub.route("HEAD", "/_alias/passerelles", 200)
+    stub.route("PUT", r"/passerelles-\d+", status, error_body(status, error_type))
+    stub.route("PUT", "/_bulk", body=bulk_answer())
+    store = ElasticsearchStore(stub.url)
+
+    store.ensure_index()
+    written = store.index([a_document("page:1", "Titre")])
+
+    assert written == 1
+    assert [call.split(" ")[0] for call in stub.calls()] == ["HEAD", "PUT", "HEAD", "PUT"]
+    assert stub.calls()[-1] == "PUT /_bulk"
+
+
+def test_a_creation_failing_for_another_reason_is_not_taken_for_a_race(stub):
+    stub.route("HEAD", "/_alias/passerelles", 404)
+    stub.route("PUT", r"/passerelles-\d+", 500, error_body(500, "illegal_state_exception"))
+
+    with pytest.raises(StoreUnavailable) as raised:
+        ElasticsearchStore(stub.url).ensure_index()
+
+    assert not isinstance(raised.value, IndexMissing)
+
+
+def test_an_index_squatting_the_alias_name_is_index_missing_so_a_rebuild_removes_it(stub):
+    stub.route("HEAD", "/_alias/passerelles", 404)
+    stub.route("PUT", r"/passerelles-\d+", 400, error_body(400, "invalid_alias_name_exception"))
+
+    with pytest.raises(IndexMissing):
+        ElasticsearchStore(stub.url).ensure_index()
+
+
+def test_an_alias_lost_since_it_was_seen_is_index_missing(stub):
+    stub.route("HEAD", "/_alias/passerelles", 200)
+    stub.route("PUT", "/_bulk", body=lambda raw: {"took": 1, "errors": True, "items": [{"index": {
+        "_index": "passerelles", "_id": "page:1", "status": 404,
+        "error": {"type": "index_not_found_exception", "reason": "no such index [passerelles]"}}}]})
+
+    with pytest.raises(IndexMissing):
+        ElasticsearchStore(stub.url).index([a_document("page:1", "Titre")])
+
+
+def test_bulk_writes_wait_longer_than_searches(stub):
+    def slow_bulk(raw: bytes) -> dict[str, Any]:
+        time.sleep(0.6)
+        return bulk_answer()(raw)
+
+    def slow_search(raw: bytes) -> dict[str, Any]:
+        time.sleep(0.6)
+        return SEARCH_RESPONSE
+
+    stub.route("HEAD", "/_alias/passerelles", 200)
+    stub.route("PUT", "/_bulk", body=slow_bulk)
+    stub.route("POST", "/passerelles/_search", body=slow_search)
+    store = ElasticsearchStore(stub.url, timeout=0.3)
+
+    assert store.index([a_document("page:1", "Titre")]) == 1
+    with pytest.raises(StoreUnavailable):
+        store.search(a_query())
+
+
+def test_deletions_carry_the_version_of_the_read_that_found_the_document_gone(stub):
+    stub.route("HEAD", "/_alias/passerelles", 200)
+    stub.route("PUT", "/_bulk", body=bulk_answer([200]))
+
+    ElasticsearchStore(stub.url).delete(["page:1"], version=1234)
+
+    (line,) = [json.loads(line) for line in stub.requests[1][2].decode().splitlines()]
+    assert line == {"delete": {"_index": "passerelles", "_id": "page:1", "version": 1234, "version_type": "external"}}
+
+
+def test_a_version_conflict_means_a_newer_state_is_in_and_is_not_an_error(stub, caplog):
+    stub.route("HEAD", "/_alias/passerelles", 200)
+    stub.route("PUT", "/_bulk", body=lambda raw: {"took": 1, "errors": True, "items": [{"index": {
+        "_index": "passerelles-1", "_id": "page:1", "status": 409,
+        "error": {"type": "version_conflict_engine_exception", "reason": "current version [9] is higher"}}}]})
+
+    written = ElasticsearchStore(stub.url).index([a_document("page:1", "Titre", version=3)])
+
+    assert written == 0
+    assert not [record for record in caplog.records if record.levelname in ("ERROR", "WARNING")]
 
 
 def test_index_writes_require_the_alias_so_no_stray_index_is_created(stub):
@@ -491,7 +596,7 @@ def test_rebuild_reports_progress_after_each_batch(stub):
 
     ElasticsearchStore(stub.url).rebuild(documents, progress=progress.append)
 
-    assert progress == [500, 500, 203]  # each batch as it lands, like the database store
+    assert progress == [200] * 6 + [3]  # each batch as it lands, like the database store
 
 
 def test_a_failed_rebuild_drops_its_new_index_and_leaves_the_alias_alone(stub):
@@ -655,6 +760,23 @@ class TestLiveElasticsearch:
         loaded_store.refresh()
         assert keys(loaded_store.search(a_query("mediation"))) == set()
         assert loaded_store.count() == len(FRENCH_DOCUMENTS)
+
+    def test_an_older_version_neither_overwrites_nor_deletes_a_newer_document(self, loaded_store, caplog):
+        loaded_store.index([a_document("page:30", "Version nouvelle", version=2_000)])
+        loaded_store.index([a_document("page:30", "Version ancienne", version=1_000)])
+        assert loaded_store.delete(["page:30"], version=1_500) == 0
+        loaded_store.refresh()
+
+        (hit,) = loaded_store.search(a_query("version")).hits
+        assert hit.title == "Version nouvelle"
+        assert "refusé" not in caplog.text  # a 409 is no error
+
+    def test_a_missing_alias_is_index_missing_until_ensure_index_creates_it(self, live_store):
+        with pytest.raises(IndexMissing):
+            live_store.index([a_document("page:31", "Premier")])
+
+        live_store.ensure_index()
+        assert live_store.index([a_document("page:31", "Premier")]) == 1
 
     def test_searches_keep_answering_during_a_rebuild_then_see_the_new_index(self, loaded_store):
         client = loaded_store.client
