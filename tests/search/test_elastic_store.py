@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -777,6 +778,34 @@ class TestLiveElasticsearch:
 
         live_store.ensure_index()
         assert live_store.index([a_document("page:31", "Premier")]) == 1
+
+    def test_two_workers_creating_the_first_index_at_once_both_write_at_once(self, live_store):
+        # Two processes' stores, same alias, no index yet: one creation wins, the other is refused (500
+        # illegal_state_exception on Elasticsearch 8: two write indexes) and must still write in the same call.
+        stores = [live_store, ElasticsearchStore(live_url(), index=live_store.alias, timeout=10)]
+        start = threading.Barrier(len(stores))
+        written: list[int] = []
+        failures: list[BaseException] = []
+
+        def first_write(store: ElasticsearchStore, number: int) -> None:
+            try:
+                start.wait()
+                store.ensure_index()
+                written.append(store.index([a_document(f"page:4{number}", "Course à la création")]))
+            except BaseException as exc:  # reported below, in the test's thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=first_write, args=(store, n)) for n, store in enumerate(stores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert failures == []
+        assert written == [1, 1]
+        assert len(live_store.client.indices.get_alias(name=live_store.alias).body) == 1
+        live_store.refresh()
+        assert live_store.count() == 2
 
     def test_searches_keep_answering_during_a_rebuild_then_see_the_new_index(self, loaded_store):
         client = loaded_store.client
