@@ -22,6 +22,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from directory import access
@@ -61,6 +62,14 @@ class Failure:
     @property
     def label(self) -> str:
         return str(FAILURE_KINDS.get(self.kind, FAILURE_KINDS["unreachable"]))
+
+    @property
+    def ago(self) -> str:
+        """"à l'instant", "il y a 3 minutes"…: when it happened, as staff read it."""
+        elapsed = timezone.now() - self.at
+        if elapsed < timedelta(minutes=1):
+            return str(_("à l'instant"))
+        return str(_("il y a %(duree)s") % {"duree": timesince(self.at)})
 
     @property
     def recent(self) -> bool:

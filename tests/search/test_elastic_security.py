@@ -224,6 +224,13 @@ def test_an_old_failure_is_no_longer_shown_as_the_current_state(refusing_cluster
     assert backend.last_failure().kind == "authentication"  # `search_index status` still reports it
 
 
+def test_staff_read_when_the_failure_happened_in_words():
+    now = timezone.now()
+
+    assert backend.Failure(kind="authentication", message="", at=now).ago == "à l'instant"
+    assert backend.Failure(kind="authentication", message="", at=now - timedelta(minutes=7)).ago == "il y a 7\xa0minutes"
+
+
 # --- search_index status -----------------------------------------------------------------------------------
 
 
@@ -329,5 +336,5 @@ def test_status_reports_a_refused_authentication_without_the_password(refusing_c
     out, error = status(capsys)
 
     assert error is not None and "Elasticsearch refuse l'authentification" in str(error)
-    assert "Dernière erreur d'Elasticsearch : il y a" in out and "refuse l'authentification" in out
+    assert "Dernière erreur d'Elasticsearch : à l'instant" in out and "refuse l'authentification" in out
     assert "mauvais-mot-de-passe" not in out + str(error)

@@ -105,7 +105,7 @@ class Command(BaseCommand):
         if failure is None:
             write("Dernière erreur d'Elasticsearch : aucune enregistrée.")
         else:
-            write(f"Dernière erreur d'Elasticsearch : il y a {timesince(failure.at)} "
+            write(f"Dernière erreur d'Elasticsearch : {failure.ago} "
                   f"({localtime(failure.at):%d/%m/%Y %H:%M}) : {failure.label}. {failure.message}")
         if elastic is None:
             return
