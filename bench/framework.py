@@ -249,6 +249,50 @@ def machine_info() -> dict:
     }
 
 
+# --- machine load -----------------------------------------------------------------------------------
+
+# A benchmark starts only on a quiet machine: the 1-minute load average at or under the number of cores.
+# Right after another benchmark (or a test run) the average is still high for a minute or so: wait for it.
+QUIET_WAIT_SECONDS = 120
+QUIET_POLL_SECONDS = 5
+# PASSERELLES_BENCH_ALLOW_BUSY=1 runs and writes anyway, the result marked "busy_machine": never by accident.
+ALLOW_BUSY_VARIABLE = "PASSERELLES_BENCH_ALLOW_BUSY"
+
+
+def machine_load() -> dict:
+    """The load averages (1, 5, 15 minutes) and the number of cores they compare with."""
+    one, five, fifteen = os.getloadavg()
+    return {"load_1m": round(one, 2), "load_5m": round(five, 2), "load_15m": round(fifteen, 2),
+            "cpu_cores": os.cpu_count() or 1}
+
+
+def busy_reason(load: dict) -> str:
+    """Why the machine is too busy for a figure to mean anything (French), or "" when it is quiet."""
+    if load["load_1m"] > load["cpu_cores"]:
+        return (f"machine occupée : charge moyenne sur 1 minute {load['load_1m']} pour {load['cpu_cores']} "
+                "cœurs (un autre programme tourne ; les mesures ne diraient rien du code)")
+    return ""
+
+
+def wait_until_quiet(*, timeout: float = QUIET_WAIT_SECONDS, poll: float = QUIET_POLL_SECONDS,
+                     read: Callable[[], dict] = machine_load,
+                     sleep: Callable[[float], None] = time.sleep) -> tuple[dict, str]:
+    """Wait up to `timeout` seconds for the load to fall to the core count; returns the last reading and
+    the reason it is still busy ("" once quiet)."""
+    waited = 0.0
+    while True:
+        load = read()
+        reason = busy_reason(load)
+        if not reason or waited >= timeout:
+            return load, reason
+        sleep(poll)
+        waited += poll
+
+
+def busy_allowed() -> bool:
+    return os.environ.get(ALLOW_BUSY_VARIABLE, "") == "1"
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 TABLE_COLUMNS = [("name", "mesure"), ("n", "n"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),

@@ -27,9 +27,22 @@ def discover() -> dict[str, framework.Benchmark]:
     return framework.REGISTRY
 
 
-def run_in_this_process(name: str) -> None:
-    """Child side: environment first, then Django, then the benchmark."""
+# The exit status of a benchmark refused on a busy machine (nothing measured, nothing written).
+BUSY_EXIT = 3
+
+
+def run_in_this_process(name: str) -> int:
+    """Child side: a quiet machine first, then the environment, Django and the benchmark.
+
+    Returns the exit status: 0, or BUSY_EXIT when the machine stayed busy (framework.busy_reason) and
+    PASSERELLES_BENCH_ALLOW_BUSY=1 was not given: then nothing runs and no result is written."""
     benchmark = discover()[name]
+    load_at_start, busy = framework.wait_until_quiet()
+    if busy and not framework.busy_allowed():
+        print(f"{name} : banc refusé, {busy}. Relancez-le sur une machine au repos "
+              f"(ou avec {framework.ALLOW_BUSY_VARIABLE}=1, le résultat est alors marqué « busy_machine »).",
+              file=sys.stderr, flush=True)
+        return BUSY_EXIT
     os.environ.update(benchmark.environment())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -37,10 +50,13 @@ def run_in_this_process(name: str) -> None:
     django.setup()
     print(f"== {benchmark.title} ({name})", flush=True)
     report = benchmark.run()
+    # The load at the end includes the benchmark's own processes: recorded, not judged.
+    machine = {**framework.machine_info(), "load_at_start": load_at_start, "load_at_end": framework.machine_load(),
+               "busy_machine": bool(busy)}
     result = {
         "benchmark": name,
         "title": benchmark.title,
-        "machine": framework.machine_info(),
+        "machine": machine,
         "data": report.data,
         "parameters": report.parameters,
         "results": report.rows,
@@ -53,6 +69,7 @@ def run_in_this_process(name: str) -> None:
     print(framework.format_table(report.rows))
     print(f"Données : {json.dumps(report.data, ensure_ascii=False)}")
     print(f"Résultats écrits dans {path.relative_to(ROOT)}", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests:
         os.environ["PASSERELLES_BENCH_REQUESTS"] = str(args.requests)
     if args.child:
-        run_in_this_process(args.child)
-        return 0
+        return run_in_this_process(args.child)
 
     registry = discover()
     if args.list:
