@@ -62,40 +62,46 @@ def trial_benchmark(monkeypatch, tmp_path):
     monkeypatch.setattr(runner, "ROOT", tmp_path)  # discover() finds no module there: the registry as is
     monkeypatch.setattr(framework, "QUIET_WAIT_SECONDS", 0)
     monkeypatch.delenv(framework.ALLOW_BUSY_VARIABLE, raising=False)
-    return ran, tmp_path / "results" / "essai-garde.json"
+    return ran, tmp_path / "results"
+
+
+def written(results) -> dict:
+    """The one result file of the trial benchmark (<name>.json on SQLite, <name>.<vendor>.json otherwise)."""
+    (path,) = results.glob("essai-garde*.json")
+    return json.loads(path.read_text())
 
 
 @pytest.mark.django_db
 def test_on_a_busy_machine_the_benchmark_does_not_run_and_writes_nothing(trial_benchmark, monkeypatch, capsys):
-    ran, result = trial_benchmark
+    ran, results = trial_benchmark
     monkeypatch.setattr(framework, "machine_load", lambda: BUSY)
     monkeypatch.setattr(framework, "wait_until_quiet", lambda: (BUSY, framework.busy_reason(BUSY)))
 
     assert runner.run_in_this_process("essai-garde") == runner.BUSY_EXIT
 
-    assert ran == [] and not result.exists()
+    assert ran == [] and not list(results.glob("*.json"))
     assert "banc refusé, machine occupée" in capsys.readouterr().err
 
 
 @pytest.mark.django_db
 def test_a_result_records_the_load_at_its_start_and_end(trial_benchmark, monkeypatch):
-    ran, result = trial_benchmark
+    ran, results = trial_benchmark
     monkeypatch.setattr(framework, "machine_load", lambda: BUSY)  # the benchmark's own processes, at the end
     monkeypatch.setattr(framework, "wait_until_quiet", lambda: (QUIET, ""))
 
     assert runner.run_in_this_process("essai-garde") == 0
 
-    machine = json.loads(result.read_text())["machine"]
+    machine = written(results)["machine"]
     assert ran == ["ran"]
     assert (machine["load_at_start"], machine["load_at_end"], machine["busy_machine"]) == (QUIET, BUSY, False)
 
 
 @pytest.mark.django_db
 def test_allowed_explicitly_a_busy_run_is_written_and_marked(trial_benchmark, monkeypatch):
-    ran, result = trial_benchmark
+    ran, results = trial_benchmark
     monkeypatch.setenv(framework.ALLOW_BUSY_VARIABLE, "1")
     monkeypatch.setattr(framework, "wait_until_quiet", lambda: (BUSY, framework.busy_reason(BUSY)))
 
     assert runner.run_in_this_process("essai-garde") == 0
 
-    assert ran == ["ran"] and json.loads(result.read_text())["machine"]["busy_machine"] is True
+    assert ran == ["ran"] and written(results)["machine"]["busy_machine"] is True
