@@ -228,7 +228,8 @@ def test_staff_read_when_the_failure_happened_in_words():
     now = timezone.now()
 
     assert backend.Failure(kind="authentication", message="", at=now).ago == "à l'instant"
-    assert backend.Failure(kind="authentication", message="", at=now - timedelta(minutes=7)).ago == "il y a 7\xa0minutes"
+    seven_minutes_ago = backend.Failure(kind="authentication", message="", at=now - timedelta(minutes=7))
+    assert seven_minutes_ago.ago == "il y a 7\xa0minutes"
 
 
 # --- search_index status -----------------------------------------------------------------------------------
