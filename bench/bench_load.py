@@ -158,6 +158,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/passerelles_load"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 PREFIX = f"passerelles-load-{os.getpid()}"
 PASSWORD = "charge-passerelles"
+SITE_URL = "https://127.0.0.1"
 RAISED_RATE_LIMIT = "1000000"
 TARGET_ERROR_RATE = 0.001
 TARGET_P95_MS = 300.0
@@ -192,7 +193,10 @@ def environment() -> dict[str, str]:
     env = production_like_environment(
         allowed_hosts="127.0.0.1,localhost", PASSERELLES_VAR_DIR=str(BENCH_DIR / "load"),
         DATABASE_URL=database_url(), REDIS_URL=redis_url(), REDIS_KEY_PREFIX=PREFIX,
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend", LOG_LEVEL="WARNING")
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend", LOG_LEVEL="WARNING",
+        # The site's public address, as production sets it: the origin of its pages, which the chat's
+        # websocket handshake accepts (core/origins.py) whatever port the bench's daphne listens on.
+        SITE_URL=SITE_URL)
     # Every abuse limit stays in the path (its Redis round trips are measured) but far above the load:
     # all simulated members share one address.
     for name in ("LOGIN", "LOGIN_ADDRESS", "FORUM_POSTING", "SEARCH", "SEARCH_SUGGEST", "CHAT"):
@@ -245,7 +249,11 @@ def read_settings(env: dict[str, str] | None = None) -> Settings:
 # Offered requests/s (HTTP and chat messages), one step each, until the first step that fails.
 DEFAULT_STEPS = (10.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0, 125.0, 150.0)
 DEFAULT_STEP_SECONDS = 40.0
-CAPACITY_RAMP_S = 20.0
+# A member's arrival is four requests (the login form, its POST, the home page, the room's page) and a
+# websocket: by default they log in over as long as it takes these to come at the first step's rate, so
+# that the warm-up never offers much more than the first step (a burst of logins would be measured in it).
+ARRIVAL_REQUESTS = 4
+CAPACITY_SETTLE_S = 10.0
 # The capacity asked of the production topology: a 2 000-member federation needs about 20 requests/s at
 # its peak; three times that leaves room for growth, a busy day and slower requests (search, posting).
 TARGET_CAPACITY_PER_S = 60.0
@@ -292,11 +300,14 @@ def read_capacity_settings(env: dict[str, str] | None = None) -> CapacitySetting
         raise ValueError("PASSERELLES_LOAD_STEPS : des nombres séparés par des virgules "
                          f"(reçu « {raw_steps} »).") from None
     step_seconds = float(env.get("PASSERELLES_LOAD_STEP_SECONDS") or DEFAULT_STEP_SECONDS)
-    ramp = float(env.get("PASSERELLES_LOAD_RAMP_SECONDS") or CAPACITY_RAMP_S)
-    settle = float(env.get("PASSERELLES_LOAD_SETTLE_SECONDS") or ramp / 2)
-    if users < 1 or step_seconds <= 0 or ramp < 0 or settle < 0:
-        raise ValueError("PASSERELLES_LOAD_USERS ≥ 1, PASSERELLES_LOAD_STEP_SECONDS > 0, "
-                         "PASSERELLES_LOAD_RAMP_SECONDS ≥ 0 et PASSERELLES_LOAD_SETTLE_SECONDS ≥ 0.")
+    if users < 1 or not rates or rates[0] <= 0:
+        raise ValueError(f"PASSERELLES_LOAD_USERS ≥ 1 et PASSERELLES_LOAD_STEPS : des débits positifs et croissants "
+                         f"(reçu « {raw_steps} »).")
+    ramp = float(env.get("PASSERELLES_LOAD_RAMP_SECONDS") or users * ARRIVAL_REQUESTS / rates[0])
+    settle = float(env.get("PASSERELLES_LOAD_SETTLE_SECONDS") or CAPACITY_SETTLE_S)
+    if step_seconds <= 0 or ramp < 0 or settle < 0:
+        raise ValueError("PASSERELLES_LOAD_STEP_SECONDS > 0, PASSERELLES_LOAD_RAMP_SECONDS ≥ 0 et "
+                         "PASSERELLES_LOAD_SETTLE_SECONDS ≥ 0.")
     if not rates or any(rate <= 0 for rate in rates) or list(rates) != sorted(set(rates)):
         raise ValueError(f"PASSERELLES_LOAD_STEPS : des débits positifs et croissants (reçu « {raw_steps} »).")
     settings = CapacitySettings(users=users, rates=rates, step_seconds=step_seconds, ramp=ramp, settle=settle)
@@ -663,7 +674,7 @@ def run_load(members: Sequence[Member], settings: Settings) -> list[dict]:
                     offsets=start_offsets(len(members), settings.ramp, random.Random(SEED)),
                     http_ports={name: [p.port for p in servers] for name, servers in http_servers.items()},
                     ws_port=ws.port, schedule=schedule, seed=SEED,
-                    samples_path=str(BENCH_DIR / "load" / "samples.json"))
+                    samples_path=str(BENCH_DIR / "load" / "samples.json"), page_origin=SITE_URL)
         results = measure(plan, processes, http_servers, settings)
         # A server or the worker that died during the run (its log says why) invalidates the numbers.
         exited = {p.name: p.process.returncode for p in processes if p.process.poll() is not None}
@@ -880,7 +891,7 @@ def run_capacity(members: Sequence[Member], settings: CapacitySettings) -> dict:
                     offsets=start_offsets(len(members), settings.ramp, random.Random(SEED)),
                     http_ports={"uvicorn": [p.port for p in http_servers["uvicorn"]]}, ws_port=ws.port,
                     schedule=[Block("uvicorn", settings.warmup, steps[-1].end)], seed=SEED,
-                    samples_path=str(BENCH_DIR / "load" / "samples.json"), steps=steps,
+                    samples_path=str(BENCH_DIR / "load" / "samples.json"), page_origin=SITE_URL, steps=steps,
                     requests_per_action=scenario.requests_per_action(), p95_limit_ms=TARGET_P95_MS)
         result = measure_capacity(plan, processes, http_servers["uvicorn"], ws)
         exited = {p.name: p.process.returncode for p in processes if p.process.poll() is not None}
@@ -1008,6 +1019,10 @@ def capacity_steps(*, samples: Sequence[Sample], sent: Sequence[SentMessage], de
             "step": index + 1, "start_s": round(step.start, 1), "end_s": round(step.end, 1), **summary,
             "sustained": held, "reason": reason,
             "chat": {k: chat[k] for k in ("messages", "deliveries", "deliveries_missing", "delivery_p95_ms")},
+            # Which pages slow down first.
+            "per_kind": {kind: {k: v for k, v in kind_summary.items() if k in ("n", "p50_ms", "p95_ms", "errors")}
+                         for kind in KINDS
+                         if (kind_summary := summarize(samples, window=(step.start, step.end), kinds=[kind]))["n"]},
             "cpu": cpu,
             "database_connections_max": max(connections.get(index, []), default=None),
         })

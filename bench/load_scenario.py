@@ -122,6 +122,8 @@ class Plan:
     seed: int
     samples_path: str
     delivery_grace_s: float = DELIVERY_GRACE_S
+    # The origin of the site's pages (its SITE_URL), which a browser sends with the chat's handshake.
+    page_origin: str | None = None
     # Capacity test (empty otherwise): the offered load's steps; members pace themselves by them
     # (ramp_pause) and Locust stops after the first step that fails (step_sustained).
     steps: list[Step] = field(default_factory=list)

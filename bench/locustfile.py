@@ -225,7 +225,8 @@ class PasserellesMember(HttpUser):
         url = f"ws://127.0.0.1:{PLAN.ws_port}/ws/discussions/{self.member.room_id}/"
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies)
         try:
-            ws = websocket.create_connection(url, timeout=REQUEST_TIMEOUT_S, origin=f"https://127.0.0.1:{PLAN.ws_port}",
+            ws = websocket.create_connection(url, timeout=REQUEST_TIMEOUT_S,
+                                             origin=PLAN.page_origin or f"https://127.0.0.1:{PLAN.ws_port}",
                                              header=["X-Forwarded-Proto: https"], cookie=cookie)
         except Exception as error:  # a refused handshake, a timeout or a network failure: websocket failures
             error_text = "timeout" if isinstance(error, TimeoutError | websocket.WebSocketTimeoutException) \

@@ -537,7 +537,8 @@ def test_capacity_settings_come_from_the_environment_and_stay_bounded():
 
     assert defaults.rates == bench_load.DEFAULT_STEPS and defaults.rates[0] == 10 and 60 in defaults.rates
     assert defaults.longest_seconds <= bench_load.MAX_RAMP_SECONDS <= 12 * 60
-    assert (trial.rates, trial.step_seconds, trial.users, trial.warmup) == ((5.0, 10.0), 8.0, 20, 6.0)
+    assert (trial.rates, trial.step_seconds, trial.users, trial.warmup) == ((5.0, 10.0), 8.0, 20, 14.0)
+    assert defaults.ramp == 200 * 4 / 10  # the arrivals come at the first step's rate
     for bad in ({"PASSERELLES_LOAD_STEPS": "20,10"}, {"PASSERELLES_LOAD_STEPS": "0,10"},
                 {"PASSERELLES_LOAD_STEPS": "dix"}, {"PASSERELLES_LOAD_STEP_SECONDS": "0"},
                 {"PASSERELLES_LOAD_STEP_SECONDS": "600"}):
@@ -620,6 +621,7 @@ def test_a_short_locust_ramp_stops_after_the_first_step_that_fails(tmp_path, mon
     assert first["sustained"], first
     assert first["achieved_per_s"] >= 0.8 * 30 and first["errors"] == 0
     assert not second["sustained"] and second["error_kinds"].get("5xx")
+    assert first["per_kind"]["home"]["n"] > 0 and second["per_kind"]["home"]["errors"] > 0
     assert result["capacity"]["capacity_per_s"] == 30.0 and result["capacity"]["first_failing_rate_per_s"] == 40.0
     assert [step["sustained"] for step in result["judged_by_client"]] == [True, False]
     assert result["memory"]["locust"]["rss_kb"] > 10_000  # the client's own VmRSS, written by the locustfile
