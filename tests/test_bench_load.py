@@ -373,12 +373,16 @@ class StubSite(BaseHTTPRequestHandler):
             self._answer(302 if self._signed_in() else 403, headers={"Location": "/forum/"})
 
 
-def _stub_chat(connections: dict[str, set]):
-    """Rooms that echo every `send` frame to each connection of the room, the sender's included."""
+def _stub_chat(connections: dict[str, set], origin: str | None = None):
+    """Rooms that echo every `send` frame to each connection of the room, the sender's included; with
+    `origin`, only handshakes from that page origin are accepted (as core/origins.py does)."""
     from websockets.sync.server import serve
 
     def handler(ws):
         if "sessionid=s-" not in (ws.request.headers.get("Cookie") or ""):
+            ws.close(4403)
+            return
+        if origin is not None and ws.request.headers.get("Origin") != origin:
             ws.close(4403)
             return
         room = connections.setdefault(ws.request.path, set())
@@ -590,7 +594,7 @@ class FailingLater(StubSite):
 def test_a_short_locust_ramp_stops_after_the_first_step_that_fails(tmp_path, monkeypatch):
     site = ThreadingHTTPServer(("127.0.0.1", 0), FailingLater)
     threading.Thread(target=site.serve_forever, daemon=True).start()
-    chat = _stub_chat({})
+    chat = _stub_chat({}, origin="https://passerelles.example")  # the site's origin, not the server's port
     threading.Thread(target=chat.serve_forever, daemon=True).start()
     monkeypatch.setattr(bench_load, "database_connections", lambda: 3)
     monkeypatch.setattr(bench_load, "postgres_max_connections", lambda: 100)
@@ -609,6 +613,7 @@ def test_a_short_locust_ramp_stops_after_the_first_step_that_fails(tmp_path, mon
         t0=t0, warmup=2.0, seconds=12.0, think=0.2, members=members, offsets=[0.0, 0.2, 0.4, 0.6, 0.8],
         http_ports={"uvicorn": [port]}, ws_port=ws.port, schedule=[scenario.Block("uvicorn", 2.0, 14.0)], seed=1,
         samples_path=str(tmp_path / "samples.json"), delivery_grace_s=1.0, steps=steps,
+        page_origin="https://passerelles.example",
         requests_per_action=Scenario(weights=scenario.ACTIONS, think_mean_s=1).requests_per_action())
     try:
         result = bench_load.measure_capacity(plan, [], http, ws)
@@ -620,6 +625,7 @@ def test_a_short_locust_ramp_stops_after_the_first_step_that_fails(tmp_path, mon
     first, second = result["steps"]  # the third step never ran
     assert first["sustained"], first
     assert first["achieved_per_s"] >= 0.8 * 30 and first["errors"] == 0
+    assert first["chat"]["messages"] > 0 and first["chat"]["deliveries_missing"] == 0  # the handshake was accepted
     assert not second["sustained"] and second["error_kinds"].get("5xx")
     assert first["per_kind"]["home"]["n"] > 0 and second["per_kind"]["home"]["errors"] > 0
     assert result["capacity"]["capacity_per_s"] == 30.0 and result["capacity"]["first_failing_rate_per_s"] == 40.0
