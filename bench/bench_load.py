@@ -1,19 +1,44 @@
-"""Load test (issue 8, items 1 and 6; issue 15: the members are Locust users): simulated members against
-the real servers, PostgreSQL and Redis.
+"""Load test (issue 8, items 1 and 6; issue 15: the members are Locust users; issue 18, item 2: capacity):
+simulated members against the real servers, PostgreSQL and Redis.
 
 This module is the driver: it prepares the database and the members, starts the servers, runs Locust
 headless on bench/locustfile.py (the members' behaviour; what they do and how it is counted is in
-bench/load_scenario.py, shared by both sides), reads CPU and PostgreSQL's connections meanwhile, and
-writes the comparison of the topologies.
+bench/load_scenario.py, shared by both sides), reads CPU, memory and PostgreSQL's connections meanwhile,
+and writes bench/results/load.postgresql.json.
+
+**Capacity** (the default): the production topology only (docker-compose.yml: uvicorn --workers 2 for
+HTTP, daphne for the websockets, `manage.py db_worker`) under an offered load that rises in steps
+(PASSERELLES_LOAD_STEPS, requests/s: HTTP requests and chat messages; DEFAULT_STEPS 10, 20, 30, 45, 60,
+80, 100, 125, 150), each held PASSERELLES_LOAD_STEP_SECONDS (40 s). The members pace themselves: each acts
+as a Poisson process whose rate is the step's divided among them (load_scenario.ramp_pause), so
+together they offer the step's rate, and the rate changes at the step's boundary. After each step Locust
+judges it (load_scenario.step_sustained): it held when its HTTP p95 stayed under 300 ms, with no error
+of any kind (a failed login, websocket or chat acknowledgement too) and at least 80 % of the offered
+rate achieved (else the members, a closed loop, could not send it); the ramp stops after the first step
+that did not hold. The driver judges the complete steps again with the chat deliveries (a missing
+delivery is an error) and reports, per step: offered and achieved requests/s, HTTP p50/p95/p99, errors
+by kind, the percentiles of every page, the CPU of each process, CPU per HTTP request of uvicorn (its
+master and workers) and per chat message of daphne, PostgreSQL's connections. **The capacity** is the
+highest step held before the first one that failed (load_scenario.choose_capacity), compared with the
+target TARGET_CAPACITY_PER_S (60 requests/s; a 2 000-member federation needs about 20 at its peak):
+« atteint » or « non atteint ». At the end, before the servers stop, the resident memory (VmRSS of
+/proc/<pid>/status, each child process too: uvicorn's workers) of every server, the worker and the
+Locust process. The members log in first, over as long as their arrivals (four requests each) take at
+the first step's rate, then CAPACITY_SETTLE_S for the last websockets. The whole stays under
+MAX_RAMP_SECONDS (12 minutes) after seeding; the defaults take 7.5 minutes at most.
+
+**Comparison** (PASSERELLES_LOAD_TOPOLOGIES set, issue 8): topologies in turns under the same members,
+described below; this chose uvicorn for HTTP (docker-compose.yml).
 
 What runs, all on loopback (127.0.0.1), bounded in time and count:
 
 - **data**: a PostgreSQL database of its own (PASSERELLES_LOAD_DATABASE_URL, by default
   postgres://postgres@127.0.0.1:5432/passerelles_load; its name must contain "load") seeded with
-  `seed_demo --scale SCALE` the way the forum bench seeds (notifications muted), kept between runs while
-  a marker says the same scale and the same seed code; Redis database 13 (PASSERELLES_LOAD_REDIS_URL)
-  with a key prefix of the run's own, removed at the end. If PostgreSQL or Redis does not answer, the
-  bench says so and stops (exit status 2) without writing a result.
+  `seed_demo --scale 20` (PASSERELLES_LOAD_SCALE; over 10 000 topics and 100 000 posts, a few minutes,
+  timed in the result's `seed_seconds`) the way the forum bench seeds (notifications muted), kept
+  between runs while a marker says the same scale and the same seed code; Redis database 13
+  (PASSERELLES_LOAD_REDIS_URL) with a key prefix of the run's own, removed at the end. If PostgreSQL or
+  Redis does not answer, the bench says so and stops (exit status 2) without writing a result.
 - **members**: USERS people of the seeded network (members of member associations, each in at least
   one chat room and allowed to reply in at least one forum) get a password; everything a member will
   visit is chosen for them beforehand, through the site's own access rules (the forums and topics
@@ -21,12 +46,13 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
 - **servers**, started as production starts them (Dockerfile, docker-compose.yml): DEBUG=0,
   SECRET_KEY and ALLOWED_HOSTS set, SECURE_SSL_REDIRECT=0 (no TLS on loopback; requests carry
   `X-Forwarded-Proto: https` as nginx sends it, so Django sees secure requests: secure cookies, CSRF
-  referer checks), uvicorn and daphne with the flags of docker-compose.yml, and the background worker
+  referer checks), SITE_URL https://127.0.0.1 (the pages' origin, which the chat's handshake carries and
+  core/origins.py accepts), uvicorn and daphne with the flags of docker-compose.yml, and the background worker
   (`manage.py db_worker`, django-tasks' database backend: indexing and notifications off the request
   path, as in production). Search uses the database store (PostgreSQL full text): Elasticsearch, which
   production runs, is not on this machine. **Static files are left out**: nginx serves them in
   production (deploy/nginx.conf), so they never reach Django; the simulated browsers do not fetch them.
-- **topologies** (PASSERELLES_LOAD_TOPOLOGIES, comma-separated), compared under the same load:
+- **topologies** (comparison only: PASSERELLES_LOAD_TOPOLOGIES, comma-separated), compared under the same load:
   `daphne`: one daphne process for HTTP and websockets (the alternative);
   `uvicorn`: HTTP on `uvicorn --workers UVICORN_WORKERS` (ASGI, one process per worker), websockets on
   daphne (what docker-compose.yml ships, services web and ws, chosen on this test's result);
@@ -38,16 +64,16 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   throughout (and HTTP in the `daphne` blocks). The client routes by path as nginx would: /ws/ to
   daphne, the rest to the serving topology. Like nginx in front of the app (no upstream keepalive in
   deploy/nginx.conf), each HTTP request opens its own connection (`Connection: close`).
-- **members' behaviour** (bench/locustfile.py, one Locust user per member): each member starts at a
-  random moment of the ramp-up (RAMP seconds), logs in once through the real login form (CSRF token and
-  cookie, as a browser), opens their chat room's page and keeps its websocket open, then, until the
-  end, waits an exponential think time (mean THINK seconds) and does one action that Locust draws by
-  the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a topic,
-  directory, an association, resources, a guide, chat rooms), a search, a forum reply through
-  machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a
-  chat message on the websocket. The rate limits (core/ratelimit.py) stay in the request path but
-  are raised far above this load (`<NAME>_RATE_LIMIT` = 1 000 000): all members come from one address
-  and the ramp-up logs them all in within seconds.
+- **members' behaviour** (bench/locustfile.py, one Locust user per member): each member starts at a random
+  moment of the ramp-up (RAMP seconds), logs in once through the real login form (CSRF token and cookie, as
+  a browser), opens their chat room's page and keeps its websocket open, then, until the end, waits an
+  exponential think time (comparison: mean THINK seconds; capacity: the step's pace) and does one action
+  that Locust draws by the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a
+  topic, directory, an association, resources, a guide, chat rooms), a search, a forum reply through
+  machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a chat
+  message on the websocket. The rate limits (core/ratelimit.py) stay in the request path but are raised far
+  above this load (`<NAME>_RATE_LIMIT` = 1 000 000): all members come from one address and the ramp-up logs
+  them all in within seconds.
 - **measured**: only what starts after the warm-up, for SECONDS seconds in all. The warm-up is the
   ramp-up then half as long again (PASSERELLES_LOAD_SETTLE_SECONDS) for the last logins and websocket
   handshakes to settle; HTTP requests go to each topology in turn during it. Logins are reported from
@@ -63,7 +89,7 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   machine (/proc/stat, both cores, PostgreSQL and Redis included). PostgreSQL: connections open to the
   load database, sampled every second (pg_stat_activity), against the server's max_connections.
 
-Targets (issue 8): errors under 0.1 %, HTTP p95 under 300 ms.
+Targets of the comparison (issue 8): errors under 0.1 %, HTTP p95 under 300 ms. Of the capacity: see above.
 
 Found with it (smoke runs, a machine shared with other test suites): config/settings.py keeps database
 connections 60 s (conn_max_age=60), but under ASGI each request's synchronous code runs in a thread of
@@ -74,15 +100,20 @@ PASSERELLES_LOAD_CONN_MAX_AGE=0 the servers run bench/load_settings.py (the same
 CONN_MAX_AGE=0: a connection per request, closed at its end); connections then follow the requests in
 flight, which one overloaded daphne does not bound either (up to 91 at 200 members).
 
-    make bench BENCH_ARGS=load                                   # 200 members, 600 s (300 s per topology)
-    PASSERELLES_LOAD_USERS=50 PASSERELLES_LOAD_SECONDS=60 make bench BENCH_ARGS=load   # smoke run
+    make bench BENCH_ARGS=load      # capacity: seed once (scale 20), then the ramp, 7.5 minutes at most
+    PASSERELLES_LOAD_STEPS=10,20,30 PASSERELLES_LOAD_STEP_SECONDS=15 PASSERELLES_LOAD_USERS=60 \\
+        make bench BENCH_ARGS=load  # a short trial
+    PASSERELLES_LOAD_TOPOLOGIES=daphne,uvicorn make bench BENCH_ARGS=load   # the comparison, 200 members, 600 s
 
-Environment: PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_SECONDS (600 measured, shared by the topologies),
+Environment, capacity: PASSERELLES_LOAD_STEPS (offered requests/s, rising, comma-separated),
+PASSERELLES_LOAD_STEP_SECONDS (40), PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_RAMP_SECONDS (the
+logins: USERS × 4 / the first step's rate), PASSERELLES_LOAD_SETTLE_SECONDS (10).
+Environment, comparison: PASSERELLES_LOAD_TOPOLOGIES ("daphne,uvicorn"; "daphne-x2" too if listed),
+PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_SECONDS (600 measured, shared by the topologies),
 PASSERELLES_LOAD_RAMP_SECONDS (a quarter of SECONDS, 5 to 60), PASSERELLES_LOAD_SETTLE_SECONDS (half the
-ramp-up), PASSERELLES_LOAD_THINK_SECONDS (mean think
-time, THINK_MEAN_S), PASSERELLES_LOAD_TOPOLOGIES ("daphne,uvicorn"; "daphne-x2" too if listed),
-PASSERELLES_LOAD_CONN_MAX_AGE (unset: config/settings.py's), PASSERELLES_LOAD_DATABASE_URL,
-PASSERELLES_LOAD_REDIS_URL. Results: bench/results/load.postgresql.json.
+ramp-up), PASSERELLES_LOAD_THINK_SECONDS (mean think time, THINK_MEAN_S).
+Both: PASSERELLES_LOAD_SCALE (20), PASSERELLES_LOAD_CONN_MAX_AGE (unset: config/settings.py's),
+PASSERELLES_LOAD_DATABASE_URL, PASSERELLES_LOAD_REDIS_URL. Results: bench/results/load.postgresql.json.
 """
 
 from __future__ import annotations
