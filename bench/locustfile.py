@@ -15,6 +15,12 @@ connection per request (`Connection: close`: deploy/nginx.conf keeps no upstream
 `X-Forwarded-Proto: https` so that Django sees the secure requests production sees. Locust has no
 websocket client: websocket-client's blocking sockets, which Locust's gevent makes cooperative, carry
 the chat, one reader greenlet per connection.
+
+Capacity test (the plan has `steps`): the think time is no longer a fixed mean but the pace that makes the
+members together offer the current step's requests/s (load_scenario.ramp_pause); a greenlet judges each
+step shortly after its end (load_scenario.step_sustained) and ends the test after the first one that did
+not hold. The samples file then also says when the members stopped, how Locust judged the steps and
+Locust's own resident memory.
 """
 
 from __future__ import annotations
