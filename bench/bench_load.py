@@ -1199,7 +1199,9 @@ def _members_ready(users: int) -> tuple[list[Member], int, bool, float | None]:
     scale = seed_scale()
     reused, seed_seconds = prepare_database(scale)
     print(f"Choix de {users} membres…", flush=True)
+    started = time.monotonic()
     members = choose_members(users)
+    print(f"  {len(members)} membres choisis en {time.monotonic() - started:.0f} s.", flush=True)
     _clear_redis()
     connection.close()  # the servers are the only database clients during the run
     return members, scale, reused, seed_seconds
