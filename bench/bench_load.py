@@ -1,19 +1,44 @@
-"""Load test (issue 8, items 1 and 6; issue 15: the members are Locust users): simulated members against
-the real servers, PostgreSQL and Redis.
+"""Load test (issue 8, items 1 and 6; issue 15: the members are Locust users; issue 18, item 2: capacity):
+simulated members against the real servers, PostgreSQL and Redis.
 
 This module is the driver: it prepares the database and the members, starts the servers, runs Locust
 headless on bench/locustfile.py (the members' behaviour; what they do and how it is counted is in
-bench/load_scenario.py, shared by both sides), reads CPU and PostgreSQL's connections meanwhile, and
-writes the comparison of the topologies.
+bench/load_scenario.py, shared by both sides), reads CPU, memory and PostgreSQL's connections meanwhile,
+and writes bench/results/load.postgresql.json.
+
+**Capacity** (the default): the production topology only (docker-compose.yml: uvicorn --workers 2 for
+HTTP, daphne for the websockets, `manage.py db_worker`) under an offered load that rises in steps
+(PASSERELLES_LOAD_STEPS, requests/s: HTTP requests and chat messages; DEFAULT_STEPS 10, 20, 30, 45, 60,
+80, 100, 125, 150), each held PASSERELLES_LOAD_STEP_SECONDS (40 s). The members pace themselves: each acts
+as a Poisson process whose rate is the step's divided among them (load_scenario.ramp_pause), so
+together they offer the step's rate, and the rate changes at the step's boundary. After each step Locust
+judges it (load_scenario.step_sustained): it held when its HTTP p95 stayed under 300 ms, with no error
+of any kind (a failed login, websocket or chat acknowledgement too) and at least 80 % of the offered
+rate achieved (else the members, a closed loop, could not send it); the ramp stops after the first step
+that did not hold. The driver judges the complete steps again with the chat deliveries (a missing
+delivery is an error) and reports, per step: offered and achieved requests/s, HTTP p50/p95/p99, errors
+by kind, the percentiles of every page, the CPU of each process, CPU per HTTP request of uvicorn (its
+master and workers) and per chat message of daphne, PostgreSQL's connections. **The capacity** is the
+highest step held before the first one that failed (load_scenario.choose_capacity), compared with the
+target TARGET_CAPACITY_PER_S (60 requests/s; a 2 000-member federation needs about 20 at its peak):
+« atteint » or « non atteint ». At the end, before the servers stop, the resident memory (VmRSS of
+/proc/<pid>/status, each child process too: uvicorn's workers) of every server, the worker and the
+Locust process. The members log in first, over as long as their arrivals (four requests each) take at
+the first step's rate, then CAPACITY_SETTLE_S for the last websockets. The whole stays under
+MAX_RAMP_SECONDS (12 minutes) after seeding; the defaults take 7.5 minutes at most.
+
+**Comparison** (PASSERELLES_LOAD_TOPOLOGIES set, issue 8): topologies in turns under the same members,
+described below; this chose uvicorn for HTTP (docker-compose.yml).
 
 What runs, all on loopback (127.0.0.1), bounded in time and count:
 
 - **data**: a PostgreSQL database of its own (PASSERELLES_LOAD_DATABASE_URL, by default
   postgres://postgres@127.0.0.1:5432/passerelles_load; its name must contain "load") seeded with
-  `seed_demo --scale SCALE` the way the forum bench seeds (notifications muted), kept between runs while
-  a marker says the same scale and the same seed code; Redis database 13 (PASSERELLES_LOAD_REDIS_URL)
-  with a key prefix of the run's own, removed at the end. If PostgreSQL or Redis does not answer, the
-  bench says so and stops (exit status 2) without writing a result.
+  `seed_demo --scale 20` (PASSERELLES_LOAD_SCALE; over 10 000 topics and 100 000 posts, a few minutes,
+  timed in the result's `seed_seconds`) the way the forum bench seeds (notifications muted), kept
+  between runs while a marker says the same scale and the same seed code; Redis database 13
+  (PASSERELLES_LOAD_REDIS_URL) with a key prefix of the run's own, removed at the end. If PostgreSQL or
+  Redis does not answer, the bench says so and stops (exit status 2) without writing a result.
 - **members**: USERS people of the seeded network (members of member associations, each in at least
   one chat room and allowed to reply in at least one forum) get a password; everything a member will
   visit is chosen for them beforehand, through the site's own access rules (the forums and topics
@@ -21,12 +46,13 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
 - **servers**, started as production starts them (Dockerfile, docker-compose.yml): DEBUG=0,
   SECRET_KEY and ALLOWED_HOSTS set, SECURE_SSL_REDIRECT=0 (no TLS on loopback; requests carry
   `X-Forwarded-Proto: https` as nginx sends it, so Django sees secure requests: secure cookies, CSRF
-  referer checks), uvicorn and daphne with the flags of docker-compose.yml, and the background worker
+  referer checks), SITE_URL https://127.0.0.1 (the pages' origin, which the chat's handshake carries and
+  core/origins.py accepts), uvicorn and daphne with the flags of docker-compose.yml, and the background worker
   (`manage.py db_worker`, django-tasks' database backend: indexing and notifications off the request
   path, as in production). Search uses the database store (PostgreSQL full text): Elasticsearch, which
   production runs, is not on this machine. **Static files are left out**: nginx serves them in
   production (deploy/nginx.conf), so they never reach Django; the simulated browsers do not fetch them.
-- **topologies** (PASSERELLES_LOAD_TOPOLOGIES, comma-separated), compared under the same load:
+- **topologies** (comparison only: PASSERELLES_LOAD_TOPOLOGIES, comma-separated), compared under the same load:
   `daphne`: one daphne process for HTTP and websockets (the alternative);
   `uvicorn`: HTTP on `uvicorn --workers UVICORN_WORKERS` (ASGI, one process per worker), websockets on
   daphne (what docker-compose.yml ships, services web and ws, chosen on this test's result);
@@ -38,16 +64,16 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   throughout (and HTTP in the `daphne` blocks). The client routes by path as nginx would: /ws/ to
   daphne, the rest to the serving topology. Like nginx in front of the app (no upstream keepalive in
   deploy/nginx.conf), each HTTP request opens its own connection (`Connection: close`).
-- **members' behaviour** (bench/locustfile.py, one Locust user per member): each member starts at a
-  random moment of the ramp-up (RAMP seconds), logs in once through the real login form (CSRF token and
-  cookie, as a browser), opens their chat room's page and keeps its websocket open, then, until the
-  end, waits an exponential think time (mean THINK seconds) and does one action that Locust draws by
-  the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a topic,
-  directory, an association, resources, a guide, chat rooms), a search, a forum reply through
-  machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a
-  chat message on the websocket. The rate limits (core/ratelimit.py) stay in the request path but
-  are raised far above this load (`<NAME>_RATE_LIMIT` = 1 000 000): all members come from one address
-  and the ramp-up logs them all in within seconds.
+- **members' behaviour** (bench/locustfile.py, one Locust user per member): each member starts at a random
+  moment of the ramp-up (RAMP seconds), logs in once through the real login form (CSRF token and cookie, as
+  a browser), opens their chat room's page and keeps its websocket open, then, until the end, waits an
+  exponential think time (comparison: mean THINK seconds; capacity: the step's pace) and does one action
+  that Locust draws by the weights of ACTIONS (bench/load_scenario.py): pages (home, forum index, a forum, a
+  topic, directory, an association, resources, a guide, chat rooms), a search, a forum reply through
+  machina's reply form (the form's page, then its POST with the CSRF token: a realistic low rate), or a chat
+  message on the websocket. The rate limits (core/ratelimit.py) stay in the request path but are raised far
+  above this load (`<NAME>_RATE_LIMIT` = 1 000 000): all members come from one address and the ramp-up logs
+  them all in within seconds.
 - **measured**: only what starts after the warm-up, for SECONDS seconds in all. The warm-up is the
   ramp-up then half as long again (PASSERELLES_LOAD_SETTLE_SECONDS) for the last logins and websocket
   handshakes to settle; HTTP requests go to each topology in turn during it. Logins are reported from
@@ -63,7 +89,7 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
   machine (/proc/stat, both cores, PostgreSQL and Redis included). PostgreSQL: connections open to the
   load database, sampled every second (pg_stat_activity), against the server's max_connections.
 
-Targets (issue 8): errors under 0.1 %, HTTP p95 under 300 ms.
+Targets of the comparison (issue 8): errors under 0.1 %, HTTP p95 under 300 ms. Of the capacity: see above.
 
 Found with it (smoke runs, a machine shared with other test suites): config/settings.py keeps database
 connections 60 s (conn_max_age=60), but under ASGI each request's synchronous code runs in a thread of
@@ -74,15 +100,20 @@ PASSERELLES_LOAD_CONN_MAX_AGE=0 the servers run bench/load_settings.py (the same
 CONN_MAX_AGE=0: a connection per request, closed at its end); connections then follow the requests in
 flight, which one overloaded daphne does not bound either (up to 91 at 200 members).
 
-    make bench BENCH_ARGS=load                                   # 200 members, 600 s (300 s per topology)
-    PASSERELLES_LOAD_USERS=50 PASSERELLES_LOAD_SECONDS=60 make bench BENCH_ARGS=load   # smoke run
+    make bench BENCH_ARGS=load      # capacity: seed once (scale 20), then the ramp, 7.5 minutes at most
+    PASSERELLES_LOAD_STEPS=10,20,30 PASSERELLES_LOAD_STEP_SECONDS=15 PASSERELLES_LOAD_USERS=60 \\
+        make bench BENCH_ARGS=load  # a short trial
+    PASSERELLES_LOAD_TOPOLOGIES=daphne,uvicorn make bench BENCH_ARGS=load   # the comparison, 200 members, 600 s
 
-Environment: PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_SECONDS (600 measured, shared by the topologies),
+Environment, capacity: PASSERELLES_LOAD_STEPS (offered requests/s, rising, comma-separated),
+PASSERELLES_LOAD_STEP_SECONDS (40), PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_RAMP_SECONDS (the
+logins: USERS × 4 / the first step's rate), PASSERELLES_LOAD_SETTLE_SECONDS (10).
+Environment, comparison: PASSERELLES_LOAD_TOPOLOGIES ("daphne,uvicorn"; "daphne-x2" too if listed),
+PASSERELLES_LOAD_USERS (200), PASSERELLES_LOAD_SECONDS (600 measured, shared by the topologies),
 PASSERELLES_LOAD_RAMP_SECONDS (a quarter of SECONDS, 5 to 60), PASSERELLES_LOAD_SETTLE_SECONDS (half the
-ramp-up), PASSERELLES_LOAD_THINK_SECONDS (mean think
-time, THINK_MEAN_S), PASSERELLES_LOAD_TOPOLOGIES ("daphne,uvicorn"; "daphne-x2" too if listed),
-PASSERELLES_LOAD_CONN_MAX_AGE (unset: config/settings.py's), PASSERELLES_LOAD_DATABASE_URL,
-PASSERELLES_LOAD_REDIS_URL. Results: bench/results/load.postgresql.json.
+ramp-up), PASSERELLES_LOAD_THINK_SECONDS (mean think time, THINK_MEAN_S).
+Both: PASSERELLES_LOAD_SCALE (20), PASSERELLES_LOAD_CONN_MAX_AGE (unset: config/settings.py's),
+PASSERELLES_LOAD_DATABASE_URL, PASSERELLES_LOAD_REDIS_URL. Results: bench/results/load.postgresql.json.
 """
 
 from __future__ import annotations
@@ -120,6 +151,7 @@ from bench.load_scenario import (
     ACK_TIMEOUT_S,
     ACTIONS,
     KINDS,
+    MIN_ACHIEVED_SHARE,
     REQUEST_TIMEOUT_S,
     Block,
     Member,
@@ -127,15 +159,24 @@ from bench.load_scenario import (
     Sample,
     Scenario,
     SentMessage,
+    Step,
     block_schedule,
+    capacity_verdict,
     chat_summary,
+    choose_capacity,
     start_offsets,
+    step_index,
+    step_sample_summary,
+    step_schedule,
+    step_sustained,
     summarize,
     topology_at,
 )
 
-SCALE = 5
-MIN_TOPICS = 2_000
+# seed_demo's scale (PASSERELLES_LOAD_SCALE): 20 is a federation's volume (over 10 000 topics, 100 000 posts).
+DEFAULT_SCALE = 20
+# seed_demo makes topics in proportion to the scale: fewer than this many per unit means a seed went wrong.
+MIN_TOPICS_PER_SCALE = 400
 DEFAULT_USERS = 200
 DEFAULT_SECONDS = 600
 # Mean think time between two actions of one member. A person reads a topic or a guide for tens of
@@ -148,6 +189,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/passerelles_load"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 PREFIX = f"passerelles-load-{os.getpid()}"
 PASSWORD = "charge-passerelles"
+SITE_URL = "https://127.0.0.1"
 RAISED_RATE_LIMIT = "1000000"
 TARGET_ERROR_RATE = 0.001
 TARGET_P95_MS = 300.0
@@ -182,7 +224,10 @@ def environment() -> dict[str, str]:
     env = production_like_environment(
         allowed_hosts="127.0.0.1,localhost", PASSERELLES_VAR_DIR=str(BENCH_DIR / "load"),
         DATABASE_URL=database_url(), REDIS_URL=redis_url(), REDIS_KEY_PREFIX=PREFIX,
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend", LOG_LEVEL="WARNING")
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend", LOG_LEVEL="WARNING",
+        # The site's public address, as production sets it: the origin of its pages, which the chat's
+        # websocket handshake accepts (core/origins.py) whatever port the bench's daphne listens on.
+        SITE_URL=SITE_URL)
     # Every abuse limit stays in the path (its Redis round trips are measured) but far above the load:
     # all simulated members share one address.
     for name in ("LOGIN", "LOGIN_ADDRESS", "FORUM_POSTING", "SEARCH", "SEARCH_SUGGEST", "CHAT"):
@@ -230,6 +275,79 @@ def read_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(users=users, seconds=seconds, ramp=ramp, think=think, topologies=topologies, settle=settle)
 
 
+# --- capacity (the default) ---------------------------------------------------------------------------
+
+# Offered requests/s (HTTP and chat messages), one step each, until the first step that fails.
+DEFAULT_STEPS = (10.0, 20.0, 30.0, 45.0, 60.0, 80.0, 100.0, 125.0, 150.0)
+DEFAULT_STEP_SECONDS = 40.0
+# A member's arrival is four requests (the login form, its POST, the home page, the room's page) and a
+# websocket: by default they log in over as long as it takes these to come at the first step's rate, so
+# that the warm-up never offers much more than the first step (a burst of logins would be measured in it).
+ARRIVAL_REQUESTS = 4
+CAPACITY_SETTLE_S = 10.0
+# The capacity asked of the production topology: a 2 000-member federation needs about 20 requests/s at
+# its peak; three times that leaves room for growth, a busy day and slower requests (search, posting).
+TARGET_CAPACITY_PER_S = 60.0
+PEAK_NEED_PER_S = 20.0
+# The whole ramp, after seeding, stays under this (PASSERELLES_LOAD_STEPS × PASSERELLES_LOAD_STEP_SECONDS
+# + the logins' warm-up): a longer ramp is refused rather than left to run for an hour.
+MAX_RAMP_SECONDS = 12 * 60
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    users: int
+    rates: tuple[float, ...]
+    step_seconds: float
+    ramp: float
+    settle: float
+
+    @property
+    def warmup(self) -> float:
+        """Before the first step: the members log in (ramp), then their last websockets settle."""
+        return self.ramp + self.settle
+
+    @property
+    def longest_seconds(self) -> float:
+        """The members' time if every step holds (after the servers' start)."""
+        return self.warmup + len(self.rates) * self.step_seconds
+
+
+def comparison_asked(env: dict[str, str] | None = None) -> bool:
+    """The topologies' comparison (read_settings) instead of the capacity ramp: PASSERELLES_LOAD_TOPOLOGIES."""
+    env = os.environ if env is None else env
+    return bool((env.get("PASSERELLES_LOAD_TOPOLOGIES") or "").strip())
+
+
+def read_capacity_settings(env: dict[str, str] | None = None) -> CapacitySettings:
+    """The capacity ramp from the environment (PASSERELLES_LOAD_STEPS, _STEP_SECONDS, _USERS, _RAMP_SECONDS,
+    _SETTLE_SECONDS), checked: rates positive and rising, the whole under MAX_RAMP_SECONDS."""
+    env = os.environ if env is None else env
+    users = int(env.get("PASSERELLES_LOAD_USERS") or DEFAULT_USERS)
+    raw_steps = env.get("PASSERELLES_LOAD_STEPS") or ",".join(f"{rate:g}" for rate in DEFAULT_STEPS)
+    try:
+        rates = tuple(float(part) for part in raw_steps.split(",") if part.strip())
+    except ValueError:
+        raise ValueError("PASSERELLES_LOAD_STEPS : des nombres séparés par des virgules "
+                         f"(reçu « {raw_steps} »).") from None
+    step_seconds = float(env.get("PASSERELLES_LOAD_STEP_SECONDS") or DEFAULT_STEP_SECONDS)
+    if users < 1 or not rates or rates[0] <= 0:
+        raise ValueError(f"PASSERELLES_LOAD_USERS ≥ 1 et PASSERELLES_LOAD_STEPS : des débits positifs et croissants "
+                         f"(reçu « {raw_steps} »).")
+    ramp = float(env.get("PASSERELLES_LOAD_RAMP_SECONDS") or users * ARRIVAL_REQUESTS / rates[0])
+    settle = float(env.get("PASSERELLES_LOAD_SETTLE_SECONDS") or CAPACITY_SETTLE_S)
+    if step_seconds <= 0 or ramp < 0 or settle < 0:
+        raise ValueError("PASSERELLES_LOAD_STEP_SECONDS > 0, PASSERELLES_LOAD_RAMP_SECONDS ≥ 0 et "
+                         "PASSERELLES_LOAD_SETTLE_SECONDS ≥ 0.")
+    if not rates or any(rate <= 0 for rate in rates) or list(rates) != sorted(set(rates)):
+        raise ValueError(f"PASSERELLES_LOAD_STEPS : des débits positifs et croissants (reçu « {raw_steps} »).")
+    settings = CapacitySettings(users=users, rates=rates, step_seconds=step_seconds, ramp=ramp, settle=settle)
+    if settings.longest_seconds > MAX_RAMP_SECONDS:
+        raise ValueError(f"Rampe de {settings.longest_seconds:g} s au plus : la limite est {MAX_RAMP_SECONDS} s "
+                         "(moins de paliers ou des paliers plus courts).")
+    return settings
+
+
 def services_answer() -> list[str]:
     """What does not answer among PostgreSQL and Redis (empty when both do)."""
     problems = []
@@ -256,8 +374,19 @@ def services_answer() -> list[str]:
 # --- database ----------------------------------------------------------------------------------------
 
 
-def prepare_database() -> bool:
-    """Migrate, and seed unless the marker shows this very seed already ran here. True when reused."""
+def seed_scale(env: dict[str, str] | None = None) -> int:
+    """seed_demo's scale for the load database (PASSERELLES_LOAD_SCALE, DEFAULT_SCALE)."""
+    env = os.environ if env is None else env
+    scale = int(env.get("PASSERELLES_LOAD_SCALE") or DEFAULT_SCALE)
+    if scale < 1:
+        raise ValueError("PASSERELLES_LOAD_SCALE ≥ 1.")
+    return scale
+
+
+def prepare_database(scale: int) -> tuple[bool, float | None]:
+    """Migrate, and seed unless the marker shows this very seed already ran here.
+
+    Returns (reused, seconds seed_demo took: None when reused)."""
     from django.core.management import call_command
     from django.db import connection
     from machina.apps.forum_conversation.models import Topic
@@ -266,23 +395,28 @@ def prepare_database() -> bool:
 
     if connection.vendor != "postgresql":
         raise RuntimeError(f"Le test de charge vise PostgreSQL (trouvé : {connection.vendor}).")
-    fingerprint = seed_fingerprint(SEED_SOURCES, SCALE)
+    fingerprint = seed_fingerprint(SEED_SOURCES, scale)
     marker = seed_marker("load")
     same_seed = marker.exists() and json.loads(marker.read_text()) == fingerprint
     reset_server_database(required_word="load", create_only=same_seed)
     print("Migrations…", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
-    if same_seed and Topic.objects.count() >= MIN_TOPICS:
-        print(f"Base de charge réutilisée ({describe_database()}, échelle {SCALE}).", flush=True)
-        return True
-    print(f"seed_demo --scale {SCALE} (une à deux minutes la première fois)…", flush=True)
+    minimum = MIN_TOPICS_PER_SCALE * scale
+    if same_seed and Topic.objects.count() >= minimum:
+        print(f"Base de charge réutilisée ({describe_database()}, échelle {scale}).", flush=True)
+        return True, None
+    print(f"seed_demo --scale {scale} (plusieurs minutes à l'échelle 20 ; une seule fois : la base est gardée "
+          "tant que le code de la démo ne change pas)…", flush=True)
+    started = time.monotonic()
     with notifications.muted():
-        call_command("seed_demo", scale=SCALE)
-    if Topic.objects.count() < MIN_TOPICS:
-        raise RuntimeError(f"seed_demo --scale {SCALE} a produit moins de {MIN_TOPICS} sujets.")
+        call_command("seed_demo", scale=scale)
+    seconds = round(time.monotonic() - started, 1)
+    if Topic.objects.count() < minimum:
+        raise RuntimeError(f"seed_demo --scale {scale} a produit moins de {minimum} sujets.")
+    print(f"seed_demo --scale {scale} : {seconds:g} s.", flush=True)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(fingerprint) + "\n")
-    return False
+    return False, seconds
 
 
 def describe_database() -> str:
@@ -571,7 +705,7 @@ def run_load(members: Sequence[Member], settings: Settings) -> list[dict]:
                     offsets=start_offsets(len(members), settings.ramp, random.Random(SEED)),
                     http_ports={name: [p.port for p in servers] for name, servers in http_servers.items()},
                     ws_port=ws.port, schedule=schedule, seed=SEED,
-                    samples_path=str(BENCH_DIR / "load" / "samples.json"))
+                    samples_path=str(BENCH_DIR / "load" / "samples.json"), page_origin=SITE_URL)
         results = measure(plan, processes, http_servers, settings)
         # A server or the worker that died during the run (its log says why) invalidates the numbers.
         exited = {p.name: p.process.returncode for p in processes if p.process.poll() is not None}
@@ -731,6 +865,251 @@ def results_by_topology(*, samples: Sequence[Sample], sent: Sequence[SentMessage
     return results
 
 
+# --- capacity run ------------------------------------------------------------------------------------
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (its peak) of one process, in kB (/proc/<pid>/status)."""
+    memory = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                memory[line.split(":")[0]] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return memory
+
+
+def _command_line(pid: int) -> str:
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return " ".join(word.decode(errors="replace") for word in words if word)[:160]
+
+
+def process_memory(process: Process) -> dict:
+    """Resident memory of a server and of every process under it (uvicorn's workers): kB each and in all."""
+    if process.process is None or process.process.poll() is not None:
+        return {"rss_kb": None, "processes": []}
+    members = []
+    for pid in _descendants(process.process.pid):
+        memory = _status_kb(pid)
+        if "VmRSS" in memory:
+            members.append({"pid": pid, "role": "principal" if pid == process.process.pid else "enfant",
+                            "command": _command_line(pid), "rss_kb": memory["VmRSS"],
+                            "peak_rss_kb": memory.get("VmHWM")})
+    return {"rss_kb": sum(m["rss_kb"] for m in members), "processes": members}
+
+
+def run_capacity(members: Sequence[Member], settings: CapacitySettings) -> dict:
+    """The production topology (uvicorn for HTTP, daphne for websockets, db_worker) under the ramp; stop
+    the servers; the steps, the capacity and the memory of every process."""
+    processes, http_servers, ws = build_processes(("uvicorn",))
+    steps = step_schedule(settings.warmup, settings.rates, settings.step_seconds)
+    print(f"  {DESCRIPTIONS['uvicorn']}, db_worker ; {len(steps)} paliers de {settings.step_seconds:g} s au plus : "
+          f"{', '.join(f'{rate:g}' for rate in settings.rates)} req/s offertes", flush=True)
+    scenario = Scenario(weights=ACTIONS, think_mean_s=THINK_MEAN_S)
+    exited: dict[str, int] = {}
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready()
+        plan = Plan(t0=time.monotonic() + LOCUST_START_S, warmup=settings.warmup,
+                    seconds=len(steps) * settings.step_seconds,
+                    think=len(members) * scenario.requests_per_action() / settings.rates[0], members=list(members),
+                    offsets=start_offsets(len(members), settings.ramp, random.Random(SEED)),
+                    http_ports={"uvicorn": [p.port for p in http_servers["uvicorn"]]}, ws_port=ws.port,
+                    schedule=[Block("uvicorn", settings.warmup, steps[-1].end)], seed=SEED,
+                    samples_path=str(BENCH_DIR / "load" / "samples.json"), page_origin=SITE_URL, steps=steps,
+                    requests_per_action=scenario.requests_per_action(), p95_limit_ms=TARGET_P95_MS)
+        result = measure_capacity(plan, processes, http_servers["uvicorn"], ws)
+        exited = {p.name: p.process.returncode for p in processes if p.process.poll() is not None}
+    finally:
+        for process in reversed(processes):
+            process.stop()
+    for process_name, code in exited.items():
+        print(f"  ATTENTION : {process_name} s'est arrêté pendant la mesure (code {code}, "
+              f"voir {(BENCH_DIR / 'load' / f'{process_name}.log').relative_to(ROOT)}).", flush=True)
+    result["processes_exited"] = exited
+    result["server_log_tracebacks"] = {p.name: _tracebacks(p.log) for p in processes}
+    if exited:  # a server that died makes every later step meaningless
+        for step in result["steps"]:
+            step["sustained"], step["reason"] = False, "un processus s'est arrêté pendant la mesure"
+        result["capacity"] = choose_capacity(result["steps"])
+    return result
+
+
+def measure_capacity(plan: Plan, processes: Sequence[Process], http: Sequence[Process], ws: Process) -> dict:
+    """Run Locust through the steps (it stops after the first that fails) while this process reads CPU at
+    every step boundary and PostgreSQL's connections every second; then each complete step's figures,
+    the capacity, and every process's memory at the end."""
+    samples_path = Path(plan.samples_path)
+    samples_path.parent.mkdir(parents=True, exist_ok=True)
+    samples_path.unlink(missing_ok=True)
+    plan_path = samples_path.with_name("plan.json")
+    plan.write(plan_path)
+    locust = locust_process(plan_path, len(plan.members), LOCUST_START_S + plan.warmup + plan.seconds + STOP_GRACE_S)
+    usage: dict[int, Usage] = {}
+    connections: dict[int, list[int]] = defaultdict(list)
+    done = threading.Event()
+
+    def snapshot() -> tuple:
+        return (time.monotonic(), locust.cpu_seconds(), {p.name: p.cpu_seconds() for p in processes}, machine_cpu())
+
+    def sample_cpu() -> None:
+        for index, step in enumerate(plan.steps):
+            if done.wait(max(0.0, plan.t0 + step.start - time.monotonic())):
+                return
+            before = snapshot()
+            if done.wait(max(0.0, plan.t0 + step.end - time.monotonic())):
+                return
+            after = snapshot()
+            usage[index] = Usage(wall=after[0] - before[0], client=after[1] - before[1],
+                                 processes=Counter({name: after[2][name] - before[2][name] for name in after[2]}),
+                                 machine_busy=after[3][0] - before[3][0], machine_total=after[3][1] - before[3][1])
+
+    def sample_connections() -> None:
+        if done.wait(max(0.0, plan.t0 + plan.warmup - time.monotonic())):
+            return
+        while not done.is_set() and time.monotonic() < plan.t0 + plan.steps[-1].end:
+            count = database_connections()
+            if count is not None:
+                connections[step_index(plan.steps, time.monotonic() - plan.t0)].append(count)
+            done.wait(1.0)
+
+    samplers = [threading.Thread(target=sample_cpu, daemon=True),
+                threading.Thread(target=sample_connections, daemon=True)]
+    locust.start()
+    memory: dict[str, dict] = {}
+    try:
+        for sampler in samplers:
+            sampler.start()
+        try:
+            locust.process.wait(timeout=LOCUST_START_S + plan.warmup + plan.seconds + 2 * STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            print("  Locust n'avait pas fini à l'heure : arrêté.", flush=True)
+        done.set()
+        for sampler in samplers:
+            sampler.join(timeout=5)
+        # At the end of the load, servers still up: what production would hold after such a peak.
+        memory = {p.name: process_memory(p) for p in processes}
+    finally:
+        done.set()
+        locust.stop()
+    if not samples_path.exists():
+        raise RuntimeError(f"Locust n'a rien écrit ({samples_path}) :\n{locust.log.read_text()[-3000:]}")
+    measured = json.loads(samples_path.read_text())
+    client_memory = measured.get("client_memory_kb", {})
+    memory["locust"] = {"rss_kb": client_memory.get("VmRSS"), "processes": [
+        {"pid": None, "role": "principal", "command": "locust (bench/locustfile.py)",
+         "rss_kb": client_memory.get("VmRSS"), "peak_rss_kb": client_memory.get("VmHWM")}]}
+    steps = capacity_steps(
+        samples=[Sample(**sample) for sample in measured["samples"]],
+        sent=[SentMessage(**message) for message in measured["sent"]], deliveries=measured["deliveries"],
+        error_frames=measured["error_frames"], steps=plan.steps, stopped_at=measured["stopped_at"], usage=usage,
+        connections=connections, processes=processes, http=http, ws=ws)
+    return {"steps": steps, "capacity": choose_capacity(steps), "memory": memory,
+            "judged_by_client": measured.get("judged_steps", []),
+            "postgres_max_connections": postgres_max_connections()}
+
+
+def capacity_steps(*, samples: Sequence[Sample], sent: Sequence[SentMessage], deliveries: Sequence,
+                   error_frames: dict[str, int], steps: Sequence[Step], stopped_at: float, usage: dict[int, Usage],
+                   connections: dict[int, list[int]], processes: Sequence[Process], http: Sequence[Process],
+                   ws: Process) -> list[dict]:
+    """Every step that ran to its end: offered and achieved rates, HTTP percentiles, errors (missing chat
+    deliveries included), whether it held, CPU (of each process, and per request of the HTTP servers)."""
+    results = []
+    for index, step in enumerate(steps):
+        if step.end > stopped_at + 1e-6:  # the ramp stopped before this step's end: not measured
+            break
+        summary = step_sample_summary(samples, step)
+        chat = chat_summary(sent, deliveries, error_frames, (step.start, step.end))
+        if chat["deliveries_missing"]:
+            summary["errors"] += chat["deliveries_missing"]
+            summary["error_kinds"] = {**summary["error_kinds"], "livraison manquante": chat["deliveries_missing"]}
+        held, reason = step_sustained(summary, TARGET_P95_MS)
+        spent = usage.get(index)
+        cpu = None
+        if spent is not None:
+            wall = max(spent.wall, 1e-9)
+            http_cpu = sum(spent.processes[p.name] for p in http)
+            cpu = {
+                "http_server_cpu_ms_per_request": round(1000 * http_cpu / summary["http_requests"], 1)
+                if summary["http_requests"] else None,
+                "ws_server_cpu_ms_per_chat_message": round(1000 * spent.processes[ws.name] / chat["messages"], 1)
+                if chat["messages"] else None,
+                "servers_percent_of_one_core": {p.name: round(100 * spent.processes[p.name] / wall, 1)
+                                                for p in processes},
+                "client_process_percent_of_one_core": round(100 * spent.client / wall, 1),
+                "machine_busy_percent_all_cores": round(100 * spent.machine_busy / max(spent.machine_total, 1), 1),
+            }
+        results.append({
+            "step": index + 1, "start_s": round(step.start, 1), "end_s": round(step.end, 1), **summary,
+            "sustained": held, "reason": reason,
+            "chat": {k: chat[k] for k in ("messages", "deliveries", "deliveries_missing", "delivery_p95_ms")},
+            # Which pages slow down first.
+            "per_kind": {kind: {k: v for k, v in kind_summary.items() if k in ("n", "p50_ms", "p95_ms", "errors")}
+                         for kind in KINDS
+                         if (kind_summary := summarize(samples, window=(step.start, step.end), kinds=[kind]))["n"]},
+            "cpu": cpu,
+            "database_connections_max": max(connections.get(index, []), default=None),
+        })
+    return results
+
+
+def format_capacity_table(steps: Sequence[dict]) -> str:
+    columns = [("step", "palier", "<"), ("offered_per_s", "offert req/s", ">"),
+               ("achieved_per_s", "obtenu req/s", ">"), ("p50_ms", "p50 ms", ">"), ("p95_ms", "p95 ms", ">"),
+               ("p99_ms", "p99 ms", ">"), ("errors", "erreurs", ">"), ("cpu_ms", "CPU ms/req HTTP", ">"),
+               ("machine", "machine %", ">"), ("sustained", "tenu", "<")]
+
+    def cell(step: dict, key: str) -> str:
+        if key == "cpu_ms":
+            value = (step["cpu"] or {}).get("http_server_cpu_ms_per_request")
+        elif key == "machine":
+            value = (step["cpu"] or {}).get("machine_busy_percent_all_cores")
+        elif key == "sustained":
+            return "oui" if step["sustained"] else f"non ({step['reason']})"
+        else:
+            value = step.get(key)
+        return "–" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    body = [[cell(step, key) for key, _label, _align in columns] for step in steps]
+    header = [label for _key, label, _align in columns]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(widths[i]) if columns[i][2] == "<" else c.rjust(widths[i]) for i, c in enumerate(line))
+             for line in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def capacity_summary_line(capacity: dict, target: float = TARGET_CAPACITY_PER_S) -> str:
+    """The capacity figure and the target's verdict, in French."""
+    value = capacity["capacity_per_s"]
+    if value is None:
+        held = "aucun palier tenu"
+    elif capacity["limit_reached"]:
+        held = f"{value:g} req/s (le palier de {capacity['first_failing_rate_per_s']:g} req/s n'a pas tenu)"
+    else:
+        held = f"au moins {value:g} req/s (tous les paliers ont tenu : la limite est au-delà)"
+    return (f"Capacité (plus haut palier tenu : p95 HTTP < {TARGET_P95_MS:g} ms, aucune erreur) : {held}. "
+            f"Objectif ≥ {target:g} req/s (besoin estimé d'une fédération de 2 000 membres à la pointe : "
+            f"≈ {PEAK_NEED_PER_S:g} req/s) : {capacity_verdict(value, target)}.")
+
+
+def format_memory(memory: dict[str, dict]) -> str:
+    lines = []
+    for name, entry in memory.items():
+        parts = ", ".join(f"{m['role']} {m['rss_kb'] / 1024:.0f} Mo" for m in entry["processes"] if m["rss_kb"])
+        total = entry["rss_kb"]
+        lines.append(f"  {name} : {'–' if total is None else f'{total / 1024:.0f} Mo'}"
+                     + (f" ({parts})" if len(entry["processes"]) > 1 else ""))
+    return "\n".join(lines)
+
+
 # --- report ------------------------------------------------------------------------------------------
 
 
@@ -804,9 +1183,9 @@ def compare(results: Sequence[dict]) -> dict | None:
     }
 
 
-@register("load", "Charge : membres simulés sur daphne / uvicorn, PostgreSQL et Redis", environment=environment)
-def load_benchmark() -> Report:
-    settings = read_settings()
+def _members_ready(users: int) -> tuple[list[Member], int, bool, float | None]:
+    """PostgreSQL and Redis answer (else exit 2), the database seeded (or reused), `users` members chosen.
+    Returns the members, the scale, whether the database was reused and how long seeding took."""
     problems = services_answer()
     if problems:
         for problem in problems:
@@ -817,11 +1196,107 @@ def load_benchmark() -> Report:
 
     from django.db import connection
 
-    reused = prepare_database()
-    print(f"Choix de {settings.users} membres…", flush=True)
-    members = choose_members(settings.users)
+    scale = seed_scale()
+    reused, seed_seconds = prepare_database(scale)
+    print(f"Choix de {users} membres…", flush=True)
+    started = time.monotonic()
+    members = choose_members(users)
+    print(f"  {len(members)} membres choisis en {time.monotonic() - started:.0f} s.", flush=True)
     _clear_redis()
     connection.close()  # the servers are the only database clients during the run
+    return members, scale, reused, seed_seconds
+
+
+@register("load", "Charge : capacité d'uvicorn + daphne (paliers de requêtes/s), PostgreSQL et Redis",
+          environment=environment)
+def load_benchmark() -> Report:
+    if comparison_asked():
+        return comparison_benchmark()
+    return capacity_benchmark()
+
+
+def capacity_benchmark() -> Report:
+    """The production topology under offered loads in steps; the capacity is the highest step held."""
+    settings = read_capacity_settings()
+    members, scale, reused, seed_seconds = _members_ready(settings.users)
+    print(f"{settings.users} membres se connectent en {settings.ramp:g} s (+ {settings.settle:g} s), puis paliers "
+          f"de {settings.step_seconds:g} s : {', '.join(f'{rate:g}' for rate in settings.rates)} req/s offertes, "
+          f"arrêt après le premier palier qui ne tient pas ({settings.longest_seconds:g} s au plus).", flush=True)
+    try:
+        result = run_capacity(members, settings)
+    finally:
+        _clear_redis()
+    capacity = result["capacity"]
+    verdict_text = capacity_verdict(capacity["capacity_per_s"], TARGET_CAPACITY_PER_S)
+
+    print()
+    print(format_capacity_table(result["steps"]))
+    print()
+    print(capacity_summary_line(capacity))
+    print("Mémoire résidente à la fin (VmRSS, processus enfants compris) :")
+    print(format_memory(result["memory"]))
+    print(flush=True)
+
+    rows = [{"name": f"palier {step['step']} : {step['offered_per_s']:g} req/s offertes, "
+                     f"{step['achieved_per_s']:g} obtenues{'' if step['sustained'] else ' (non tenu)'}",
+             "n": step["requests"], "p50_ms": step["p50_ms"], "p95_ms": step["p95_ms"], "p99_ms": step["p99_ms"],
+             "errors": step["errors"], "offered_per_s": step["offered_per_s"],
+             "achieved_per_s": step["achieved_per_s"], "sustained": step["sustained"]}
+            for step in result["steps"]]
+    data = {
+        "mode": "capacité",
+        "topology": DESCRIPTIONS["uvicorn"] + ", db_worker",
+        "scale": scale,
+        "database": describe_database(),
+        "database_reused": reused,
+        "seed_seconds": seed_seconds,
+        "redis": redis_url(),
+        "members": settings.users,
+        "trial_run": settings.rates != DEFAULT_STEPS or settings.step_seconds != DEFAULT_STEP_SECONDS
+        or settings.users != DEFAULT_USERS or scale != DEFAULT_SCALE,
+        "steps": result["steps"],
+        "capacity_per_s": capacity["capacity_per_s"],
+        "capacity": capacity,
+        "target": {"capacity_per_s_at_least": TARGET_CAPACITY_PER_S, "peak_need_per_s": PEAK_NEED_PER_S,
+                   "http_p95_ms_under": TARGET_P95_MS, "errors": 0,
+                   "achieved_share_at_least": MIN_ACHIEVED_SHARE},
+        "verdict": verdict_text,
+        "memory_at_end": result["memory"],
+        "judged_by_client": result["judged_by_client"],
+        "postgres_max_connections": result["postgres_max_connections"],
+        "server_log_tracebacks": result["server_log_tracebacks"],
+        "processes_exited": result["processes_exited"],
+        "static_files": "exclus : nginx les sert en production (deploy/nginx.conf), ils n'atteignent pas Django",
+        "search_store": "base de données (PostgreSQL) : pas d'Elasticsearch sur cette machine",
+        "rate_limits": f"relevées à {RAISED_RATE_LIMIT} (connexion, adresse, forum, recherche, discussions) : "
+                       "tous les membres simulés partagent une adresse",
+        "password_hasher": "MD5 (PASSERELLES_FAST_PASSWORD_HASHER=1), comme les autres bancs",
+    }
+    parameters = {
+        "users": settings.users, "steps_requests_per_s": list(settings.rates), "step_seconds": settings.step_seconds,
+        "ramp_seconds": settings.ramp, "settle_seconds": settings.settle, "uvicorn_workers": UVICORN_WORKERS,
+        "pacing": "chaque membre agit selon un processus de Poisson ; ensemble, ils offrent le débit du palier "
+                  "(load_scenario.ramp_pause)",
+        "requests_per_action": round(Scenario(weights=ACTIONS, think_mean_s=THINK_MEAN_S).requests_per_action(), 3),
+        "conn_max_age": int(os.environ["PASSERELLES_LOAD_CONN_MAX_AGE"])
+        if os.environ.get("PASSERELLES_LOAD_CONN_MAX_AGE") else "config/settings.py",
+        "actions": ACTIONS, "request_timeout_s": REQUEST_TIMEOUT_S, "ack_timeout_s": ACK_TIMEOUT_S,
+        "client": "Locust (bench/locustfile.py, gevent), HTTP/1.1 une connexion par requête (Connection: close, "
+                  "comme nginx vers l'amont) + websocket-client (une connexion par membre)",
+        "seed": SEED,
+    }
+    return Report(rows=rows, data=data, parameters=parameters)
+
+
+# What the comparison's JSON keeps of each topology's result.
+TOPOLOGY_RESULT_KEYS = ("description", "http", "all", "chat", "cpu", "window_s", "seconds_served", "blocks",
+                        "database_connections", "server_log_tracebacks", "processes_exited")
+
+
+def comparison_benchmark() -> Report:
+    """The topologies of PASSERELLES_LOAD_TOPOLOGIES in turns under the same members (issue 8)."""
+    settings = read_settings()
+    members, scale, reused, _seed_seconds = _members_ready(settings.users)
     scenario = Scenario(weights=ACTIONS, think_mean_s=settings.think)
     print(f"{settings.users} membres, montée en charge {settings.ramp:g} s, {settings.settle:g} s de mise en "
           f"route, puis {settings.seconds:g} s mesurées "
@@ -857,7 +1332,8 @@ def load_benchmark() -> Report:
     print(flush=True)
 
     data = {
-        "scale": SCALE,
+        "mode": "comparaison",
+        "scale": scale,
         "database": describe_database(),
         "database_reused": reused,
         "redis": redis_url(),
@@ -865,10 +1341,7 @@ def load_benchmark() -> Report:
         "smoke_run": settings.users < DEFAULT_USERS or settings.seconds < DEFAULT_SECONDS,
         "offered_actions_per_s": round(scenario.actions_per_second(settings.users), 2),
         "http_requests_per_action": round(scenario.http_requests_per_action(), 3),
-        "topologies": {r["topology"]: {k: r[k] for k in ("description", "http", "all", "chat", "cpu", "window_s",
-                                                               "seconds_served", "blocks", "database_connections",
-                                                               "server_log_tracebacks", "processes_exited")}
-                       for r in results},
+        "topologies": {r["topology"]: {k: r[k] for k in TOPOLOGY_RESULT_KEYS} for r in results},
         "verdicts": verdicts,
         "comparison": comparison,
         "targets": {"error_rate_under": TARGET_ERROR_RATE, "http_p95_ms_under": TARGET_P95_MS},

@@ -13,7 +13,7 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,6 +79,9 @@ KINDS: dict[str, str] = {
     "chat_message": "discussions : message → accusé",
 }
 HTTP_KINDS = frozenset(KINDS) - {"ws_connect", "chat_message"}
+# What the members ask for once logged in (HTTP pages, form posts, chat messages): the offered and achieved
+# rates of the capacity test count these. Logins, the room's page and its websocket come once per member.
+REQUEST_KINDS = frozenset(KINDS) - {"login", "chat_room", "ws_connect"}
 
 
 
@@ -119,6 +122,13 @@ class Plan:
     seed: int
     samples_path: str
     delivery_grace_s: float = DELIVERY_GRACE_S
+    # The origin of the site's pages (its SITE_URL), which a browser sends with the chat's handshake.
+    page_origin: str | None = None
+    # Capacity test (empty otherwise): the offered load's steps; members pace themselves by them
+    # (ramp_pause) and Locust stops after the first step that fails (step_sustained).
+    steps: list[Step] = field(default_factory=list)
+    requests_per_action: float = 1.0
+    p95_limit_ms: float = 300.0
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -127,7 +137,8 @@ class Plan:
     def read(cls, path: Path) -> Plan:
         raw = json.loads(path.read_text())
         return cls(**{**raw, "members": [Member(**m) for m in raw["members"]],
-                      "schedule": [Block(**b) for b in raw["schedule"]]})
+                      "schedule": [Block(**b) for b in raw["schedule"]],
+                      "steps": [Step(**s) for s in raw.get("steps", [])]})
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,11 @@ class Scenario:
     def actions_per_second(self, members: int) -> float:
         """Offered load: actions per second for `members` people (service times neglected)."""
         return members / self.think_mean_s
+
+    def requests_per_action(self) -> float:
+        """Requests an average action makes, chat messages included (a reply is two: its form, its POST)."""
+        total = sum(self.weights.values())
+        return sum(weight * (2 if name == "reply" else 1) for name, weight in self.weights.items()) / total
 
     def http_requests_per_action(self) -> float:
         """HTTP requests an average action makes (a reply is two; a chat message none)."""
@@ -399,3 +415,106 @@ def chat_summary(sent: Iterable[SentMessage], deliveries: Iterable[Sequence], er
 
 def rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+# --- capacity: the offered load in steps ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the capacity test: `rate` requests/s offered (HTTP and chat messages) in [start, end)."""
+
+    rate: float
+    start: float  # seconds since the plan's t0
+    end: float
+
+
+def step_schedule(start_s: float, rates: Sequence[float], step_s: float) -> list[Step]:
+    """Consecutive steps of `step_s` seconds from `start_s`, one per offered rate, in the given order."""
+    return [Step(float(rate), start_s + i * step_s, start_s + (i + 1) * step_s) for i, rate in enumerate(rates)]
+
+
+def step_index(steps: Sequence[Step], moment: float) -> int:
+    """The step in force at `moment`: the first one before it (warm-up), the last one after the end."""
+    for index, step in enumerate(steps):
+        if moment < step.end:
+            return index
+    return len(steps) - 1
+
+
+def ramp_pause(moment: float, rng: random.Random, steps: Sequence[Step], members: int,
+               requests_per_action: float) -> float:
+    """One member's think time from `moment`, so that `members` people offer each step's rate together.
+
+    Each member acts as a Poisson process of rate (step rate / members / requests per action): the pause
+    is exponential. When it would cross into the next step, the rest is drawn again at the next step's
+    rate from the boundary, which is exact for an exponential (it has no memory): the offered load
+    changes at the boundary, not one think time later.
+    """
+    index = step_index(steps, moment)
+    at = moment
+    while True:
+        step = steps[index]
+        per_member = step.rate / members / requests_per_action  # actions/s of one member
+        pause = rng.expovariate(per_member)
+        if at + pause < step.end or index == len(steps) - 1:
+            return at + pause - moment
+        at, index = step.end, index + 1
+
+
+def step_sample_summary(samples: Iterable[Sample], step: Step) -> dict:
+    """What the members saw during one step (requests that started in it): achieved rate, HTTP percentiles
+    and errors of every kind (a login or a websocket that fails counts too)."""
+    samples = list(samples)
+    window = (step.start, step.end)
+    requests = summarize(samples, window=window, kinds=REQUEST_KINDS)
+    http = summarize(samples, window=window, kinds=HTTP_KINDS - {"login"})
+    every = summarize(samples, window=window)
+    return {
+        "offered_per_s": step.rate, "achieved_per_s": requests["requests_per_s"], "requests": requests["n"],
+        "http_requests": http["n"], "p50_ms": http["p50_ms"], "p95_ms": http["p95_ms"], "p99_ms": http["p99_ms"],
+        "errors": every["errors"], "error_kinds": every["error_kinds"],
+    }
+
+
+# Below this share of the offered rate, the members (a closed loop: each waits for an answer before
+# thinking again) or the client could not send the step's load: it says nothing about the site at that rate.
+MIN_ACHIEVED_SHARE = 0.8
+
+
+def step_sustained(summary: dict, p95_limit_ms: float) -> tuple[bool, str]:
+    """Whether a step held (HTTP p95 under the limit, no error, the offered rate achieved) and why not."""
+    if summary["p95_ms"] is None:
+        return False, "aucune requête HTTP mesurée"
+    reasons = []
+    if summary["p95_ms"] >= p95_limit_ms:
+        reasons.append(f"p95 HTTP {summary['p95_ms']:g} ms ≥ {p95_limit_ms:g} ms")
+    if summary["errors"]:
+        reasons.append(f"{summary['errors']} erreur(s)")
+    if summary["achieved_per_s"] < MIN_ACHIEVED_SHARE * summary["offered_per_s"]:
+        reasons.append(f"{summary['achieved_per_s']:g} req/s obtenues pour {summary['offered_per_s']:g} offertes "
+                       f"(moins de {100 * MIN_ACHIEVED_SHARE:g} %)")
+    return not reasons, " ; ".join(reasons)
+
+
+def choose_capacity(steps: Sequence[dict]) -> dict:
+    """The capacity: the highest offered rate of the steps held before the first one that failed.
+
+    `steps`: in the order they ran, each with `offered_per_s` and `sustained`. Steps after the first
+    failure (there should be none: the ramp stops there) do not count, even if they held.
+    """
+    capacity, failed_at = None, None
+    for index, step in enumerate(steps):
+        if not step["sustained"]:
+            failed_at = index
+            break
+        capacity = step["offered_per_s"] if capacity is None else max(capacity, step["offered_per_s"])
+    return {"capacity_per_s": capacity, "first_failing_step": failed_at,
+            "first_failing_rate_per_s": None if failed_at is None else steps[failed_at]["offered_per_s"],
+            # Every step held: the capacity is at least the last one (the ramp did not reach the limit).
+            "limit_reached": failed_at is not None}
+
+
+def capacity_verdict(capacity: float | None, target: float) -> str:
+    """« atteint » when the capacity reaches the target rate, else « non atteint »."""
+    return "atteint" if capacity is not None and capacity >= target else "non atteint"

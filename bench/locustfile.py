@@ -15,6 +15,12 @@ connection per request (`Connection: close`: deploy/nginx.conf keeps no upstream
 `X-Forwarded-Proto: https` so that Django sees the secure requests production sees. Locust has no
 websocket client: websocket-client's blocking sockets, which Locust's gevent makes cooperative, carry
 the chat, one reader greenlet per connection.
+
+Capacity test (the plan has `steps`): the think time is no longer a fixed mean but the pace that makes the
+members together offer the current step's requests/s (load_scenario.ramp_pause); a greenlet judges each
+step shortly after its end (load_scenario.step_sustained) and ends the test after the first one that did
+not hold. The samples file then also says when the members stopped, how Locust judged the steps and
+Locust's own resident memory.
 """
 
 from __future__ import annotations
@@ -51,12 +57,19 @@ from bench.load_scenario import (
     classify,
     fill_form,
     form_fields,
+    ramp_pause,
+    step_sample_summary,
+    step_sustained,
     topology_at,
 )
 
 PLAN = Plan.read(Path(os.environ["PASSERELLES_LOAD_PLAN"]))
 ROUTER = Router(PLAN.http_ports, PLAN.ws_port, PLAN.schedule)
 END = PLAN.t0 + PLAN.warmup + PLAN.seconds
+# The capacity test's steps are judged this long after their end (answers still on their way land first).
+STEP_JUDGE_DELAY_S = 2.0
+# Set when a step of the capacity test failed: the ramp stops there.
+STOP = Event()
 
 
 def now() -> float:
@@ -77,6 +90,8 @@ class Measures:
         self.sockets: list[websocket.WebSocket] = []
         self.closing = False
         self.written = False
+        self.stopped_at: float | None = None
+        self.judged: list[dict] = []
 
     def record(self, kind: str, started: float, error: str | None, topology: str | None = None,
                latency_s: float | None = None) -> None:
@@ -94,6 +109,9 @@ class Measures:
             "sent": [asdict(message) for message in self.sent.values()],
             "deliveries": self.deliveries,
             "error_frames": dict(self.error_frames),
+            "stopped_at": self.stopped_at if self.stopped_at is not None else now(),
+            "judged_steps": self.judged,
+            "client_memory_kb": _own_memory(),
         }))
 
 
@@ -121,6 +139,8 @@ class PasserellesMember(HttpUser):
     tasks = {_task(action): weight for action, weight in ACTIONS.items()}  # Locust draws by these weights
 
     def wait_time(self) -> float:
+        if PLAN.steps:  # capacity test: the members together offer the step's rate
+            return ramp_pause(now(), self.rng, PLAN.steps, len(PLAN.members), PLAN.requests_per_action)
         return self.rng.expovariate(1.0 / PLAN.think)
 
     def on_start(self) -> None:
@@ -211,7 +231,8 @@ class PasserellesMember(HttpUser):
         url = f"ws://127.0.0.1:{PLAN.ws_port}/ws/discussions/{self.member.room_id}/"
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies)
         try:
-            ws = websocket.create_connection(url, timeout=REQUEST_TIMEOUT_S, origin=f"https://127.0.0.1:{PLAN.ws_port}",
+            ws = websocket.create_connection(url, timeout=REQUEST_TIMEOUT_S,
+                                             origin=PLAN.page_origin or f"https://127.0.0.1:{PLAN.ws_port}",
                                              header=["X-Forwarded-Proto: https"], cookie=cookie)
         except Exception as error:  # a refused handshake, a timeout or a network failure: websocket failures
             error_text = "timeout" if isinstance(error, TimeoutError | websocket.WebSocketTimeoutException) \
@@ -287,15 +308,42 @@ def _error_of(response, kind: str, expected) -> str | None:
     return error
 
 
+def _own_memory() -> dict[str, int]:
+    """This process's resident memory now and at its peak (kB, /proc/self/status)."""
+    memory = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                memory[line.split(":")[0]] = int(line.split()[1])
+    return memory
+
+
 @events.test_start.add_listener
 def _end_on_time(environment, **_kwargs) -> None:
     gevent.spawn(_finish, environment)
+    if PLAN.steps:
+        gevent.spawn(_judge_steps)
+
+
+def _judge_steps() -> None:
+    """Capacity test: after each step, whether it held (load_scenario.step_sustained); after the first one
+    that did not, stop the ramp (the driver judges again with the chat deliveries, which arrive later)."""
+    for step in PLAN.steps:
+        gevent.sleep(max(0.0, PLAN.t0 + step.end + STEP_JUDGE_DELAY_S - time.monotonic()))
+        summary = step_sample_summary(MEASURES.samples, step)
+        held, reason = step_sustained(summary, PLAN.p95_limit_ms)
+        MEASURES.judged.append({"offered_per_s": step.rate, "sustained": held, "reason": reason})
+        if not held:
+            STOP.set()
+            return
 
 
 def _finish(environment) -> None:
-    """At the end of the measured window: stop the members (an action under way finishes), give late chat
-    deliveries the plan's grace, close every websocket, write the samples and quit."""
-    gevent.sleep(max(0.0, END - time.monotonic()))
+    """At the end of the measured window (or of the capacity test's first failed step): stop the members
+    (an action under way finishes), give late chat deliveries the plan's grace, close every websocket,
+    write the samples and quit."""
+    STOP.wait(max(0.0, END - time.monotonic()))
+    MEASURES.stopped_at = now()
     environment.runner.stop()
     gevent.sleep(PLAN.delivery_grace_s)
     MEASURES.closing = True

@@ -5,8 +5,8 @@ real run of the Locust members (bench/locustfile.py) through the driver, against
 import json
 import random
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -373,12 +373,16 @@ class StubSite(BaseHTTPRequestHandler):
             self._answer(302 if self._signed_in() else 403, headers={"Location": "/forum/"})
 
 
-def _stub_chat(connections: dict[str, set]):
-    """Rooms that echo every `send` frame to each connection of the room, the sender's included."""
+def _stub_chat(connections: dict[str, set], origin: str | None = None):
+    """Rooms that echo every `send` frame to each connection of the room, the sender's included; with
+    `origin`, only handshakes from that page origin are accepted (as core/origins.py does)."""
     from websockets.sync.server import serve
 
     def handler(ws):
         if "sessionid=s-" not in (ws.request.headers.get("Cookie") or ""):
+            ws.close(4403)
+            return
+        if origin is not None and ws.request.headers.get("Origin") != origin:
             ws.close(4403)
             return
         room = connections.setdefault(ws.request.path, set())
@@ -424,8 +428,7 @@ def test_a_short_locust_run_measures_every_kind_for_each_topology(tmp_path, monk
         chat.shutdown()
 
     assert [r["topology"] for r in results] == ["daphne", "uvicorn"]
-    recorded = set(json.loads(Path(bench_load.ROOT / "bench" / "results" / "load.postgresql.json").read_text())
-                   ["data"]["topologies"]["daphne"]) - {"server_log_tracebacks", "processes_exited"}
+    recorded = set(bench_load.TOPOLOGY_RESULT_KEYS) - {"server_log_tracebacks", "processes_exited"}
     for result in results:
         assert recorded <= set(result)  # the JSON of bench/results keeps its shape
         assert result["http"]["n"] > 0 and result["http"]["errors"] == 0, result["http"]
@@ -446,3 +449,192 @@ def test_a_short_locust_run_measures_every_kind_for_each_topology(tmp_path, monk
     assert sum(c["deliveries_missing"] for c in chat_results) == 0
     assert all(c["delivery_p95_ms"] is not None for c in chat_results if c["messages"])
     assert (tmp_path / "load" / "locust_stats.csv").exists()  # Locust's own report
+
+
+# --- capacity: the offered load in steps ------------------------------------------------------------------
+
+
+def _step(rate: float, p95: float | None = 100.0, errors: int = 0, achieved: float | None = None) -> dict:
+    summary = {"offered_per_s": rate, "achieved_per_s": rate if achieved is None else achieved, "p95_ms": p95,
+               "errors": errors}
+    held, reason = scenario.step_sustained(summary, 300.0)
+    return {**summary, "sustained": held, "reason": reason}
+
+
+def test_a_step_holds_with_p95_under_the_limit_no_error_and_the_offered_rate_achieved():
+    assert _step(30.0)["sustained"]
+    assert not _step(30.0, p95=300.0)["sustained"]  # the limit itself is a failure: p95 < 300 ms
+    assert "p95 HTTP 300 ms" in _step(30.0, p95=300.0)["reason"]
+    assert not _step(30.0, errors=1)["sustained"]
+    assert "1 erreur" in _step(30.0, errors=1)["reason"]
+    assert _step(30.0, achieved=25.0)["sustained"]  # Poisson arrivals: a little under the offered rate
+    assert not _step(30.0, achieved=20.0)["sustained"]  # the members could not send the step's load
+    assert not _step(30.0, p95=None)["sustained"]
+
+
+def test_the_capacity_is_the_highest_step_held_before_the_first_failure():
+    steps = [_step(10.0), _step(20.0), _step(30.0), _step(45.0, p95=450.0), _step(60.0)]
+
+    capacity = scenario.choose_capacity(steps)
+
+    # 60 held by chance after 45 failed: it does not count (the ramp stops at the first failure).
+    assert capacity == {"capacity_per_s": 30.0, "first_failing_step": 3, "first_failing_rate_per_s": 45.0,
+                        "limit_reached": True}
+    assert scenario.capacity_verdict(capacity["capacity_per_s"], 60.0) == "non atteint"
+
+
+def test_every_step_held_gives_at_least_the_last_one_and_none_held_gives_no_capacity():
+    every = scenario.choose_capacity([_step(20.0), _step(60.0), _step(80.0)])
+    none = scenario.choose_capacity([_step(10.0, errors=3), _step(20.0)])
+
+    assert every["capacity_per_s"] == 80.0 and not every["limit_reached"]
+    assert scenario.capacity_verdict(every["capacity_per_s"], 60.0) == "atteint"
+    assert scenario.capacity_verdict(60.0, 60.0) == "atteint"
+    assert none["capacity_per_s"] is None and none["first_failing_step"] == 0
+    assert scenario.capacity_verdict(none["capacity_per_s"], 60.0) == "non atteint"
+    assert "aucun palier tenu" in bench_load.capacity_summary_line(none)
+    assert "non atteint" in bench_load.capacity_summary_line(scenario.choose_capacity([_step(10.0), _step(20.0, 400)]))
+    assert "au moins 80 req/s" in bench_load.capacity_summary_line(every)
+
+
+def test_steps_follow_each_other_and_the_one_in_force_covers_warm_up_and_stragglers():
+    steps = scenario.step_schedule(30.0, [10, 20, 45], 40.0)
+
+    assert [(s.rate, s.start, s.end) for s in steps] == [(10, 30, 70), (20, 70, 110), (45, 110, 150)]
+    assert scenario.step_index(steps, 5.0) == 0  # the logins' warm-up: at the first step's rate
+    assert scenario.step_index(steps, 70.0) == 1
+    assert scenario.step_index(steps, 200.0) == 2
+
+
+def test_members_together_offer_each_steps_rate_and_change_at_the_boundary():
+    steps = scenario.step_schedule(0.0, [10.0, 40.0], 100.0)
+    members = 50
+    rng = random.Random(3)
+    # Every member acts, pauses (ramp_pause), acts again… : count the actions in each step.
+    actions = Counter()
+    for _member_index in range(members):
+        moment = 0.0
+        while True:
+            moment += scenario.ramp_pause(moment, rng, steps, members, requests_per_action=1.0)
+            if moment >= 200.0:
+                break
+            actions[scenario.step_index(steps, moment)] += 1
+
+    assert actions[0] / 100 == pytest.approx(10.0, rel=0.1)
+    assert actions[1] / 100 == pytest.approx(40.0, rel=0.1)
+
+
+def test_a_pause_crossing_into_a_faster_step_is_drawn_again_from_the_boundary():
+    steps = scenario.step_schedule(0.0, [1e-6, 1000.0], 10.0)  # almost nothing, then a flood
+
+    pauses = [scenario.ramp_pause(5.0, random.Random(seed), steps, 1, 1.0) for seed in range(200)]
+
+    # At 1e-6 action/s a pause would last days; redrawn at 1000/s from t=10, it ends just after 10.
+    assert all(4.99 < pause < 5.1 for pause in pauses)
+    assert scenario.ramp_pause(5.0, random.Random(1), steps, 1, requests_per_action=2.0) > 5.0
+
+
+def test_capacity_settings_come_from_the_environment_and_stay_bounded():
+    defaults = bench_load.read_capacity_settings({})
+    trial = bench_load.read_capacity_settings({"PASSERELLES_LOAD_STEPS": "5, 10", "PASSERELLES_LOAD_STEP_SECONDS": "8",
+                                               "PASSERELLES_LOAD_USERS": "20", "PASSERELLES_LOAD_RAMP_SECONDS": "4"})
+
+    assert defaults.rates == bench_load.DEFAULT_STEPS and defaults.rates[0] == 10 and 60 in defaults.rates
+    assert defaults.longest_seconds <= bench_load.MAX_RAMP_SECONDS <= 12 * 60
+    assert (trial.rates, trial.step_seconds, trial.users, trial.warmup) == ((5.0, 10.0), 8.0, 20, 14.0)
+    assert defaults.ramp == 200 * 4 / 10  # the arrivals come at the first step's rate
+    for bad in ({"PASSERELLES_LOAD_STEPS": "20,10"}, {"PASSERELLES_LOAD_STEPS": "0,10"},
+                {"PASSERELLES_LOAD_STEPS": "dix"}, {"PASSERELLES_LOAD_STEP_SECONDS": "0"},
+                {"PASSERELLES_LOAD_STEP_SECONDS": "600"}):
+        with pytest.raises(ValueError, match="PASSERELLES_LOAD_STEP|Rampe"):
+            bench_load.read_capacity_settings(bad)
+    assert not bench_load.comparison_asked({})
+    assert bench_load.comparison_asked({"PASSERELLES_LOAD_TOPOLOGIES": "daphne,uvicorn"})
+    assert bench_load.seed_scale({}) == 20 and bench_load.seed_scale({"PASSERELLES_LOAD_SCALE": "2"}) == 2
+
+
+def test_the_memory_of_a_process_counts_its_children(tmp_path):
+    parent = bench_load.Process("parent", [bench_load.sys.executable, "-c",
+                                           "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                                           "'import time; x = bytearray(40_000_000); time.sleep(30)']); "
+                                           "time.sleep(30)"])
+    parent.log = tmp_path / "parent.log"
+    parent.start()
+    try:
+        deadline = bench_load.time.monotonic() + 10
+        memory = bench_load.process_memory(parent)
+        while len(memory["processes"]) < 2 and bench_load.time.monotonic() < deadline:
+            bench_load.time.sleep(0.1)
+            memory = bench_load.process_memory(parent)
+        bench_load.time.sleep(0.5)
+        memory = bench_load.process_memory(parent)
+    finally:
+        parent.stop()
+
+    roles = sorted(m["role"] for m in memory["processes"])
+    assert roles == ["enfant", "principal"]
+    child = next(m for m in memory["processes"] if m["role"] == "enfant")
+    assert child["rss_kb"] > 40_000  # its 40 MB buffer
+    assert memory["rss_kb"] == sum(m["rss_kb"] for m in memory["processes"])
+    assert bench_load.process_memory(parent)["rss_kb"] is None  # stopped: nothing to read
+
+
+class FailingLater(StubSite):
+    """The stub site, whose pages fail (503) from a given moment: the ramp must stop at that step."""
+
+    failing_from = float("inf")
+
+    def do_GET(self):
+        if bench_load.time.monotonic() >= FailingLater.failing_from and self.path != "/compte/connexion/":
+            self._answer(503)
+        else:
+            super().do_GET()
+
+
+def test_a_short_locust_ramp_stops_after_the_first_step_that_fails(tmp_path, monkeypatch):
+    site = ThreadingHTTPServer(("127.0.0.1", 0), FailingLater)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    chat = _stub_chat({}, origin="https://passerelles.example")  # the site's origin, not the server's port
+    threading.Thread(target=chat.serve_forever, daemon=True).start()
+    monkeypatch.setattr(bench_load, "database_connections", lambda: 3)
+    monkeypatch.setattr(bench_load, "postgres_max_connections", lambda: 100)
+    monkeypatch.setattr(bench_load, "BENCH_DIR", tmp_path)
+    monkeypatch.setattr(bench_load, "LOCUST_START_S", 3.0)
+    members = [Member(username=f"membre-{i}", password="x", room_id=1, forums=["/forum/f/"],
+                      topics=["/forum/f/t/"], reply_targets=["/forum/f/t/repondre/"],
+                      associations=["/annuaire/associations/a/"], guides=["/ressources/guide/"]) for i in range(5)]
+    # A shared machine may slow the stub site and the client: what this test checks is the ramp's logic
+    # (a step with 5xx fails, the next never runs), not the stub's latency.
+    monkeypatch.setattr(bench_load, "TARGET_P95_MS", 5_000.0)
+    steps = scenario.step_schedule(2.0, [30.0, 40.0, 50.0], 6.0)  # the third must never run
+    port = site.server_address[1]
+    http = [bench_load.Process("uvicorn", [], port)]
+    ws = bench_load.Process("daphne", [], chat.socket.getsockname()[1])
+    t0 = bench_load.time.monotonic() + bench_load.LOCUST_START_S
+    # A second into the second step: a request of the first step answered just after its end stays good.
+    FailingLater.failing_from = t0 + steps[1].start + 1.0
+    plan = scenario.Plan(
+        t0=t0, warmup=2.0, seconds=18.0, think=0.2, members=members, offsets=[0.0, 0.2, 0.4, 0.6, 0.8],
+        http_ports={"uvicorn": [port]}, ws_port=ws.port, schedule=[scenario.Block("uvicorn", 2.0, 20.0)], seed=1,
+        samples_path=str(tmp_path / "samples.json"), delivery_grace_s=1.0, steps=steps,
+        page_origin="https://passerelles.example", p95_limit_ms=5_000.0,
+        requests_per_action=Scenario(weights=scenario.ACTIONS, think_mean_s=1).requests_per_action())
+    try:
+        result = bench_load.measure_capacity(plan, [], http, ws)
+    finally:
+        site.shutdown()
+        chat.shutdown()
+        FailingLater.failing_from = float("inf")
+
+    assert len(result["steps"]) == 2, result["judged_by_client"]  # the third step never ran
+    first, second = result["steps"]
+    assert first["sustained"], first
+    assert first["achieved_per_s"] >= 0.8 * 30 and first["errors"] == 0
+    assert first["chat"]["messages"] > 0 and first["chat"]["deliveries_missing"] == 0  # the handshake was accepted
+    assert not second["sustained"] and second["error_kinds"].get("5xx")
+    assert first["per_kind"]["home"]["n"] > 0 and second["per_kind"]["home"]["errors"] > 0
+    assert result["capacity"]["capacity_per_s"] == 30.0 and result["capacity"]["first_failing_rate_per_s"] == 40.0
+    assert [step["sustained"] for step in result["judged_by_client"]] == [True, False]
+    assert result["memory"]["locust"]["rss_kb"] > 10_000  # the client's own VmRSS, written by the locustfile
+    samples = json.loads((tmp_path / "samples.json").read_text())
+    assert samples["stopped_at"] < steps[2].end  # Locust stopped early, without running the last step
