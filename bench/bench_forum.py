@@ -295,6 +295,22 @@ def _check_variants(targets: dict, path: str) -> dict[str, int]:
     return sizes
 
 
+def _clear_redis() -> None:
+    """Remove this run's keys (cache, sessions) from Redis, when the servers used it."""
+    prefix = os.environ.get("REDIS_KEY_PREFIX", "")
+    if not (os.environ.get("REDIS_URL") and prefix.startswith("bench-forum-")):
+        return
+    try:
+        import redis
+
+        client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=3)
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start:start + 1000])
+    except Exception as error:  # best effort: the next run has a prefix of its own anyway
+        print(f"Nettoyage Redis incomplet : {error}", flush=True)
+
+
 @register("forum", "Forum par HTTP : notre forum et django-machina tel que livré, en alternance",
           environment=http_environment)
 def forum_benchmark() -> Report:
@@ -338,6 +354,7 @@ def forum_benchmark() -> Report:
         for server in servers.values():
             server.stop()
         tracebacks = {v: s.tracebacks() for v, s in servers.items()}
+        _clear_redis()
     print("\nComparaison (ms ; ratios : médiane des manches, minimum entre parenthèses) :")
     print(format_comparison(results, parameters["variants"]), flush=True)
     print()
