@@ -21,7 +21,7 @@ Pages: the forum index, the busiest forum `directrice` may write in (page 1), a 
 the first and last pages of a topic of 10 000 posts, and the reply form of that topic.
 
 Data (bench/forum_data.py): `seed_demo --scale 2`, the tree grown to 300 forums (sub-forums with their
-parent's audience, a few topics each), one topic of 10 000 posts; bulk-inserted (about 1.5 minute the
+parent's audience, a few topics each), one topic of 10 000 posts; bulk-inserted (about two minutes the
 first time), kept between runs while a marker says the same build. Database: a SQLite file of its own,
 var/bench/forum-http.sqlite3, or with DATABASE_URL set the same server and a database named like it with
 "_forum" added (its name must contain "bench"), for example:
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -295,6 +296,12 @@ def _check_variants(targets: dict, path: str) -> dict[str, int]:
     return sizes
 
 
+def _swapped_objects(log: Path) -> int | None:
+    """How many of our objects a "machina" server replaced by machina's (bench/stock_asgi.py logs it)."""
+    match = re.search(r"machina d'origine : (\d+) objets", log.read_text(errors="replace"))
+    return int(match.group(1)) if match else None
+
+
 def _clear_redis() -> None:
     """Remove this run's keys (cache, sessions) from Redis, when the servers used it."""
     prefix = os.environ.get("REDIS_KEY_PREFIX", "")
@@ -330,6 +337,7 @@ def forum_benchmark() -> Report:
     servers = {v: http_bench.Server(v, VARIANTS[v][0], VARIANTS[v][1], BENCH_DIR) for v in parameters["variants"]}
     results: dict[str, dict] = {}
     tracebacks: dict[str, int] = {}
+    swapped: dict[str, int | None] = {}
     try:
         for server in servers.values():
             server.start()
@@ -340,6 +348,9 @@ def forum_benchmark() -> Report:
             client = http_bench.Client(server.port)
             client.login(DEMO_USERNAME, DEMO_PASSWORD)
             targets[variant] = (client, server)
+        swapped = {v: _swapped_objects(s.log) for v, s in servers.items() if v != OURS}
+        if not all(swapped.values()):
+            raise RuntimeError(f"Un serveur « machina » n'a rien remplacé de nos surcharges : {swapped}")
         print(f"{len(servers)} serveurs prêts ({', '.join(servers)}) ; {parameters['rounds']} manches de "
               f"{parameters['block']} requêtes par serveur et par page.", flush=True)
         for page, path in pages:
@@ -374,6 +385,7 @@ def forum_benchmark() -> Report:
         "verdict_rule": f"médianes des ratios par manche {OURS}/{REFERENCE} (temps mur, CPU serveur) ≤ "
                         f"{http_bench.MAX_RATIO}",
         "server_log_tracebacks": tracebacks,
+        "machina_objects_swapped": swapped,
         "cache": "Redis" if os.environ.get("REDIS_URL") else "mémoire locale de chaque serveur",
     }
     params = {**parameters, "requests_per_variant_and_page": parameters["rounds"] * parameters["block"],

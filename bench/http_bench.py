@@ -216,6 +216,7 @@ def variant_summary(blocks: Sequence[Block], variant: str) -> dict:
     wall = sorted(1000 * w for b in mine for w in b.wall_s)
     cpu = sum(b.cpu_s for b in mine)
     return {"n": len(wall), "min_ms": round(wall[0], 2), "p50_ms": round(statistics.median(wall), 2),
+            "mean_ms": round(statistics.fmean(wall), 2),
             "p95_ms": round(statistics.quantiles(wall, n=100, method="inclusive")[94], 2) if len(wall) > 1
             else round(wall[0], 2),
             "max_ms": round(wall[-1], 2), "server_cpu_ms_per_request": round(1000 * cpu / len(wall), 2)}
