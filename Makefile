@@ -19,7 +19,7 @@ PORT   ?= 8000
 help:
 	@echo "make run    installe, migre, charge les données de démonstration et sert le site sur http://$(HOST):$(PORT)/"
 	@echo "make test   installe si besoin et lance la suite de tests"
-	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), ressources,"
+	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), pages (CPU par page), ressources,"
 	@echo "            discussions, recherche, charge (load : 200 membres simulés par Locust, 10 min, daphne et uvicorn en alternance,"
 	@echo "            PostgreSQL et Redis locaux) ; un seul avec BENCH_ARGS=forum (résultats dans bench/results/) ; charge en"
 	@echo "            essai court : PASSERELLES_LOAD_USERS=50 PASSERELLES_LOAD_SECONDS=60 make bench BENCH_ARGS=load"
