@@ -188,7 +188,8 @@ def verdict(row: dict, demo_row: dict | None) -> dict:
 
 def profile_summary(action: Callable[[], object], *, n: int, top: int = PROFILE_TOP) -> dict:
     """pyinstrument over `n` calls of `action`: the `top` frames by own time (any code), and the `top`
-    functions of the project (not the bench, not libraries) by total time, each as a share of the
+    functions of the project (not the bench, not libraries, not the middlewares' `__call__`, which hold
+    the whole request) by total time, each as a share of the
     requests' time (the profiler's own cost makes absolute times meaningless), as lines of text."""
     from pyinstrument import Profiler
     from pyinstrument.stack_sampler import get_stack_sampler
@@ -214,7 +215,7 @@ def profile_summary(action: Callable[[], object], *, n: int, top: int = PROFILE_
             return
         ident = f"{frame.function} ({_short(frame.file_path)}:{frame.line_no})"
         own[ident] = own.get(ident, 0.0) + frame.total_self_time
-        if _is_project(frame.file_path) and ident not in open_ids:  # recursion: counted once
+        if _is_project(frame.file_path) and frame.function != "__call__" and ident not in open_ids:
             total[ident] = total.get(ident, 0.0) + frame.time
         for child in frame.children:
             walk(child, open_ids | {ident})

@@ -100,7 +100,10 @@ def dashboard_context(request: HttpRequest) -> dict:
     Every section keeps a number of queries that does not grow with the content; a section's values
     are lazy (see _lazy_section): they are read only by the panels rendered, not those from the cache.
     """
-    person = User.objects.select_related("association__region").get(pk=request.user.pk)
+    # The reader as loaded by the authentication middleware; their association and its region were
+    # loaded with their access profile (access.profile) and kept on them.
+    person = request.user
+    access.profile(person)
     context = directory_section(request, person)
     for section in _sections:
         context.update(_lazy_section(section, request, person))
