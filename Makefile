@@ -19,8 +19,8 @@ PORT   ?= 8000
 help:
 	@echo "make run    installe, migre, charge les données de démonstration et sert le site sur http://$(HOST):$(PORT)/"
 	@echo "make test   installe si besoin et lance la suite de tests"
-	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), ressources,"
-	@echo "            discussions, recherche, charge (load : capacité d'uvicorn + daphne, paliers de requêtes/s offertes par"
+	@echo "make bench  lance les bancs de bench/ : annuaire, forum (face à machina d'origine), pages (CPU par page),"
+	@echo "            ressources, discussions, recherche, charge (load : capacité d'uvicorn + daphne, paliers de requêtes/s offertes par"
 	@echo "            200 membres simulés (Locust), 7 min 30 au plus après le remplissage, PostgreSQL et Redis locaux) ; un seul"
 	@echo "            avec BENCH_ARGS=forum (résultats dans bench/results/) ; charge en essai court :"
 	@echo "            PASSERELLES_LOAD_STEPS=10,20,30 PASSERELLES_LOAD_STEP_SECONDS=15 make bench BENCH_ARGS=load"

@@ -91,14 +91,13 @@ What runs, all on loopback (127.0.0.1), bounded in time and count:
 
 Targets of the comparison (issue 8): errors under 0.1 %, HTTP p95 under 300 ms. Of the capacity: see above.
 
-Found with it (smoke runs, a machine shared with other test suites): config/settings.py keeps database
-connections 60 s (conn_max_age=60), but under ASGI each request's synchronous code runs in a thread of
-its own (asgiref's ThreadSensitiveContext), so every kept connection belongs to a finished thread and
-stays open until the garbage collector closes it. 50 members held up to 78 connections on one daphne;
-200 members exhausted PostgreSQL's max_connections (100) and most requests failed. With
-PASSERELLES_LOAD_CONN_MAX_AGE=0 the servers run bench/load_settings.py (the same settings but
-CONN_MAX_AGE=0: a connection per request, closed at its end); connections then follow the requests in
-flight, which one overloaded daphne does not bound either (up to 91 at 200 members).
+Found with it (smoke runs, a machine shared with other test suites): connections kept per thread
+(conn_max_age > 0) leak under ASGI, where each request's synchronous code runs in a thread of its own
+(asgiref's ThreadSensitiveContext): every kept connection belongs to a finished thread and stays open
+until the garbage collector closes it; 200 members exhausted PostgreSQL's max_connections (100). The
+site now lends connections from a psycopg pool per process (config/settings.py, DATABASE_POOL_MIN/MAX),
+which bounds them whatever the threads. PASSERELLES_LOAD_CONN_MAX_AGE=N runs the servers on
+bench/load_settings.py instead (no pool, CONN_MAX_AGE=N; 0: a connection per request), to compare.
 
     make bench BENCH_ARGS=load      # capacity: seed once (scale 20), then the ramp, 7.5 minutes at most
     PASSERELLES_LOAD_STEPS=10,20,30 PASSERELLES_LOAD_STEP_SECONDS=15 PASSERELLES_LOAD_USERS=60 \\
@@ -233,7 +232,7 @@ def environment() -> dict[str, str]:
     for name in ("LOGIN", "LOGIN_ADDRESS", "FORUM_POSTING", "SEARCH", "SEARCH_SUGGEST", "CHAT"):
         env[f"{name}_RATE_LIMIT"] = RAISED_RATE_LIMIT
     if os.environ.get("PASSERELLES_LOAD_CONN_MAX_AGE"):
-        # Opt-in variant (bench/load_settings.py): the servers' CONN_MAX_AGE instead of config's 60 s.
+        # Opt-in variant (bench/load_settings.py): per-thread connections (CONN_MAX_AGE) instead of config's pool.
         env["DJANGO_SETTINGS_MODULE"] = "bench.load_settings"
     return env
 
@@ -1357,7 +1356,7 @@ def comparison_benchmark() -> Report:
         "think_mean_seconds": settings.think, "think_distribution": "exponentielle",
         "topologies": list(settings.topologies), "uvicorn_workers": UVICORN_WORKERS,
         "conn_max_age": int(os.environ["PASSERELLES_LOAD_CONN_MAX_AGE"])
-        if os.environ.get("PASSERELLES_LOAD_CONN_MAX_AGE") else "config/settings.py (60 s)",
+        if os.environ.get("PASSERELLES_LOAD_CONN_MAX_AGE") else "pool psycopg (config/settings.py)",
         "actions": ACTIONS, "request_timeout_s": REQUEST_TIMEOUT_S, "ack_timeout_s": ACK_TIMEOUT_S,
         "client": "Locust (bench/locustfile.py, gevent), HTTP/1.1 une connexion par requête (Connection: close, "
                   "comme nginx vers l'amont) + websocket-client (une connexion par membre)",

@@ -165,8 +165,15 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates", machina.MACHINA_MAIN_TEMPLATE_DIR],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Templates are read and compiled once per process, then kept (the cached loader): what Django
+            # does by default when no loader is named, written out so that it stays so. Under DEBUG the
+            # development server's autoreloader empties this cache when a template changes.
+            # tests/core/test_templates_cached.py checks it with DEBUG off.
+            "loaders": [("django.template.loaders.cached.Loader", [
+                "django.template.loaders.filesystem.Loader",
+                "django.template.loaders.app_directories.Loader",
+            ])],
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
@@ -184,12 +191,30 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------------------------------
 if DATABASE_URL:
-    # A connection per request by default. Under ASGI (uvicorn, daphne) each request's synchronous code runs in a
-    # thread of its own: a kept connection outlives its thread until the garbage collector closes it,
-    # and 200 members (bench/bench_load.py) held PostgreSQL's 100 connections within a minute, then
-    # every request failed. DATABASE_CONN_MAX_AGE (seconds) only where a pooler stands in between.
-    DATABASES = {"default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")), conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A pool of connections per server process (Django's psycopg pool): a request borrows a connection
+        # and gives it back at its end, open. Keeping connections per thread instead (CONN_MAX_AGE > 0) does
+        # not work under ASGI: each request's synchronous code runs in a thread of its own, a kept connection
+        # outlives its thread until the garbage collector closes it, and 200 members (bench/bench_load.py)
+        # held PostgreSQL's 100 connections within a minute. A connection per request (CONN_MAX_AGE = 0 with
+        # no pool) costs a connection set-up per request. The pool needs CONN_MAX_AGE = 0 (Django refuses
+        # both), and with conn_health_checks it checks a connection before lending it (a restarted server).
+        # Sizes per process: the defaults, 2 to 8, hold for uvicorn --workers 2 + daphne + the task worker
+        # (4 processes, at most 32 connections, under PostgreSQL's 100 with room for migrations and psql).
+        pool_min = int(os.environ.get("DATABASE_POOL_MIN", "2"))
+        pool_max = int(os.environ.get("DATABASE_POOL_MAX", "8"))
+        if not 0 <= pool_min <= pool_max or pool_max < 1:
+            raise ImproperlyConfigured("DATABASE_POOL_MIN et DATABASE_POOL_MAX : 0 ≤ minimum ≤ maximum, maximum ≥ 1.")
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": pool_min,
+            "max_size": pool_max,
+            # A request waits this long for a free connection, then fails (rather than queueing forever).
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+            # Idle connections above min_size are closed after this long.
+            "max_idle": 300,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

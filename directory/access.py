@@ -88,6 +88,9 @@ def profile(user) -> AccessProfile:
             association = user.association
         else:
             association = Association.objects.select_related("region").filter(pk=user.association_id).first()
+            if association is not None:
+                # Kept on the person too: pages that show their association (the dashboard) read no more.
+                user._state.fields_cache["association"] = association
     region_id = association.region_id if association is not None else None
     assignments = list(RoleAssignment.objects.filter(user_id=user.pk).select_related("theme", "working_group"))
     result = AccessProfile(

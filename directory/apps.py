@@ -10,10 +10,11 @@ class DirectoryConfig(AppConfig):
 
     def ready(self):
         from core import backup
-        from directory import access, access_signals, groups, hooks, sessions
+        from directory import access, access_signals, content_versions, groups, hooks, sessions
 
         access_signals.connect()
         sessions.connect()
+        content_versions.connect()
         hooks.register(groups.on_access_changed)
         # A restore replaces every row access answers derive from: the cached answers are outdated.
         backup.after_restore(access.changed)

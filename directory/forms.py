@@ -7,6 +7,7 @@ valid and simply matches nothing, while a malformed value makes the form invalid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 
 from django import forms
@@ -89,14 +90,34 @@ class AssociationFilterForm(ChoicesFromReferenceMixin, forms.Form):
         error_messages={"invalid_choice": _("Cette taille n'existe pas : choisissez une taille de la liste.")},
     )
 
-    def __init__(self, *args, choices: FilterChoices, **kwargs):
+    def __init__(self, *args, choices: FilterChoices | Callable[[], FilterChoices], **kwargs):
+        """`choices`, or a function giving them: then read only when needed (the list's filter form is
+        usually served from the cache, and a form without filters names no unknown value)."""
         super().__init__(*args, **kwargs)
+        self._choices = choices
+        self._choices_set = False
+        if not callable(choices):
+            self.load_choices()
+
+    def load_choices(self) -> AssociationFilterForm:
+        """Fill the select widgets (and the known values) from the reference rows, once."""
+        if self._choices_set:
+            return self
+        choices = self._choices() if callable(self._choices) else self._choices
+        self._choices_set = True
         self.set_choices("region", [(r.slug, r.name) for r in choices.regions])
         self.set_choices("cour", _grouped(choices.cours, key=lambda c: c.region.name, label=str))
         self.set_choices("juridiction", _grouped(choices.juridictions, key=_cour_group, label=str))
         kinds = dict(Theme.Kind.choices)
         theme_groups = _grouped(choices.themes, key=lambda t: t.kind, label=str)
         self.set_choices("theme", [(kinds.get(kind, kind), items) for kind, items in theme_groups])
+        return self
+
+    def unknown_filters(self) -> list[str]:
+        if not self.is_filtered():
+            return []
+        self.load_choices()
+        return super().unknown_filters()
 
     def filters(self) -> AssociationFilters:
         """The validated filters; call after is_valid() returned True."""

@@ -3,10 +3,12 @@
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from directory import selectors
+from directory import fragments, selectors
+from directory.content_versions import ASSOCIATIONS_SCOPE, REFERENCE_SCOPE
 from directory.forms import AssociationFilterForm, OfferForm
 from directory.mixins import MemberRequiredMixin
 
@@ -21,7 +23,9 @@ class AssociationListView(MemberRequiredMixin, TemplateView):
     template_name = "directory/association_list.html"
 
     def get(self, request, *args, **kwargs):
-        form = AssociationFilterForm(request.GET, choices=selectors.filter_choices())
+        # The reference rows (regions, cours, juridictions, themes) are read only to render the filter form
+        # when it is not in the cache, or to name unknown filter values.
+        form = AssociationFilterForm(request.GET, choices=selectors.filter_choices)
         if not form.is_valid():
             return self.render_invalid(form, _("Certains filtres ne sont pas valides. Corrigez-les ci-dessous."))
         paginator = Paginator(selectors.associations_for(request.user, form.filters()), settings.DIRECTORY_PAGE_SIZE)
@@ -33,16 +37,28 @@ class AssociationListView(MemberRequiredMixin, TemplateView):
                 _("Cette page de résultats n'existe pas. Revenez à la première page de la liste."),
             )
         context = self.get_context_data(
-            form=form,
+            form=SimpleLazyObject(form.load_choices),
+            # The filter form is the same for every member and these filters (directory.fragments).
+            filter_form_audience=fragments.audience("directory-filter-form"),
+            filter_form_stamp=fragments.stamp(fragments.content_version(REFERENCE_SCOPE),
+                                              sorted((name, str(value)) for name, value in form.cleaned_data.items())),
+            # The page's associations as the reader may see them (their access profile), read only when
+            # the list is not in the cache.
+            results_audience=fragments.profile_audience(request.user),
+            results_stamp=fragments.stamp(
+                fragments.content_version(ASSOCIATIONS_SCOPE), fragments.content_version(REFERENCE_SCOPE),
+                sorted((name, str(value)) for name, value in form.cleaned_data.items()), page.number),
             page_obj=page,
             paginator=paginator,
             associations=page.object_list,
             result_count=paginator.count,
-            unknown_filters=form.unknown_filters(),
+            # Read (with the reference rows) only when its fragment is not in the cache.
+            unknown_filters=SimpleLazyObject(form.unknown_filters),
         )
         return self.render_to_response(context)
 
     def render_invalid(self, form, message):
+        form.load_choices()
         context = self.get_context_data(
             form=form, page_obj=None, associations=[], result_count=0, error_message=message, invalid=True
         )
