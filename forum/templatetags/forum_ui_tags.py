@@ -6,11 +6,18 @@ these only reshape what machina computes into what our semantic markup needs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from machina.conf import settings as machina_settings
 
+from directory import fragments
 from forum import selectors
 
 register = template.Library()
@@ -66,6 +73,46 @@ def _load_last_post_topics(forum_contents) -> None:
         topic = post.topic if Post.topic.is_cached(post) else None
         if topic is not None and not Topic.forum.is_cached(topic) and topic.forum_id in forums:
             topic.forum = forums[topic.forum_id]
+
+
+# The reader's own part of the shared forum list (forum/partials/forum_list_shared.html).
+_UNREAD_MARKER = re.compile(r"<!--unread-(class|badge):(\d+)-->")
+
+
+@register.simple_tag
+def shared_forum_list(forum_contents, unread_forums) -> str:
+    """The forum list of machina's visibility tree, rendered once for all who see the same forums.
+
+    The fragment's audience is exactly what its HTML depends on: the forums of the tree, in order,
+    at their levels (the reader's visible forums under this root: machina's permissions decided
+    them), and the language. Its stamp changes with the content: the forum content version (every
+    post, topic and forum saved or deleted, forum/content_signals.py) and each listed forum's last
+    post and last change. The unread state, the only personal part, is filled in afterwards for this
+    reader from `unread_forums` (machina's tracking).
+    """
+    nodes = forum_contents.nodes
+    audience = fragments.audience(
+        "forum-list", translation.get_language(), forum_contents.root_level,
+        tuple((node.obj.pk, node.obj.level) for node in nodes),
+    )
+    stamp = fragments.stamp(
+        fragments.content_version("forum"),
+        tuple((node.obj.pk, node.obj.last_post_id, node.obj.updated) for node in nodes),
+    )
+    html = fragments.cached(
+        "forum-list", audience=audience, stamp=stamp,
+        render=lambda: render_to_string("forum/partials/forum_list_shared.html", {"forum_contents": forum_contents}),
+    )
+    unread_ids = {forum.pk for forum in unread_forums or ()}
+    badge = format_html(' <span class="badge badge--unread">{}</span>', _("non lu"))
+
+    def personal(match: re.Match) -> str:
+        if int(match.group(2)) not in unread_ids:
+            return ""
+        return " is-unread" if match.group(1) == "class" else badge
+
+    # The cached HTML comes from our template, escaped there; the markers become fixed markup.
+    return mark_safe(_UNREAD_MARKER.sub(personal, html))
 
 
 @register.simple_tag(takes_context=True)

@@ -10,15 +10,57 @@ permissions, this class only avoids computing the same thing several times per r
   checker's two queries and its per-forum loop once per question, we run them once for all three;
 - machina keeps only the forums whose ancestors are all granted by building one queryset per forum
   of the tree, then queries the result again; we walk the tree once, in memory, over the forums it
-  has already loaded.
+  has already loaded;
+- across requests, the checker's answers (the forum lists' permissions over the whole tree, one
+  forum's permissions) are kept in the cache under the access version (directory.access.version(),
+  replaced by every change of roles, groups, forum permissions, forums or accounts: see
+  directory/access_signals.py) and the person's id: the very same computation, over the very same
+  rows, is not run again until one of them changes. Each entry is what machina's checker returned for
+  those arguments; nothing is derived from it that machina would not have computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
+
+from directory import access
+
+# The access version is in every key: an entry is never read after a change; this only bounds memory.
+PERMISSIONS_SECONDS = 3600
+_KEY_PREFIX = "passerelles:forum-perms"
+
+
+def _cache_key(user, *parts: object) -> str:
+    user_key = "anonymous" if user.is_anonymous else f"u{user.pk}"
+    return ":".join([_KEY_PREFIX, access.version(), user_key, *map(str, parts)])
+
+
+class CachedPermissionChecker(machina_handler.ForumPermissionChecker):
+    """machina's checker, whose per-forum answer (`get_perms`) is kept across requests.
+
+    `get_perms(forum)` is machina's `get_perms_for_forumlist([forum], None)`: two queries and a loop
+    for each forum a page asks about (the middleware's "may read", the page's "may reply", "may
+    download"...). Its result depends on the person's account, groups and forum permissions and on
+    that forum only: kept under the access version and the person, it is computed once per change.
+    A superuser and an inactive account are answered by machina without any query: not cached.
+    """
+
+    def get_perms(self, forum):
+        user = self.user
+        if forum is None or user.is_superuser or (not user.is_anonymous and not user.is_active):
+            return super().get_perms(forum)
+        if forum.id not in self._forum_perms_cache:
+            key = _cache_key(user, "forum", forum.id)
+            permcodes = cache.get(key)
+            if permcodes is None:
+                permcodes = set(super().get_perms(forum))
+                cache.set(key, permcodes, PERMISSIONS_SECONDS)
+            self._forum_perms_cache[forum.id] = permcodes
+        return self._forum_perms_cache[forum.id]
 
 # The questions of the forum lists (index, forum pages): "may see" (asked with "may read") and "may
 # read". Pages that ask them also show the navigation's moderation link ("may approve posts
@@ -66,6 +108,14 @@ class PostPermissions:
 
 
 class PermissionHandler(machina_handler.PermissionHandler):
+    def _get_checker(self, user):
+        """machina's checker per person and request, with its per-forum answers kept across requests."""
+        checker_key = user.id if not user.is_anonymous else "anonymous"
+        checker = self._user_perm_checkers_cache.get(checker_key)
+        if checker is None:
+            checker = self._user_perm_checkers_cache[checker_key] = CachedPermissionChecker(user)
+        return checker
+
     def get_post_permissions(self, topic, user) -> PostPermissions:
         """machina's edit and delete rules for the posts of `topic`, evaluated once for `user`.
 
@@ -147,9 +197,27 @@ class PermissionHandler(machina_handler.PermissionHandler):
             if codenames <= covered:
                 return permissions
         wanted = SHARED_CODENAMES if codenames & LIST_CODENAMES else frozenset(codenames)
-        permissions = self._get_checker(user).get_perms_for_forumlist(self._get_all_forums(), sorted(wanted))
+        forums = self._get_all_forums()
+        permissions = self._kept_permissions(user, forums, sorted(wanted))
         computed[wanted] = permissions
         return permissions
+
+    def _kept_permissions(self, user, forums, codenames: list[str]) -> dict:
+        """The checker's `get_perms_for_forumlist(forums, codenames)` over the whole tree, kept across
+        requests under the access version and the person.
+
+        The tree (its forums and their order) is part of what the access version covers: a forum
+        created, deleted or moved replaces it. A kept answer that does not cover every forum of
+        `forums` (a forum created in the same unit of work, before the version is replaced) is
+        computed again.
+        """
+        key = _cache_key(user, "list", ",".join(codenames))
+        kept = cache.get(key)
+        if kept is None or any(forum.pk not in kept for forum in forums):
+            computed = self._get_checker(user).get_perms_for_forumlist(forums, codenames)
+            kept = {forum.pk: frozenset(granted) for forum, granted in computed.items()}
+            cache.set(key, kept, PERMISSIONS_SECONDS)
+        return {forum: set(kept[forum.pk]) for forum in forums}
 
     def _filter_granted_forums_using_tree(self, granted_forums):
         """The granted forums whose ancestors are all granted, in tree order (machina's rule).
