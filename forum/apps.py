@@ -17,7 +17,6 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from core import references, schedule
         from directory import dashboard, hooks
-        from forum import dashboard as forum_dashboard
         from forum import (
             content_signals,
             receivers,  # noqa: F401 (connects the notification receivers)
@@ -25,6 +24,7 @@ class ExchangeConfig(AppConfig):
             tasks,
             topic_links,
         )
+        from forum import dashboard as forum_dashboard
 
         content_signals.connect()
         hooks.register(services.on_access_changed)
