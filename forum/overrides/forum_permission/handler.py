@@ -24,10 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import QuerySet
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
 
-from directory import access
+from directory import access, hooks
 
 # The access version is in every key: an entry is never read after a change; this only bounds memory.
 PERMISSIONS_SECONDS = 3600
@@ -143,6 +144,57 @@ class PermissionHandler(machina_handler.PermissionHandler):
             user_id=user.pk if authenticated else None,
             anonymous_key=None if authenticated else machina_handler.get_anonymous_user_forum_key(user),
         )
+
+    def get_readable_forums(self, forums, user):
+        """machina's readable forums (may read, with its tree rule), their ids kept across requests under
+        the access version and the person: pages that only filter by them (a topic page's post counts,
+        the meetings, the latest topics) no longer load the whole tree.
+
+        Inside a unit of work (directory.hooks), where a forum may have been created before the access
+        version is replaced, machina's answer is computed as usual."""
+        if user.is_superuser or not isinstance(forums, QuerySet) or hooks.in_unit_of_work():
+            return super().get_readable_forums(forums, user)
+        key = _cache_key(user, "readable")
+        ids = cache.get(key)
+        if ids is None:
+            ids = [forum.pk for forum in self._get_forums_for_user(user, ["can_read_forum"], use_tree_hierarchy=True)]
+            cache.set(key, ids, PERMISSIONS_SECONDS)
+        return forums.filter(id__in=ids)
+
+    def can_access_moderation_queue(self, user):
+        """machina's answer ("may approve posts in at least one forum", the navigation's moderation
+        link on every forum page), kept across requests under the access version and the person, as
+        `get_readable_forums`; machina's computation inside a unit of work."""
+        if user.is_superuser or hooks.in_unit_of_work():
+            return super().can_access_moderation_queue(user)
+        key = _cache_key(user, "moderates")
+        answer = cache.get(key)
+        if answer is None:
+            answer = super().can_access_moderation_queue(user)
+            cache.set(key, answer, PERMISSIONS_SECONDS)
+        return answer
+
+    def forum_list_filter(self, qs, user):
+        """The forums of `qs` that `user` may see and read (machina's answer), as a list in tree order,
+        from the forums the handler loads anyway, their last post and its author with them.
+
+        machina answers a queryset that the forum lists (index, a forum's sub-forums) load again to
+        build their tree (ForumVisibilityContentTree.from_forums, which takes a list as well), after
+        a subquery of the hidden forums: the whole tree was loaded twice per page. Here `qs` only
+        gives its ids (one light query, none for all forums, as on the index); the forums come from
+        `_get_all_forums`, in the same order as machina's (the Forum model's tree order). When the tree
+        was already loaded by an earlier question of the request, without the last posts, machina's own
+        answer is given.
+        """
+        if user.is_superuser or hasattr(self, "_all_forums"):
+            return super().forum_list_filter(qs, user)
+        self._all_forums = list(machina_handler.Forum.objects.select_related("last_post", "last_post__poster"))
+        visible = self._get_forums_for_user(user, ["can_see_forum", "can_read_forum"], use_tree_hierarchy=True)
+        wanted = {forum.pk for forum in visible}
+        query = qs.query
+        if query.where or query.is_sliced or qs.model is not machina_handler.Forum:
+            wanted &= set(qs.values_list("pk", flat=True))  # e.g. a forum's descendants
+        return [forum for forum in self._all_forums if forum.pk in wanted]
 
     def readable_among(self, forums, user) -> set[int]:
         """Ids of those of `forums` that `user` may read, each decided as machina's `can_read_forum`
