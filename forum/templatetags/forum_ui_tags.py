@@ -103,8 +103,13 @@ def shared_forum_list(forum_contents, unread_forums) -> str:
         "forum-list", audience=audience, stamp=stamp,
         render=lambda: render_to_string("forum/partials/forum_list_shared.html", {"forum_contents": forum_contents}),
     )
-    unread_ids = {forum.pk for forum in unread_forums or ()}
-    badge = format_html(' <span class="badge badge--unread">{}</span>', _("non lu"))
+    return _fill_unread(html, {forum.pk for forum in unread_forums or ()}, badge_prefix=" ")
+
+
+def _fill_unread(html: str, unread_ids: set[int], *, badge_prefix: str = "") -> str:
+    """The reader's unread state in a shared fragment: each marker becomes " is-unread" or the
+    "non lu" badge for an unread forum or topic, nothing otherwise."""
+    badge = format_html('{}<span class="badge badge--unread">{}</span>', badge_prefix, _("non lu"))
 
     def personal(match: re.Match) -> str:
         if int(match.group(2)) not in unread_ids:
@@ -113,6 +118,32 @@ def shared_forum_list(forum_contents, unread_forums) -> str:
 
     # The cached HTML comes from our template, escaped there; the markers become fixed markup.
     return mark_safe(_UNREAD_MARKER.sub(personal, html))
+
+
+@register.simple_tag
+def shared_topic_list(forum, topics, list_title, list_id, unread_topics, *, hide_if_empty=False,
+                      empty_message="") -> str:
+    """A forum page's list of topics (or announcements), rendered once for all readers of the forum.
+
+    Everyone who reaches a forum page may read that forum (forum.middleware, machina's view) and
+    is shown the same topics (machina's ForumView: approved topics, and the forum's announcements),
+    so the audience is the forum, the list and the language. The stamp changes with what the rows
+    show: the forum content version and each topic's id, last post, counters and last change (its
+    views too, counted at each visit of the topic). The unread state is filled in for this reader.
+    """
+    topics = list(topics)
+    audience = fragments.audience("topic-list", translation.get_language(), forum.pk, list_id, list_title,
+                                  hide_if_empty, empty_message)
+    stamp = fragments.stamp(
+        fragments.content_version("forum"),
+        tuple((t.pk, t.last_post_id, t.posts_count, t.views_count, t.updated, t.type, t.status) for t in topics),
+    )
+    html = fragments.cached("topic-list", audience=audience, stamp=stamp, render=lambda: render_to_string(
+        "forum/partials/topic_list.html",
+        {"forum": forum, "topics": topics, "list_title": list_title, "list_id": list_id, "unread_markers": True,
+         "hide_if_empty": hide_if_empty, "empty_message": empty_message},
+    ))
+    return _fill_unread(html, {topic.pk for topic in unread_topics or ()})
 
 
 @register.simple_tag(takes_context=True)

@@ -175,26 +175,35 @@ class PermissionHandler(machina_handler.PermissionHandler):
         return answer
 
     def forum_list_filter(self, qs, user):
-        """The forums of `qs` that `user` may see and read (machina's answer), as a list in tree order,
-        from the forums the handler loads anyway, their last post and its author with them.
+        """The forums of `qs` that `user` may see and read: machina's answer, without its subquery of
+        the hidden forums and without loading the tree twice.
 
-        machina answers a queryset that the forum lists (index, a forum's sub-forums) load again to
-        build their tree (ForumVisibilityContentTree.from_forums, which takes a list as well), after
-        a subquery of the hidden forums: the whole tree was loaded twice per page. Here `qs` only
-        gives its ids (one light query, none for all forums, as on the index); the forums come from
-        `_get_all_forums`, in the same order as machina's (the Forum model's tree order). When the tree
-        was already loaded by an earlier question of the request, without the last posts, machina's own
-        answer is given.
+        The visible forums' ids (machina's "may see" and "may read", with its tree rule) are kept
+        across requests under the access version and the person, like `get_readable_forums`. For all
+        forums (the index), the answer is a list in tree order of the forums the handler loads anyway,
+        their last post and its author with them: the index built its tree
+        (ForumVisibilityContentTree.from_forums, which takes a list as well) from a second load of
+        the whole tree. For a part of the tree (a forum's sub-forums), machina's queryset, filtered
+        by the ids: the tree is not loaded at all.
         """
-        if user.is_superuser or hasattr(self, "_all_forums"):
+        if user.is_superuser or hooks.in_unit_of_work():
             return super().forum_list_filter(qs, user)
-        self._all_forums = list(machina_handler.Forum.objects.select_related("last_post", "last_post__poster"))
-        visible = self._get_forums_for_user(user, ["can_see_forum", "can_read_forum"], use_tree_hierarchy=True)
-        wanted = {forum.pk for forum in visible}
         query = qs.query
-        if query.where or query.is_sliced or qs.model is not machina_handler.Forum:
-            wanted &= set(qs.values_list("pk", flat=True))  # e.g. a forum's descendants
-        return [forum for forum in self._all_forums if forum.pk in wanted]
+        whole_tree = not query.where and not query.is_sliced and qs.model is machina_handler.Forum
+        if whole_tree and not hasattr(self, "_all_forums"):
+            self._all_forums = list(machina_handler.Forum.objects.select_related("last_post", "last_post__poster"))
+            visible = set(self._visible_ids(user))
+            return [forum for forum in self._all_forums if forum.pk in visible]
+        return qs.filter(id__in=self._visible_ids(user))
+
+    def _visible_ids(self, user) -> list[int]:
+        key = _cache_key(user, "visible")
+        ids = cache.get(key)
+        if ids is None:
+            forums = self._get_forums_for_user(user, ["can_see_forum", "can_read_forum"], use_tree_hierarchy=True)
+            ids = [forum.pk for forum in forums]
+            cache.set(key, ids, PERMISSIONS_SECONDS)
+        return ids
 
     def readable_among(self, forums, user) -> set[int]:
         """Ids of those of `forums` that `user` may read, each decided as machina's `can_read_forum`
