@@ -5,7 +5,10 @@ cache (forum_ui_tags.shared_forum_list); machina's permission answers are kept p
 access version (forum/overrides/forum_permission/handler.py). Each test renders as one role first,
 so that the cache holds that role's copy, then as another: the second reader must never get the
 first one's forums, a new post must show at once, and a role change must change the tree at once.
-The cache is the real one (no mock): the test settings' cache backend.
+The cache is the real one (no mock): the test settings' cache backend. machina's permission answers
+are kept only from committed rows, never inside a transaction that changed access and may still roll
+back; the test transaction never commits, so `committed()` does what a commit does to the access
+version: its pending replacement runs and is pending no more.
 """
 
 from __future__ import annotations
@@ -26,6 +29,24 @@ from forum.models import ForumSpace
 from tests.factories import RoleSpec, make_person
 
 pytestmark = pytest.mark.django_db
+
+
+def committed() -> None:
+    """What a commit does to the access version (directory.access): its pending replacement runs."""
+    pending = [entry for entry in connection.run_on_commit
+               if getattr(entry[1], "__qualname__", "").startswith("_replace_version.")]
+    for entry in pending:
+        connection.run_on_commit.remove(entry)
+        entry[1]()
+
+
+def test_permission_answers_are_kept_only_once_access_changes_are_committed(spaces, president):
+    from forum.overrides.forum_permission.handler import _cache_usable
+
+    directory_services.grant_role(president, RoleSpec(Role.DIRECTOR))
+    assert not _cache_usable()
+    committed()
+    assert _cache_usable()
 
 DIRECTORS_FORUM = "Entre directeurs et directrices"
 DIRECTORS_SUBJECT = "Plan de continuité zéphyrin des directions"
@@ -50,6 +71,7 @@ def forum_url(forum: Forum) -> str:
 
 
 def page(client, user, url: str):
+    committed()
     client.force_login(user)
     return client.get(url)
 
@@ -63,6 +85,7 @@ def spaces(working_group, director):
     add_topic(forums["direction"], director, DIRECTORS_SUBJECT)
     add_topic(forums["wg:ethique"], wg_member, GROUP_SUBJECT)
     forums["wg_member"] = wg_member
+    committed()
     return forums
 
 
@@ -197,10 +220,12 @@ def test_page_queries_do_not_grow_with_the_tree(client, spaces, director):
     forum = spaces["direction"]
     topic = forum.topics.get()
     client.force_login(director)
+    committed()
     small = counts(client, measured_urls(forum, topic))
     assert small == PAGE_QUERIES
     grow(spaces, director)
     assert Forum.objects.count() >= 60 and Topic.objects.count() >= 100
     add_topic(forum, director, "Un sujet de plus")
+    committed()
     big = counts(client, measured_urls(forum, topic))
     assert big == small

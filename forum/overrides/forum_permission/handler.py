@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
@@ -33,6 +34,30 @@ from directory import access, hooks
 # The access version is in every key: an entry is never read after a change; this only bounds memory.
 PERMISSIONS_SECONDS = 3600
 _KEY_PREFIX = "passerelles:forum-perms"
+
+
+def _cache_usable() -> bool:
+    """Whether answers may be read from and written to the cache now.
+
+    Not inside a unit of work (directory.hooks: the access version is replaced when it ends), nor in a
+    transaction that changed access and has not committed: the version replaced "now" by
+    `access.changed()` would otherwise label answers computed from rows that a rollback may undo (its
+    second replacement, after commit, never comes then). Django's pending on-commit callbacks tell:
+    access registers its replacement there.
+    """
+    if hooks.in_unit_of_work():
+        return False
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return True
+    return not any(
+        getattr(callback, "__qualname__", "").startswith(_PENDING_VERSION)
+        for _savepoints, callback, *_rest in connection.run_on_commit
+    )
+
+
+# access._replace_version's on-commit callback (directory/access.py).
+_PENDING_VERSION = f"{access._replace_version.__qualname__}."
 
 
 def _cache_key(user, *parts: object) -> str:
@@ -52,7 +77,8 @@ class CachedPermissionChecker(machina_handler.ForumPermissionChecker):
 
     def get_perms(self, forum):
         user = self.user
-        if forum is None or user.is_superuser or (not user.is_anonymous and not user.is_active):
+        if forum is None or user.is_superuser or (not user.is_anonymous and not user.is_active) \
+                or not _cache_usable():
             return super().get_perms(forum)
         if forum.id not in self._forum_perms_cache:
             key = _cache_key(user, "forum", forum.id)
@@ -152,7 +178,7 @@ class PermissionHandler(machina_handler.PermissionHandler):
 
         Inside a unit of work (directory.hooks), where a forum may have been created before the access
         version is replaced, machina's answer is computed as usual."""
-        if user.is_superuser or not isinstance(forums, QuerySet) or hooks.in_unit_of_work():
+        if user.is_superuser or not isinstance(forums, QuerySet) or not _cache_usable():
             return super().get_readable_forums(forums, user)
         key = _cache_key(user, "readable")
         ids = cache.get(key)
@@ -165,7 +191,7 @@ class PermissionHandler(machina_handler.PermissionHandler):
         """machina's answer ("may approve posts in at least one forum", the navigation's moderation
         link on every forum page), kept across requests under the access version and the person, as
         `get_readable_forums`; machina's computation inside a unit of work."""
-        if user.is_superuser or hooks.in_unit_of_work():
+        if user.is_superuser or not _cache_usable():
             return super().can_access_moderation_queue(user)
         key = _cache_key(user, "moderates")
         answer = cache.get(key)
@@ -186,7 +212,7 @@ class PermissionHandler(machina_handler.PermissionHandler):
         the whole tree. For a part of the tree (a forum's sub-forums), machina's queryset, filtered
         by the ids: the tree is not loaded at all.
         """
-        if user.is_superuser or hooks.in_unit_of_work():
+        if user.is_superuser or not _cache_usable():
             return super().forum_list_filter(qs, user)
         query = qs.query
         whole_tree = not query.where and not query.is_sliced and qs.model is machina_handler.Forum
@@ -272,6 +298,8 @@ class PermissionHandler(machina_handler.PermissionHandler):
         `forums` (a forum created in the same unit of work, before the version is replaced) is
         computed again.
         """
+        if not _cache_usable():
+            return self._get_checker(user).get_perms_for_forumlist(forums, codenames)
         key = _cache_key(user, "list", ",".join(codenames))
         kept = cache.get(key)
         if kept is None or any(forum.pk not in kept for forum in forums):
