@@ -17,14 +17,16 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from core import references, schedule
         from directory import dashboard, hooks
-        from forum import dashboard as forum_dashboard
         from forum import (
+            content_signals,
             receivers,  # noqa: F401 (connects the notification receivers)
             services,
             tasks,
             topic_links,
         )
+        from forum import dashboard as forum_dashboard
 
+        content_signals.connect()
         hooks.register(services.on_access_changed)
         schedule.register(tasks.digests_job)
         # The CMS and the member's home page show the forum through these registries (they import none of it).

@@ -6,11 +6,18 @@ these only reshape what machina computes into what our semantic markup needs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from machina.conf import settings as machina_settings
 
+from directory import fragments
 from forum import selectors
 
 register = template.Library()
@@ -66,6 +73,77 @@ def _load_last_post_topics(forum_contents) -> None:
         topic = post.topic if Post.topic.is_cached(post) else None
         if topic is not None and not Topic.forum.is_cached(topic) and topic.forum_id in forums:
             topic.forum = forums[topic.forum_id]
+
+
+# The reader's own part of the shared forum list (forum/partials/forum_list_shared.html).
+_UNREAD_MARKER = re.compile(r"<!--unread-(class|badge):(\d+)-->")
+
+
+@register.simple_tag
+def shared_forum_list(forum_contents, unread_forums) -> str:
+    """The forum list of machina's visibility tree, rendered once for all who see the same forums.
+
+    The fragment's audience is exactly what its HTML depends on: the forums of the tree, in order,
+    at their levels (the reader's visible forums under this root: machina's permissions decided
+    them), and the language. Its stamp changes with the content: the forum content version (every
+    post, topic and forum saved or deleted, forum/content_signals.py) and each listed forum's last
+    post and last change. The unread state, the only personal part, is filled in afterwards for this
+    reader from `unread_forums` (machina's tracking).
+    """
+    nodes = forum_contents.nodes
+    audience = fragments.audience(
+        "forum-list", translation.get_language(), forum_contents.root_level,
+        tuple((node.obj.pk, node.obj.level) for node in nodes),
+    )
+    stamp = fragments.stamp(
+        fragments.content_version("forum"),
+        tuple((node.obj.pk, node.obj.last_post_id, node.obj.updated) for node in nodes),
+    )
+    html = fragments.cached(
+        "forum-list", audience=audience, stamp=stamp,
+        render=lambda: render_to_string("forum/partials/forum_list_shared.html", {"forum_contents": forum_contents}),
+    )
+    return _fill_unread(html, {forum.pk for forum in unread_forums or ()}, badge_prefix=" ")
+
+
+def _fill_unread(html: str, unread_ids: set[int], *, badge_prefix: str = "") -> str:
+    """The reader's unread state in a shared fragment: each marker becomes " is-unread" or the
+    "non lu" badge for an unread forum or topic, nothing otherwise."""
+    badge = format_html('{}<span class="badge badge--unread">{}</span>', badge_prefix, _("non lu"))
+
+    def personal(match: re.Match) -> str:
+        if int(match.group(2)) not in unread_ids:
+            return ""
+        return " is-unread" if match.group(1) == "class" else badge
+
+    # The cached HTML comes from our template, escaped there; the markers become fixed markup.
+    return mark_safe(_UNREAD_MARKER.sub(personal, html))
+
+
+@register.simple_tag
+def shared_topic_list(forum, topics, list_title, list_id, unread_topics, *, hide_if_empty=False,
+                      empty_message="") -> str:
+    """A forum page's list of topics (or announcements), rendered once for all readers of the forum.
+
+    Everyone who reaches a forum page may read that forum (forum.middleware, machina's view) and
+    is shown the same topics (machina's ForumView: approved topics, and the forum's announcements),
+    so the audience is the forum, the list and the language. The stamp changes with what the rows
+    show: the forum content version and each topic's id, last post, counters and last change (its
+    views too, counted at each visit of the topic). The unread state is filled in for this reader.
+    """
+    topics = list(topics)
+    audience = fragments.audience("topic-list", translation.get_language(), forum.pk, list_id, list_title,
+                                  hide_if_empty, empty_message)
+    stamp = fragments.stamp(
+        fragments.content_version("forum"),
+        tuple((t.pk, t.last_post_id, t.posts_count, t.views_count, t.updated, t.type, t.status) for t in topics),
+    )
+    html = fragments.cached("topic-list", audience=audience, stamp=stamp, render=lambda: render_to_string(
+        "forum/partials/topic_list.html",
+        {"forum": forum, "topics": topics, "list_title": list_title, "list_id": list_id, "unread_markers": True,
+         "hide_if_empty": hide_if_empty, "empty_message": empty_message},
+    ))
+    return _fill_unread(html, {topic.pk for topic in unread_topics or ()})
 
 
 @register.simple_tag(takes_context=True)

@@ -10,15 +10,84 @@ permissions, this class only avoids computing the same thing several times per r
   checker's two queries and its per-forum loop once per question, we run them once for all three;
 - machina keeps only the forums whose ancestors are all granted by building one queryset per forum
   of the tree, then queries the result again; we walk the tree once, in memory, over the forums it
-  has already loaded.
+  has already loaded;
+- across requests, the checker's answers (the forum lists' permissions over the whole tree, one
+  forum's permissions) are kept in the cache under the access version (directory.access.version(),
+  replaced by every change of roles, groups, forum permissions, forums or accounts: see
+  directory/access_signals.py) and the person's id: the very same computation, over the very same
+  rows, is not run again until one of them changes. Each entry is what machina's checker returned for
+  those arguments; nothing is derived from it that machina would not have computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
+
+from directory import access, hooks
+
+# The access version is in every key: an entry is never read after a change; this only bounds memory.
+PERMISSIONS_SECONDS = 3600
+_KEY_PREFIX = "passerelles:forum-perms"
+
+
+def _cache_usable() -> bool:
+    """Whether answers may be read from and written to the cache now.
+
+    Not inside a unit of work (directory.hooks: the access version is replaced when it ends), nor in a
+    transaction that changed access and has not committed: the version replaced "now" by
+    `access.changed()` would otherwise label answers computed from rows that a rollback may undo (its
+    second replacement, after commit, never comes then). Django's pending on-commit callbacks tell:
+    access registers its replacement there.
+    """
+    if hooks.in_unit_of_work():
+        return False
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return True
+    return not any(
+        getattr(callback, "__qualname__", "").startswith(_PENDING_VERSION)
+        for _savepoints, callback, *_rest in connection.run_on_commit
+    )
+
+
+# access._replace_version's on-commit callback (directory/access.py).
+_PENDING_VERSION = f"{access._replace_version.__qualname__}."
+
+
+def _cache_key(user, *parts: object) -> str:
+    user_key = "anonymous" if user.is_anonymous else f"u{user.pk}"
+    return ":".join([_KEY_PREFIX, access.version(), user_key, *map(str, parts)])
+
+
+class CachedPermissionChecker(machina_handler.ForumPermissionChecker):
+    """machina's checker, whose per-forum answer (`get_perms`) is kept across requests.
+
+    `get_perms(forum)` is machina's `get_perms_for_forumlist([forum], None)`: two queries and a loop
+    for each forum a page asks about (the middleware's "may read", the page's "may reply", "may
+    download"...). Its result depends on the person's account, groups and forum permissions and on
+    that forum only: kept under the access version and the person, it is computed once per change.
+    A superuser and an inactive account are answered by machina without any query: not cached.
+    """
+
+    def get_perms(self, forum):
+        user = self.user
+        if forum is None or user.is_superuser or (not user.is_anonymous and not user.is_active) \
+                or not _cache_usable():
+            return super().get_perms(forum)
+        if forum.id not in self._forum_perms_cache:
+            key = _cache_key(user, "forum", forum.id)
+            permcodes = cache.get(key)
+            if permcodes is None:
+                permcodes = set(super().get_perms(forum))
+                cache.set(key, permcodes, PERMISSIONS_SECONDS)
+            self._forum_perms_cache[forum.id] = permcodes
+        return self._forum_perms_cache[forum.id]
 
 # The questions of the forum lists (index, forum pages): "may see" (asked with "may read") and "may
 # read". Pages that ask them also show the navigation's moderation link ("may approve posts
@@ -66,6 +135,14 @@ class PostPermissions:
 
 
 class PermissionHandler(machina_handler.PermissionHandler):
+    def _get_checker(self, user):
+        """machina's checker per person and request, with its per-forum answers kept across requests."""
+        checker_key = user.id if not user.is_anonymous else "anonymous"
+        checker = self._user_perm_checkers_cache.get(checker_key)
+        if checker is None:
+            checker = self._user_perm_checkers_cache[checker_key] = CachedPermissionChecker(user)
+        return checker
+
     def get_post_permissions(self, topic, user) -> PostPermissions:
         """machina's edit and delete rules for the posts of `topic`, evaluated once for `user`.
 
@@ -93,6 +170,66 @@ class PermissionHandler(machina_handler.PermissionHandler):
             user_id=user.pk if authenticated else None,
             anonymous_key=None if authenticated else machina_handler.get_anonymous_user_forum_key(user),
         )
+
+    def get_readable_forums(self, forums, user):
+        """machina's readable forums (may read, with its tree rule), their ids kept across requests under
+        the access version and the person: pages that only filter by them (a topic page's post counts,
+        the meetings, the latest topics) no longer load the whole tree.
+
+        Inside a unit of work (directory.hooks), where a forum may have been created before the access
+        version is replaced, machina's answer is computed as usual."""
+        if user.is_superuser or not isinstance(forums, QuerySet) or not _cache_usable():
+            return super().get_readable_forums(forums, user)
+        key = _cache_key(user, "readable")
+        ids = cache.get(key)
+        if ids is None:
+            ids = [forum.pk for forum in self._get_forums_for_user(user, ["can_read_forum"], use_tree_hierarchy=True)]
+            cache.set(key, ids, PERMISSIONS_SECONDS)
+        return forums.filter(id__in=ids)
+
+    def can_access_moderation_queue(self, user):
+        """machina's answer ("may approve posts in at least one forum", the navigation's moderation
+        link on every forum page), kept across requests under the access version and the person, as
+        `get_readable_forums`; machina's computation inside a unit of work."""
+        if user.is_superuser or not _cache_usable():
+            return super().can_access_moderation_queue(user)
+        key = _cache_key(user, "moderates")
+        answer = cache.get(key)
+        if answer is None:
+            answer = super().can_access_moderation_queue(user)
+            cache.set(key, answer, PERMISSIONS_SECONDS)
+        return answer
+
+    def forum_list_filter(self, qs, user):
+        """The forums of `qs` that `user` may see and read: machina's answer, without its subquery of
+        the hidden forums and without loading the tree twice.
+
+        The visible forums' ids (machina's "may see" and "may read", with its tree rule) are kept
+        across requests under the access version and the person, like `get_readable_forums`. For all
+        forums (the index), the answer is a list in tree order of the forums the handler loads anyway,
+        their last post and its author with them: the index built its tree
+        (ForumVisibilityContentTree.from_forums, which takes a list as well) from a second load of
+        the whole tree. For a part of the tree (a forum's sub-forums), machina's queryset, filtered
+        by the ids: the tree is not loaded at all.
+        """
+        if user.is_superuser or not _cache_usable():
+            return super().forum_list_filter(qs, user)
+        query = qs.query
+        whole_tree = not query.where and not query.is_sliced and qs.model is machina_handler.Forum
+        if whole_tree and not hasattr(self, "_all_forums"):
+            self._all_forums = list(machina_handler.Forum.objects.select_related("last_post", "last_post__poster"))
+            visible = set(self._visible_ids(user))
+            return [forum for forum in self._all_forums if forum.pk in visible]
+        return qs.filter(id__in=self._visible_ids(user))
+
+    def _visible_ids(self, user) -> list[int]:
+        key = _cache_key(user, "visible")
+        ids = cache.get(key)
+        if ids is None:
+            forums = self._get_forums_for_user(user, ["can_see_forum", "can_read_forum"], use_tree_hierarchy=True)
+            ids = [forum.pk for forum in forums]
+            cache.set(key, ids, PERMISSIONS_SECONDS)
+        return ids
 
     def readable_among(self, forums, user) -> set[int]:
         """Ids of those of `forums` that `user` may read, each decided as machina's `can_read_forum`
@@ -147,9 +284,29 @@ class PermissionHandler(machina_handler.PermissionHandler):
             if codenames <= covered:
                 return permissions
         wanted = SHARED_CODENAMES if codenames & LIST_CODENAMES else frozenset(codenames)
-        permissions = self._get_checker(user).get_perms_for_forumlist(self._get_all_forums(), sorted(wanted))
+        forums = self._get_all_forums()
+        permissions = self._kept_permissions(user, forums, sorted(wanted))
         computed[wanted] = permissions
         return permissions
+
+    def _kept_permissions(self, user, forums, codenames: list[str]) -> dict:
+        """The checker's `get_perms_for_forumlist(forums, codenames)` over the whole tree, kept across
+        requests under the access version and the person.
+
+        The tree (its forums and their order) is part of what the access version covers: a forum
+        created, deleted or moved replaces it. A kept answer that does not cover every forum of
+        `forums` (a forum created in the same unit of work, before the version is replaced) is
+        computed again.
+        """
+        if not _cache_usable():
+            return self._get_checker(user).get_perms_for_forumlist(forums, codenames)
+        key = _cache_key(user, "list", ",".join(codenames))
+        kept = cache.get(key)
+        if kept is None or any(forum.pk not in kept for forum in forums):
+            computed = self._get_checker(user).get_perms_for_forumlist(forums, codenames)
+            kept = {forum.pk: frozenset(granted) for forum, granted in computed.items()}
+            cache.set(key, kept, PERMISSIONS_SECONDS)
+        return {forum: set(kept[forum.pk]) for forum in forums}
 
     def _filter_granted_forums_using_tree(self, granted_forums):
         """The granted forums whose ancestors are all granted, in tree order (machina's rule).
