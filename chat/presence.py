@@ -23,6 +23,7 @@ database thread.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -90,6 +91,11 @@ return 0
 """
 
 
+def _key_seconds() -> int:
+    """How long a room's structures outlive their last change (whole seconds, as Redis wants them)."""
+    return max(60, math.ceil(settings.CHAT_PRESENCE_TTL_SECONDS * 2))
+
+
 class RedisPresence:
     def __init__(self, backend):
         self.backend = backend
@@ -110,7 +116,7 @@ class RedisPresence:
         now = time.time()
         result = touch(keys=self._keys(room_id), args=[
             f"{person['id']}|{channel_name}", person["id"], protocol.encode(person),
-            now + settings.CHAT_PRESENCE_TTL_SECONDS, now, PRUNE_BATCH, settings.CHAT_PRESENCE_TTL_SECONDS * 2,
+            now + settings.CHAT_PRESENCE_TTL_SECONDS, now, PRUNE_BATCH, _key_seconds(),
         ], client=client)
         return Joined(came_online=bool(result[0]), gone=[json.loads(raw) for raw in result[1:]])
 

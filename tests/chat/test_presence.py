@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import caches
 
@@ -31,8 +33,9 @@ def test_a_refresh_does_not_count_a_connection_twice(alice, region_room):
 
 
 def test_connections_of_a_crashed_server_expire_and_are_announced_as_left(settings, alice, bruno, region_room):
-    settings.CHAT_PRESENCE_TTL_SECONDS = -1  # every entry written now is already expired
+    settings.CHAT_PRESENCE_TTL_SECONDS = 0.05  # Alice's server dies and never refreshes her entry
     presence.presence_join(region_room.pk, "serveur-mort-1", alice)
+    time.sleep(0.1)
     settings.CHAT_PRESENCE_TTL_SECONDS = 90
     joined, online, count = presence.presence_join(region_room.pk, "canal-bruno", bruno)
 
