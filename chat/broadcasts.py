@@ -56,8 +56,13 @@ class PresenceBatch:
             self.task = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self.interval)
-        pending, self.pending = self.pending, {}
+        # Changes noted while a frame is on its way wait for the next turn of this loop, not for a next note().
+        while self.pending:
+            await asyncio.sleep(self.interval)
+            pending, self.pending = self.pending, {}
+            await self._send(pending)
+
+    async def _send(self, pending: dict[int, dict[int, tuple[str, dict]]]) -> None:
         for room_id, changes in pending.items():
             frame = {"type": "presence",
                      "joined": [person for change, person in changes.values() if change == "joined"],

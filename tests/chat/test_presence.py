@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer
 from django.core.cache import caches
 
-from chat import presence
+from chat import broadcasts, presence
 from tests.chat.live import redis_answers
 
 
@@ -73,3 +77,30 @@ def test_with_redis_presence_lives_in_redis_structures_not_one_rewritten_entry(s
         assert [person["username"] for person in presence.online_people(region_room.pk)] == ["alice.directrice"]
     finally:
         client.delete(*store._keys(region_room.pk))
+
+
+def test_a_change_noted_while_a_presence_frame_leaves_is_sent_in_the_next_one():
+    layer = InMemoryChannelLayer()
+    alice, bruno = {"id": 1, "username": "a", "name": "A"}, {"id": 2, "username": "b", "name": "B"}
+
+    @async_to_sync
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(broadcasts.room_group(7), channel)
+        batch = broadcasts.PresenceBatch(layer, 0.01)
+        send = layer.group_send
+
+        async def send_while_bruno_arrives(group, message):
+            layer.group_send = send
+            batch.note(7, "joined", bruno)  # noted while the first frame is on its way
+            await send(group, message)
+
+        layer.group_send = send_while_bruno_arrives
+        batch.note(7, "joined", alice)
+        first = json.loads((await asyncio.wait_for(layer.receive(channel), 2))["text"])
+        second = json.loads((await asyncio.wait_for(layer.receive(channel), 2))["text"])
+        return first, second
+
+    first, second = scenario()
+
+    assert (first["joined"], second["joined"]) == ([alice], [bruno])
