@@ -7,10 +7,12 @@ import asyncio
 import hashlib
 import logging
 import threading
+import weakref
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from chat import protocol
@@ -34,6 +36,56 @@ def session_group(session_key: str) -> str:
     """Every connection opened with one session. The key is a credential: the group (a Redis key with
     channels_redis) is named after a digest of it, never the key itself."""
     return "chat-session-" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+class PresenceBatch:
+    """Joins and departures of one process's connections, sent to each room as one `presence` frame
+    (`joined`, `left`: lists of people) every CHAT_PRESENCE_BATCH_SECONDS. One frame per person
+    arriving would make a reconnect storm of n people cost n² frames (chat/PROTOCOL.md, Presence).
+    A person's last change within the interval wins (left then back: only `joined`)."""
+
+    def __init__(self, layer, interval: float):
+        self.layer = layer
+        self.interval = interval
+        self.pending: dict[int, dict[int, tuple[str, dict]]] = {}
+        self.task: asyncio.Task | None = None
+
+    def note(self, room_id: int, change: str, person: dict) -> None:
+        self.pending.setdefault(room_id, {})[person["id"]] = (change, person)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        # Changes noted while a frame is on its way wait for the next turn of this loop, not for a next note().
+        while self.pending:
+            await asyncio.sleep(self.interval)
+            pending, self.pending = self.pending, {}
+            await self._send(pending)
+
+    async def _send(self, pending: dict[int, dict[int, tuple[str, dict]]]) -> None:
+        for room_id, changes in pending.items():
+            frame = {"type": "presence",
+                     "joined": [person for change, person in changes.values() if change == "joined"],
+                     "left": [person for change, person in changes.values() if change == "left"]}
+            try:
+                await self.layer.group_send(room_group(room_id), {"type": "chat.frame", "text": protocol.encode(frame),
+                                                                  "exclude": None})
+            except LAYER_ERRORS as error:
+                # Best effort: the process's watch closes its connections when the layer is lost.
+                logger.warning("Présence non diffusée au salon %s (%s).", room_id, error)
+
+
+_presence_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceBatch] = weakref.WeakKeyDictionary()
+
+
+def presence_changed(room_id: int, change: str, person: dict) -> None:
+    """Queue a `joined` or `left` for the room's next presence frame (from async code)."""
+    layer = get_channel_layer()
+    loop = asyncio.get_running_loop()
+    batch = _presence_batches.get(loop)
+    if batch is None or batch.layer is not layer:
+        batch = _presence_batches[loop] = PresenceBatch(layer, settings.CHAT_PRESENCE_BATCH_SECONDS)
+    batch.note(room_id, change, person)
 
 
 async def broadcast(room_id: int, frame: dict, *, exclude_channel: str | None = None) -> None:

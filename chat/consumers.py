@@ -12,6 +12,7 @@ import json
 import random
 import time
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
@@ -25,6 +26,12 @@ from directory import access, sessions
 
 # Kept for the placeholder ping route (tests/test_asgi.py): 4401 not logged in / not a member.
 CLOSE_NOT_MEMBER = protocol.CLOSE_NOT_AUTHENTICATED
+
+
+def off_database(function):
+    """Run a call that needs no database (cache, presence) in the default thread pool: Channels'
+    database thread runs one call at a time per process, and these should not queue behind saves."""
+    return sync_to_async(function, thread_sensitive=False)
 
 
 def _bind(user, session) -> sessions.SessionBinding:
@@ -78,7 +85,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.cut = False  # closed because the channel layer was lost
         self.last_typing = 0.0
         try:
-            self.binding, self.grant = await database_sync_to_async(self._open)(self.scope.get("session"))
+            # A reconnect storm asks the cache, not the database: the grant is kept under the access
+            # version (chat.memberships.cached_grant); only a miss goes to the database thread.
+            self.binding, self.grant = await off_database(self._open_cached)(self.scope.get("session"))
+            if self.grant is None:
+                self.binding, self.grant = await database_sync_to_async(self._open)(self.scope.get("session"))
         except ConnectionRefused as refusal:
             await self.close(code=refusal.code)
             return
@@ -109,20 +120,28 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
             "max_frame_bytes": settings.CHAT_MAX_FRAME_BYTES,
         })
-        online, came_online = await database_sync_to_async(presence.presence_join)(
-            self.room_id, self.channel_name, self.user
-        )
-        await self.send_frame({"type": "presence", "online": online})
+        joined, online, count = await off_database(presence.presence_join)(self.room_id, self.channel_name,
+                                                                           self.user)
+        await self.send_frame({"type": "presence", "online": online, "count": count})
         self.heartbeat = asyncio.create_task(self.keep_alive())
-        if came_online:
-            try:
-                await broadcasts.broadcast(self.room_id, {"type": "presence", "joined": protocol.person(self.user)},
-                                           exclude_channel=self.channel_name)
-            except LAYER_ERRORS:
-                await self.layer_lost()
+        self.announce(joined)
+
+    def announce(self, joined: presence.Joined) -> None:
+        """Queue this person's arrival, and the departures of people whose connections expired, for
+        the room's next presence frame (chat.broadcasts.PresenceBatch)."""
+        if joined.came_online:
+            broadcasts.presence_changed(self.room_id, "joined", protocol.person(self.user))
+        for person in joined.gone:
+            broadcasts.presence_changed(self.room_id, "left", person)
+
+    def _open_cached(self, session) -> tuple[sessions.SessionBinding | None, memberships.Grant | None]:
+        grant = memberships.cached_grant(self.user, self.room_id)
+        if grant is None:
+            return None, None
+        return _bind(self.user, session), grant
 
     def _open(self, session) -> tuple[sessions.SessionBinding, memberships.Grant]:
-        grant = memberships.check_access(self.user, self.room_id)
+        grant = memberships.check_access_cached(self.user, self.room_id)
         return _bind(self.user, session), grant
 
     def _groups(self) -> list[str]:
@@ -147,13 +166,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if grant is None:
             return
         await self._discard_groups()
-        went_offline = await database_sync_to_async(presence.presence_leave)(
-            self.room_id, self.channel_name, self.user.pk
-        )
+        went_offline = await off_database(presence.presence_leave)(self.room_id, self.channel_name, self.user.pk)
         if went_offline:
             # Best effort: with the channel layer down, the others' connections are being closed anyway.
-            with contextlib.suppress(*LAYER_ERRORS):
-                await broadcasts.broadcast(self.room_id, {"type": "presence", "left": protocol.person(self.user)})
+            broadcasts.presence_changed(self.room_id, "left", protocol.person(self.user))
 
     async def _discard_groups(self):
         # Best effort too: the layer forgets this channel locally first; its server, if unreachable,
@@ -190,7 +206,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 last_check = time.monotonic()
                 if not await self.still_allowed():
                     return
-            await database_sync_to_async(presence.presence_refresh)(self.room_id, self.channel_name, self.user)
+            self.announce(await off_database(presence.presence_refresh)(self.room_id, self.channel_name, self.user))
             await asyncio.sleep(interval * random.uniform(0.9, 1.1))
 
     # --- frames from the client ------------------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 
@@ -153,6 +154,33 @@ def check_access(user, room_id: int) -> Grant:
         raise ConnectionRefused(protocol.CLOSE_FORBIDDEN)
     return Grant(room_id=room_id, kind=room["kind"], is_member=access.is_chat_room_member(user, **rule),
                  can_moderate=access.can_moderate_chat_room(user, kind=room["kind"]))
+
+
+def _grant_key(user_id: int, room_id: int, version: str) -> str:
+    return f"chat:grant:{user_id}:{room_id}:{version}"
+
+
+def cached_grant(user, room_id: int) -> Grant | None:
+    """The grant `check_access` gave this person for this room under the current access version
+    (directory.access.version), or None: no database query, two cache reads. Every change an access
+    answer derives from (roles, association, account saved, memberships, rooms) replaces the version,
+    so a revoked person's grant is never found again; the session is still checked by the caller."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    found = cache.get(_grant_key(user.pk, room_id, access.version()))
+    return Grant(*found) if found is not None else None
+
+
+def check_access_cached(user, room_id: int) -> Grant:
+    """`check_access`, its grant kept in the cache under the access version (refusals are not kept:
+    they are rare and cheap to repeat)."""
+    grant = cached_grant(user, room_id)
+    if grant is not None:
+        return grant
+    version = access.version()  # read before the rules: a change meanwhile leaves the entry unused
+    grant = check_access(user, room_id)
+    cache.set(_grant_key(user.pk, room_id, version), astuple(grant), access.ACCESS_CACHE_SECONDS)
+    return grant
 
 
 def recheck_access(user, room_id: int) -> Grant:

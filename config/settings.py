@@ -442,6 +442,12 @@ CHAT_RESUME_LIMIT = 200  # messages replayed by one `resume`; beyond, the client
 CHAT_HISTORY_PAGE_SIZE = 50
 CHAT_PRESENCE_TTL_SECONDS = 90  # a connection not refreshed for this long is no longer "online"
 CHAT_PRESENCE_REFRESH_SECONDS = 30
+# The `presence` frame sent on connect names at most this many people (sorted by name) and gives the count.
+CHAT_PRESENCE_LIST_MAX = int(os.environ.get("CHAT_PRESENCE_LIST_MAX", "100"))
+# Joins and departures are sent to the room in one `presence` frame per process every this many seconds
+# (a reconnect storm of n people would otherwise send n² frames; each batch still costs one frame per
+# connection of the room: at 400 members, 0.5 s batches spent seconds of server CPU per storm, bench/bench_chat.py).
+CHAT_PRESENCE_BATCH_SECONDS = float(os.environ.get("CHAT_PRESENCE_BATCH_SECONDS", "2"))
 # Open connections re-check their access when told (access_changed), and this often in any case.
 CHAT_ACCESS_RECHECK_SECONDS = 300
 CHAT_TYPING_INTERVAL_SECONDS = 3

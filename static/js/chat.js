@@ -48,6 +48,7 @@
     reasonLabel: "Motif de la suppression (consigné dans le journal de modération)",
     confirmDelete: "Supprimer ce message ? Il sera remplacé par la mention « Message supprimé ».",
     online: "En ligne : ",
+    others: " et %s autres",
     typingOne: "%s écrit…",
     typingMany: "%s écrivent…",
     tooLong: "Votre message dépasse %s caractères.",
@@ -75,6 +76,7 @@
   var readTimer = null;
   var lastTypingSent = 0;
   var online = {};
+  var onlineUnnamed = 0; // people online beyond the names the server listed (large rooms)
   var typing = {};
   var outbox = new Map(); // client_id -> {body, element, sentAt}
   var bySeq = new Map(); // seq -> id, for the messages on the page
@@ -121,7 +123,9 @@
     if (!presenceEl) { return; }
     var names = Object.keys(online).map(function (id) { return online[id]; }).sort();
     presenceEl.hidden = names.length === 0;
-    presenceEl.textContent = names.length ? TEXT.online + names.join(", ") : "";
+    presenceEl.textContent = names.length
+      ? TEXT.online + names.join(", ") + (onlineUnnamed > 0 ? TEXT.others.replace("%s", onlineUnnamed) : "")
+      : "";
   }
 
   function renderTyping() {
@@ -418,6 +422,7 @@
     socket.addEventListener("close", function (event) {
       socket = null;
       online = {};
+      onlineUnnamed = 0;
       renderPresence();
       if (event.code === 4401) { refuse(TEXT.refusedSession); return; }
       if (event.code === 4403) { refuse(TEXT.refusedAccess); return; }
@@ -453,12 +458,21 @@
         onDelete(frame);
         break;
       case "presence":
+        // `online` (+ `count`) on connect; then `joined` / `left`: lists of people (chat/PROTOCOL.md).
         if (frame.online) {
           online = {};
           frame.online.forEach(function (person) { online[person.id] = person.name; });
+          onlineUnnamed = Math.max(0, (frame.count || 0) - frame.online.length);
         }
-        if (frame.joined) { online[frame.joined.id] = frame.joined.name; }
-        if (frame.left) { delete online[frame.left.id]; delete typing[frame.left.id]; }
+        [].concat(frame.joined || []).forEach(function (person) { online[person.id] = person.name; });
+        [].concat(frame.left || []).forEach(function (person) {
+          if (online[person.id] !== undefined) {
+            delete online[person.id];
+          } else if (onlineUnnamed > 0) {
+            onlineUnnamed -= 1;
+          }
+          delete typing[person.id];
+        });
         renderPresence();
         break;
       case "typing":

@@ -89,12 +89,13 @@ def started_servers(build: Callable[..., DaphneServer]) -> Iterator[Callable[...
 
 
 class DaphneServer:
-    def __init__(self, *, layer: str, name: str, extra_env: dict[str, str] | None = None):
+    def __init__(self, *, layer: str, name: str, extra_env: dict[str, str] | None = None, prefix: str | None = None):
         self.port = free_port()
         self.layer = layer
         self.log_path = LOG_DIR / f"daphne-{name}.log"
         self.process: subprocess.Popen | None = None
-        self.prefix = f"passerelles-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Servers given the same prefix share their rooms (channel layer and cache), as behind nginx.
+        self.prefix = prefix or f"passerelles-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -185,6 +186,7 @@ class ChatClient:
         self.acked: dict[str, int] = {}  # client_id -> message id
         self.received = Counter()  # message id -> frames received (duplicates are allowed, merged by id)
         self.errors: list[dict] = []
+        self.online: dict[int, str] = {}  # presence: person id -> username
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.resumed = asyncio.Event()
@@ -263,6 +265,13 @@ class ChatClient:
                 self.resumed.set()
             else:
                 await self._send({"type": "resume", "after": frame["last_id"]})
+        elif kind == "presence":
+            if "online" in frame:
+                self.online = {person["id"]: person["username"] for person in frame["online"]}
+            for person in frame.get("joined", []):
+                self.online[person["id"]] = person["username"]
+            for person in frame.get("left", []):
+                self.online.pop(person["id"], None)
         elif kind == "error":
             self.errors.append(frame)
 
