@@ -74,6 +74,7 @@ RECONNECT_IN_FLIGHT = 250
 QUIET_S = 1.5
 PHASE_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 30.0
+WEBSOCKET_CONNECT_TIMEOUT_S = 30
 USERNAME = "bench.chat.{:04d}"
 TARGETS = {"p95_ms": 150, "p99_ms": 400, "reconnect_s": 10}
 EXIT_UNAVAILABLE = 2
@@ -188,7 +189,9 @@ class Server:
 
     def start(self) -> None:
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.application]
+        # The handshake timeout of docker-compose.yml's "ws" service (daphne's default is 5 s).
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                   "--websocket_connect_timeout", str(WEBSOCKET_CONNECT_TIMEOUT_S), self.application]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                                             stdout=log, stderr=subprocess.STDOUT)
@@ -503,7 +506,7 @@ async def run_target(name: str, servers: list[Server], path: str, cookies: list[
 
     try:
         # One connection per process first: the application loads on its first use, and daphne refuses a
-        # handshake the application has not accepted within 5 s (its websocket_connect_timeout).
+        # handshake the application has not accepted in time (its websocket_connect_timeout).
         for index in range(len(servers)):
             await _warm_up(fleet, index)
         before = cpu()

@@ -80,34 +80,38 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.grant = None
         self.binding = None
+        self.session_key = ""
         self.heartbeat = None
         self.watch = None
         self.cut = False  # closed because the channel layer was lost
         self.last_typing = 0.0
-        try:
-            # A reconnect storm asks the cache, not the database: the grant is kept under the access
-            # version (chat.memberships.cached_grant); only a miss goes to the database thread.
-            self.binding, self.grant = await off_database(self._open_cached)(self.scope.get("session"))
-            if self.grant is None:
-                self.binding, self.grant = await database_sync_to_async(self._open)(self.scope.get("session"))
-        except ConnectionRefused as refusal:
-            await self.close(code=refusal.code)
+        session = self.scope.get("session")
+        if self.user is None or not getattr(self.user, "is_authenticated", False) or session is None:
+            await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
             return
-        try:
-            for group in self._groups():
-                await self.channel_layer.group_add(group, self.channel_name)
-        except LAYER_ERRORS:
+        # The groups are joined first, all at once, so that one hop to the database thread then decides
+        # everything: the room's grant (from the cache under the access version, or checked), the
+        # session's binding, and the session still valid now that a logout's notice can no longer be
+        # missed. Frames reaching the groups meanwhile are dropped: self.grant is still None.
+        self.session_key = getattr(session, "session_key", None) or ""
+        # Every join is finished (succeeded or failed) before any is undone.
+        joins = await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name)
+                                       for group in self._groups()), return_exceptions=True)
+        failed = [error for error in joins if isinstance(error, BaseException)]
+        if failed:
+            if not all(isinstance(error, LAYER_ERRORS) for error in failed):
+                raise failed[0]
             # Redis cannot be reached: refused for now, the client retries with backoff.
-            self.grant = None
             await self._discard_groups()
             await self.close(code=protocol.CLOSE_UNAVAILABLE)
             return
-        if not await database_sync_to_async(sessions.is_still_valid)(self.binding):
-            # Logged out between the check above and joining the session's group: its notice was missed.
-            self.grant = None
+        try:
+            self.binding, grant = await database_sync_to_async(self._open)(session)
+        except ConnectionRefused as refusal:
             await self._discard_groups()
-            await self.close(code=protocol.CLOSE_NOT_AUTHENTICATED)
+            await self.close(code=refusal.code)
             return
+        self.grant = grant
         await self.accept()
         self.watch = watch_for(self.channel_layer)
         if self.watch is not None:
@@ -134,21 +138,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         for person in joined.gone:
             broadcasts.presence_changed(self.room_id, "left", person)
 
-    def _open_cached(self, session) -> tuple[sessions.SessionBinding | None, memberships.Grant | None]:
-        grant = memberships.cached_grant(self.user, self.room_id)
-        if grant is None:
-            return None, None
-        return _bind(self.user, session), grant
-
     def _open(self, session) -> tuple[sessions.SessionBinding, memberships.Grant]:
+        """In the database thread, once the groups are joined: the grant (cached or checked), the
+        binding, and the session still valid (a logout between the authentication and the joining of
+        the session's group is caught here: 4401)."""
         grant = memberships.check_access_cached(self.user, self.room_id)
-        return _bind(self.user, session), grant
+        binding = _bind(self.user, session)
+        if binding.session_key != self.session_key or not sessions.is_still_valid(binding):
+            raise ConnectionRefused(protocol.CLOSE_NOT_AUTHENTICATED)
+        return binding, grant
 
     def _groups(self) -> list[str]:
         """The room's group, the person's (access changes, password changes) and the session's (logout)."""
         groups = [broadcasts.room_group(self.room_id), broadcasts.user_group(self.user.pk)]
-        if self.binding is not None:
-            groups.append(broadcasts.session_group(self.binding.session_key))
+        if self.session_key:
+            groups.append(broadcasts.session_group(self.session_key))
         return groups
 
     async def disconnect(self, code):

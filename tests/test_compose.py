@@ -122,6 +122,16 @@ def test_ws_serves_the_websockets_with_daphne_once_web_has_migrated(compose):
     assert environment(ws) == environment(compose["services"]["web"])
 
 
+def test_ws_waits_for_handshakes_in_a_reconnect_storm_as_the_chat_bench_does(compose):
+    """daphne drops a handshake not accepted within its timeout (5 s by default): in a storm the client
+    retries and the work is paid twice. The chat bench measures the shipped timeout."""
+    from bench.bench_chat import WEBSOCKET_CONNECT_TIMEOUT_S
+
+    words = server_arguments(compose["services"]["ws"]["command"], "daphne")
+
+    assert int(option(words, "--websocket_connect_timeout")) == WEBSOCKET_CONNECT_TIMEOUT_S >= 30
+
+
 def test_the_load_test_measures_the_servers_as_the_stack_starts_them(compose):
     """bench/bench_load.py's `uvicorn` topology is the shipped one: same server, workers and options."""
     from bench.bench_load import UVICORN_WORKERS, _uvicorn

@@ -54,3 +54,37 @@ def test_a_deactivated_account_is_refused_although_a_grant_was_cached(alice, reg
     alice.save()
 
     assert try_connect(path_of(region_room), headers)[0] is False
+
+
+def test_a_reconnect_makes_three_thread_hops_and_three_queries(alice, region_room, monkeypatch,
+                                                               django_assert_num_queries):
+    """Each hop to a thread is a switch that costs CPU in a reconnect storm: Channels' authentication
+    (session and person), one hop deciding grant, binding and session re-check, one for presence."""
+    from asgiref.sync import SyncToAsync, async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    headers = headers_for(alice)
+    assert try_connect(path_of(region_room), headers) == (True, None)  # the grant is now cached
+    hops = []
+    thread_handler = SyncToAsync.thread_handler
+
+    def counted(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__name__", repr(self.func)))
+        return thread_handler(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "thread_handler", counted)
+
+    @async_to_sync
+    async def reconnect():
+        socket = WebsocketCommunicator(application, path_of(region_room), headers=headers)
+        assert (await socket.connect(timeout=5))[0]
+        assert (await socket.receive_json_from(5))["type"] == "ready"
+        assert (await socket.receive_json_from(5))["type"] == "presence"
+        opened = len(hops)
+        await socket.disconnect()
+        return opened
+
+    with django_assert_num_queries(3):
+        assert reconnect() == 3, hops
