@@ -180,12 +180,20 @@ class PermissionHandler(machina_handler.PermissionHandler):
         version is replaced, machina's answer is computed as usual."""
         if user.is_superuser or not isinstance(forums, QuerySet) or not _cache_usable():
             return super().get_readable_forums(forums, user)
+        return forums.filter(id__in=self.cached_readable_forum_ids(user))
+
+    def cached_readable_forum_ids(self, user) -> list[int] | None:
+        """The ids of the forums `user` may read (`get_readable_forums`), from the cache kept under the
+        access version and the person; None where that cache is not used (a superuser, inside a unit of
+        work or a transaction that changed access): callers then ask the database as usual."""
+        if user.is_superuser or not _cache_usable():
+            return None
         key = _cache_key(user, "readable")
         ids = cache.get(key)
         if ids is None:
             ids = [forum.pk for forum in self._get_forums_for_user(user, ["can_read_forum"], use_tree_hierarchy=True)]
             cache.set(key, ids, PERMISSIONS_SECONDS)
-        return forums.filter(id__in=ids)
+        return ids
 
     def can_access_moderation_queue(self, user):
         """machina's answer ("may approve posts in at least one forum", the navigation's moderation
