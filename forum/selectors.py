@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from machina.apps.forum_conversation.models import Post, Topic
 
 from core.ics import CalendarEvent, to_ics
-from directory import access
+from directory import access, fragments
+from forum import content_signals
 from forum.models import MeetingResponse, NationalMeeting
 
 if TYPE_CHECKING:
@@ -73,12 +75,39 @@ def readable_posts_by(user, poster, handler: PermissionHandler | None = None):
 
 
 def readable_post_counts(user, poster_ids, handler: PermissionHandler | None = None) -> dict[int, int]:
-    """poster id → number of their approved posts in forums `user` may read, for all in one query."""
+    """poster id → number of their approved posts in forums `user` may read.
+
+    Kept in the cache per (set of forums read, author) under the content version "forum" (any post,
+    topic or forum saved or deleted makes every count new) and the access version: readers who read the
+    same forums share them, and a topic page counts, in one query, only the authors not cached yet.
+    Where the handler does not cache the readable forums (a superuser, inside a unit of work), counted
+    in one query as before.
+    """
     poster_ids = {pk for pk in poster_ids if pk is not None}
     if not poster_ids:
         return {}
+    handler = handler or access.forum_permission_handler()
+    cached_ids = getattr(handler, "cached_readable_forum_ids", None)
+    forum_ids = cached_ids(user) if cached_ids else None
+    if forum_ids is None:
+        return _count_posts(poster_ids, readable_forums(user, handler))
+    audience = fragments.audience(frozenset(forum_ids))
+    version = fragments.content_version(content_signals.SCOPE)
+    prefix = fragments.key("post-count", audience=audience, stamp=version)  # one key per author below
+    keys = {pk: f"{prefix}:{pk}" for pk in poster_ids}
+    found = cache.get_many(list(keys.values()))
+    counts = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = poster_ids - counts.keys()
+    if missing:
+        fresh = dict.fromkeys(missing, 0) | _count_posts(missing, forum_ids)
+        cache.set_many({keys[pk]: count for pk, count in fresh.items()}, fragments.FRAGMENT_SECONDS)
+        counts.update(fresh)
+    return counts
+
+
+def _count_posts(poster_ids, forums) -> dict[int, int]:
     rows = (
-        Post.approved_objects.filter(poster_id__in=poster_ids, topic__forum__in=readable_forums(user, handler))
+        Post.approved_objects.filter(poster_id__in=poster_ids, topic__forum__in=forums)
         .order_by().values("poster_id").annotate(count=Count("pk"))
     )
     return {row["poster_id"]: row["count"] for row in rows}

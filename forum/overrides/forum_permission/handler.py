@@ -180,12 +180,38 @@ class PermissionHandler(machina_handler.PermissionHandler):
         version is replaced, machina's answer is computed as usual."""
         if user.is_superuser or not isinstance(forums, QuerySet) or not _cache_usable():
             return super().get_readable_forums(forums, user)
+        return forums.filter(id__in=self.cached_readable_forum_ids(user))
+
+    def cached_readable_forum_ids(self, user) -> list[int] | None:
+        """The ids of the forums `user` may read (`get_readable_forums`), from the cache kept under the
+        access version and the person; None where that cache is not used (a superuser, inside a unit of
+        work or a transaction that changed access): callers then ask the database as usual."""
+        if user.is_superuser or not _cache_usable():
+            return None
         key = _cache_key(user, "readable")
         ids = cache.get(key)
         if ids is None:
             ids = [forum.pk for forum in self._get_forums_for_user(user, ["can_read_forum"], use_tree_hierarchy=True)]
             cache.set(key, ids, PERMISSIONS_SECONDS)
-        return forums.filter(id__in=ids)
+        return ids
+
+    def _is_subscriber(self, topic, user) -> bool:
+        """Whether `user` follows `topic`: one small query per page (asked by both topic toolbars), where
+        machina's `topic.has_subscriber` loads every follower of the topic."""
+        answers = self.__dict__.setdefault("_subscriber_answers", {})
+        if (topic.pk, user.pk) not in answers:
+            answers[topic.pk, user.pk] = topic.subscribers.filter(pk=user.pk).exists()
+        return answers[topic.pk, user.pk]
+
+    def can_subscribe_to_topic(self, topic, user):
+        """machina's rule (a reader of the forum who does not follow the topic yet), asked in one query."""
+        return (user.is_authenticated and not self._is_subscriber(topic, user)
+                and self._perform_basic_permission_check(topic.forum, user, "can_read_forum"))
+
+    def can_unsubscribe_from_topic(self, topic, user):
+        """machina's rule (a reader of the forum who follows the topic), asked in one query."""
+        return (user.is_authenticated and self._is_subscriber(topic, user)
+                and self._perform_basic_permission_check(topic.forum, user, "can_read_forum"))
 
     def can_access_moderation_queue(self, user):
         """machina's answer ("may approve posts in at least one forum", the navigation's moderation
