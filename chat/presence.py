@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.cache import caches
 
 from chat import protocol
+from chat.layer_watch import LAYER_ERRORS
 
 try:  # django-redis is what REDIS_URL selects (config/settings.py)
     from django_redis.cache import RedisCache
@@ -215,8 +216,6 @@ def _store():
 
 
 def _fails_open(error: Exception) -> bool:
-    from chat.layer_watch import LAYER_ERRORS
-
     return isinstance(error, LAYER_ERRORS)
 
 

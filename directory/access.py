@@ -120,6 +120,14 @@ def forget(user) -> None:
     changed()
 
 
+def audience_parts(user) -> tuple:
+    """Everything of `user`'s access profile that decides what they may see (for directory.fragments'
+    audiences: two people with the same parts are entitled to the same shared page parts)."""
+    p = profile(user)
+    return (p.is_authenticated, p.is_active, p.is_superuser, p.association_id, p.association_status,
+            p.association_region_id, p.roles, p.scoped_region_ids, p.working_group_ids, p.theme_slugs)
+
+
 # --- Access version -------------------------------------------------------------------------------
 # Some answers cost a dozen queries (the search keys of a person: the forums machina lets them read,
 # their rooms, the CMS restrictions they pass). They are kept in the cache across requests under the

@@ -49,11 +49,7 @@ def audience(*parts: object) -> str:
 def profile_audience(user) -> str:
     """The audience of a fragment that depends on who the person is in the network (their whole access
     profile: roles, association and its status, regions, working groups, themes), not on their id."""
-    p = access.profile(user)
-    return "p-" + digest(
-        p.is_authenticated, p.is_active, p.is_superuser, p.association_id, p.association_status,
-        p.association_region_id, p.roles, p.scoped_region_ids, p.working_group_ids, p.theme_slugs,
-    )
+    return "p-" + digest(*access.audience_parts(user))
 
 
 def personal_audience(user) -> str:

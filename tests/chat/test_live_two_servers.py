@@ -53,6 +53,9 @@ def test_a_message_sent_on_one_process_reaches_a_client_of_the_other_and_presenc
             await b.wait_for(lambda: "de-a" in {frame["client_id"] for frame in b.timeline.values()})
             await b.send("de-b", "Réponse depuis le second serveur")
             await a.wait_for(lambda: "de-b" in {frame["client_id"] for frame in a.timeline.values()})
+            # Bruno's own message comes back to him through his process as well (its broadcast may
+            # arrive after Alice's copy: two processes, no order between them).
+            await b.wait_for(lambda: "de-b" in {frame["client_id"] for frame in b.timeline.values()})
             await b.close()
             await a.wait_for(lambda: bruno.pk not in a.online)
             await a.close()
