@@ -167,7 +167,25 @@ def _replace_version() -> None:
     request that read the new version before the commit may have cached an answer computed from the
     old rows under it."""
     cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(_VERSION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(_replace_after_commit)
+
+
+def _replace_after_commit() -> None:
+    cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def cached_answers_allowed() -> bool:
+    """Whether answers derived from access rows may be read from and kept in the cache now.
+
+    Not inside a unit of work (the version is replaced when it ends), nor in a transaction that changed
+    access and has not committed: the version replaced at once by `changed()` would otherwise label
+    answers computed from rows a rollback may undo (the replacement after commit never comes then)."""
+    if hooks.in_unit_of_work():
+        return False
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return True
+    return not any(entry[1] is _replace_after_commit for entry in connection.run_on_commit)
 
 
 # --- Questions the rest of the project asks -------------------------------------------------------

@@ -22,6 +22,7 @@ from django.urls import reverse
 from machina.apps.forum.models import Forum
 from machina.apps.forum_conversation.models import Post, Topic
 
+from directory import access
 from directory import services as directory_services
 from directory.roles import Role
 from forum import services
@@ -33,8 +34,7 @@ pytestmark = pytest.mark.django_db
 
 def committed() -> None:
     """What a commit does to the access version (directory.access): its pending replacement runs."""
-    pending = [entry for entry in connection.run_on_commit
-               if getattr(entry[1], "__qualname__", "").startswith("_replace_version.")]
+    pending = [entry for entry in connection.run_on_commit if entry[1] is access._replace_after_commit]
     for entry in pending:
         connection.run_on_commit.remove(entry)
         entry[1]()

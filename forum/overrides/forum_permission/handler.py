@@ -24,12 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet
 from machina.apps.forum_permission import handler as machina_handler
 from machina.conf import settings as machina_settings
 
-from directory import access, hooks
+from directory import access
 
 # The access version is in every key: an entry is never read after a change; this only bounds memory.
 PERMISSIONS_SECONDS = 3600
@@ -37,27 +36,9 @@ _KEY_PREFIX = "passerelles:forum-perms"
 
 
 def _cache_usable() -> bool:
-    """Whether answers may be read from and written to the cache now.
-
-    Not inside a unit of work (directory.hooks: the access version is replaced when it ends), nor in a
-    transaction that changed access and has not committed: the version replaced "now" by
-    `access.changed()` would otherwise label answers computed from rows that a rollback may undo (its
-    second replacement, after commit, never comes then). Django's pending on-commit callbacks tell:
-    access registers its replacement there.
-    """
-    if hooks.in_unit_of_work():
-        return False
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        return True
-    return not any(
-        getattr(callback, "__qualname__", "").startswith(_PENDING_VERSION)
-        for _savepoints, callback, *_rest in connection.run_on_commit
-    )
-
-
-# access._replace_version's on-commit callback (directory/access.py).
-_PENDING_VERSION = f"{access._replace_version.__qualname__}."
+    """Whether answers may be read from and written to the cache now (the rule book decides:
+    access.cached_answers_allowed, never inside a unit of work or an uncommitted access change)."""
+    return access.cached_answers_allowed()
 
 
 def _cache_key(user, *parts: object) -> str:
